@@ -1,0 +1,109 @@
+"""The boundary: every public function converts and checks its arrays here, before any kernel.
+
+Kernels trust their inputs (Numba does not check bounds), so this layer guarantees them
+C-contiguous arrays of one floating dtype whose shapes agree with each other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# The shape of each argument of the public API, in symbolic dimensions.
+SHAPES: dict[str, tuple[str, ...]] = {
+    "X": ("N", "D"),
+    "T": ("N", "K"),
+    "Z": ("N", "M"),
+    "Y": ("N", "K"),
+    "W1": ("D", "M"),
+    "b1": ("M",),
+    "W2": ("M", "K"),
+    "b2": ("K",),
+}
+
+
+def _describe(shape: tuple[str, ...]) -> str:
+    return "(" + ", ".join(shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _as_array(name: str, value: object) -> np.ndarray:
+    array = value if type(value) is np.ndarray else np.asarray(value)
+    kind = array.dtype.kind
+    if kind not in "fiub":
+        raise TypeError(
+            f"{name} must hold real numbers (float32 or float64; int/bool are converted), "
+            f"got dtype {array.dtype}"
+        )
+    if kind == "f" and array.dtype.itemsize > 8:
+        raise TypeError(f"{name} must be float32 or float64, got dtype {array.dtype}")
+    return array
+
+
+def result_dtype(arrays: list[np.ndarray]) -> np.dtype:
+    """float64 if any floating argument is float64 (or none is floating), else float32."""
+    dtype = np.dtype(np.float32)
+    seen_float = False
+    for array in arrays:
+        if array.dtype.kind == "f":
+            seen_float = True
+            if array.dtype.itemsize == 8:
+                return np.dtype(np.float64)
+    return dtype if seen_float else np.dtype(np.float64)
+
+
+def check_arrays(
+    check_finite: bool, dtype: np.dtype | None = None, **named: object
+) -> tuple[np.ndarray, ...]:
+    """Validate and convert the named arrays (names from ``SHAPES``), in the given order.
+
+    Raises TypeError for a non-numeric dtype and ValueError for a wrong number of dimensions,
+    an empty dimension, a shape that disagrees with another argument, or (when
+    ``check_finite``) a NaN or infinity. Returns C-contiguous arrays of one float dtype:
+    ``dtype`` if given, else float32 when every floating argument is float32, else float64.
+    """
+    arrays = [_as_array(name, value) for name, value in named.items()]
+    if dtype is None:
+        dtype = result_dtype(arrays)
+    sizes: dict[str, tuple[int, str]] = {}  # symbol -> (size, argument that fixed it)
+    out = []
+    for (name, _), array in zip(named.items(), arrays):
+        expected = SHAPES[name]
+        if array.ndim != len(expected):
+            raise ValueError(
+                f"{name} must be a {len(expected)}-D array of shape {_describe(expected)}, "
+                f"got {array.ndim}-D with shape {array.shape}"
+            )
+        for axis, (symbol, size) in enumerate(zip(expected, array.shape)):
+            if size == 0:
+                raise ValueError(
+                    f"{name} has shape {array.shape}: {symbol} (axis {axis}) must be at least 1"
+                )
+            if symbol not in sizes:
+                sizes[symbol] = (size, name)
+            elif sizes[symbol][0] != size:
+                first_size, first_name = sizes[symbol]
+                raise ValueError(
+                    f"{name} has shape {array.shape}, expected {_describe(expected)} with "
+                    f"{symbol}={first_size} as given by {first_name}"
+                )
+        if array.dtype != dtype or not array.flags.c_contiguous:
+            array = np.ascontiguousarray(array, dtype=dtype)
+        if check_finite and not np.isfinite(array).all():
+            raise ValueError(
+                f"{name} contains NaN or infinity; pass check_finite=False to skip this check"
+            )
+        out.append(array)
+    return tuple(out)
+
+
+def check_labels(name: str, value: object) -> np.ndarray:
+    """A non-empty 1-D array of integer class labels (floats must be whole numbers)."""
+    labels = np.asarray(value)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(
+            f"{name} must be a non-empty 1-D array of labels, got shape {labels.shape}"
+        )
+    if labels.dtype.kind in "iub":
+        return labels.astype(np.int64, copy=False)
+    if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels % 1 == 0):
+        return labels.astype(np.int64)
+    raise TypeError(f"{name} must hold integer class labels, got dtype {labels.dtype}")

@@ -1,0 +1,98 @@
+"""The registry of rungs: the single list that the API, tests, benchmarks and study iterate.
+
+Each rung is a kernel module offering ``forward`` and the four ``derivative_*`` functions
+(and optionally a fused ``gradients``), all ``@njit`` dispatchers whose ``.py_func`` is the
+plain Python/NumPy twin.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import NamedTuple
+
+import numpy as np
+
+from .kernels import loops, matrix, outer, rows
+
+FUNCTIONS = ("forward", "derivative_w1", "derivative_b1", "derivative_w2", "derivative_b2")
+
+
+class Gradients(NamedTuple):
+    """The four gradients of the log-likelihood (ascent sign) and the log-likelihood itself."""
+
+    dW1: np.ndarray
+    db1: np.ndarray
+    dW2: np.ndarray
+    db2: np.ndarray
+    cost: float
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One strategy of the ladder: a name, what it shows, and its kernel module."""
+
+    name: str
+    summary: str
+    module: ModuleType
+    classic: bool = True  # one of the SPEC's four rungs (False: fastbp's own)
+
+
+RUNGS: dict[str, Rung] = {
+    rung.name: rung
+    for rung in (
+        Rung("loops", "explicit scalar loops over every index, as the formulas read", loops),
+        Rung("rows", "loop over samples, NumPy row updates along the last index", rows),
+        Rung("outer", "loop over samples, one outer product per sample", outer),
+        Rung("matrix", "whole-batch matrix products (the classic fastest form)", matrix),
+    )
+}
+
+
+def get_rung(name: str) -> Rung:
+    """The rung called ``name``; ValueError listing the known names otherwise."""
+    try:
+        return RUNGS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"rung must be one of {sorted(RUNGS)}, got {name!r}") from None
+
+
+def choose_rung(N: int, D: int, M: int, K: int) -> str:
+    """The rung the API uses when none is named, for a problem of this shape."""
+    return "matrix"
+
+
+def log_likelihood(T: np.ndarray, Y: np.ndarray) -> float:
+    """sum(T * log(Y)), counting only entries where T != 0 (so Y = 0 there gives no NaN)."""
+    with np.errstate(divide="ignore"):
+        return float(np.sum(T * np.log(Y, where=T != 0, out=np.zeros_like(Y))))
+
+
+@functools.cache
+def kernel(rung_name: str, function: str, compiled: bool = True) -> Callable:
+    """The callable for ``function`` (a name in FUNCTIONS or "gradients") of a rung.
+
+    ``compiled=False`` gives the same source run as plain Python (``.py_func``). A rung
+    without a fused ``gradients`` kernel gets one composed of its own forward and derivatives.
+    """
+    module = get_rung(rung_name).module
+    if function in FUNCTIONS or hasattr(module, function):
+        dispatcher = getattr(module, function)
+        return dispatcher if compiled else dispatcher.py_func
+    if function != "gradients":
+        raise ValueError(f"function must be one of {[*FUNCTIONS, 'gradients']}, got {function!r}")
+    forward, dw1, db1, dw2, db2 = (kernel(rung_name, f, compiled) for f in FUNCTIONS)
+
+    def gradients(X, T, W1, b1, W2, b2):
+        Y, Z = forward(X, W1, b1, W2, b2)
+        return (
+            dw1(X, Z, T, Y, W2),
+            db1(T, Y, W2, Z),
+            dw2(Z, T, Y),
+            db2(T, Y),
+            log_likelihood(T, Y),
+        )
+
+    return gradients

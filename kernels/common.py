@@ -1,0 +1,33 @@
+"""Numerically stable activations shared by the ladder rungs (plain Python and Numba alike)."""
+
+import math
+
+import numpy as np
+from numba.extending import register_jitable
+
+
+@register_jitable
+def sigmoid_scalar(x):
+    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@register_jitable
+def sigmoid(a):
+    """Elementwise stable sigmoid of a C-contiguous array of any shape, in its dtype."""
+    out = np.empty_like(a)
+    x = a.reshape(-1)
+    e = np.exp(-np.abs(x))
+    out.reshape(-1)[:] = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return out
+
+
+@register_jitable
+def softmax_inplace(a):
+    """Replace the 1-D vector ``a`` by softmax(a), shifting by its maximum first."""
+    a -= a.max()
+    np.exp(a, a)
+    a /= a.sum()

@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+
+from fastbp.registry import RUNGS
+
+# (N, D, M, K): single sample, single input, single hidden unit, single and two classes,
+# non-square, the SPEC's seed size, and N that is not a multiple of any block size.
+SHAPES = [
+    (1, 2, 3, 3),
+    (5, 1, 3, 3),
+    (6, 2, 1, 3),
+    (6, 3, 4, 1),
+    (9, 3, 4, 2),
+    (13, 7, 5, 3),
+    (300, 4, 6, 5),
+    (517, 3, 2, 4),
+    (1500, 2, 3, 3),
+]
+DTYPES = [np.float64, np.float32]
+
+
+@pytest.fixture(params=list(RUNGS), ids=str)
+def rung(request):
+    return request.param
+
+
+@pytest.fixture(params=[True, False], ids=["compiled", "plain"])
+def compiled(request):
+    return request.param

@@ -1,0 +1,120 @@
+"""Every rung, compiled and plain, agrees with the one NumPy reference in tests/reference.py."""
+
+import numpy as np
+import pytest
+import reference
+from conftest import DTYPES, SHAPES
+
+import fastbp
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "N{}-D{}-M{}-K{}".format(*s))
+def test_each_function_matches_reference(rung, compiled, shape, dtype):
+    N, D, M, K = shape
+    X, T, W1, b1, W2, b2 = reference.problem(*shape, dtype=dtype)
+    options = dict(rung=rung, compiled=compiled)
+
+    Y, Z = fastbp.forward(X, W1, b1, W2, b2, **options)
+    Y_ref, Z_ref = reference.forward(X, W1, b1, W2, b2)
+    # sigmoid and softmax outputs lie in [0, 1]; their rounding is a few eps per term summed.
+    reference.assert_close(Z, Z_ref, 1.0, dtype, terms=D + 1)
+    reference.assert_close(Y, Y_ref, 1.0, dtype, terms=D + M + K)
+    np.testing.assert_allclose(Y.sum(axis=1), 1.0, rtol=10 * np.finfo(dtype).eps * K)
+
+    exact, magnitude = reference.derivatives(X, Z, T, Y, W2)
+    got = (
+        fastbp.derivative_w1(X, Z, T, Y, W2, **options),
+        fastbp.derivative_b1(T, Y, W2, Z, **options),
+        fastbp.derivative_w2(Z, T, Y, **options),
+        fastbp.derivative_b2(T, Y, **options),
+    )
+    for name, value, ref, size in zip(("w1", "b1", "w2", "b2"), got, exact, magnitude):
+        terms = N * K if name in ("w1", "b1") else N
+        try:
+            reference.assert_close(value, ref, size, dtype, terms)
+        except AssertionError as error:
+            raise AssertionError(f"derivative_{name}: {error}") from None
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "N{}-D{}-M{}-K{}".format(*s))
+def test_gradients_match_reference(rung, compiled, shape, dtype):
+    N, D, M, K = shape
+    X, T, W1, b1, W2, b2 = reference.problem(*shape, dtype=dtype, seed=1)
+    result = fastbp.gradients(X, T, W1, b1, W2, b2, rung=rung, compiled=compiled)
+
+    Y_ref, Z_ref = reference.forward(X, W1, b1, W2, b2)
+    exact, magnitude = reference.derivatives(X, Z_ref, T, Y_ref, W2)
+    # In float32 the rung's own forward pass rounds Z and Y too: count its terms.
+    terms = N * K * (1 if dtype == np.float64 else D + M + K)
+    for value, ref, size in zip(result[:4], exact, magnitude):
+        reference.assert_close(value, ref, size, dtype, terms)
+    cost_ref = reference.log_likelihood(T, Y_ref)
+    rtol = 1e-10 if dtype == np.float64 else 1e-5
+    assert isinstance(result.cost, float)
+    assert result.cost == pytest.approx(cost_ref, rel=rtol, abs=rtol)
+
+
+def _strided(a):
+    """A view of the same values that steps over every other element of a larger array."""
+    big = np.zeros(tuple(2 * n for n in a.shape), a.dtype)
+    view = big[tuple(slice(None, None, 2) for _ in a.shape)]
+    view[...] = a
+    return view
+
+
+def _layouts(*arrays):
+    """The same values as Fortran-ordered copies and as strided views into larger arrays."""
+    yield "fortran", [np.asfortranarray(a) for a in arrays]
+    yield "strided", [_strided(a) for a in arrays]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_non_contiguous_inputs(rung, dtype):
+    X, T, W1, b1, W2, b2 = reference.problem(13, 7, 5, 3, dtype=dtype, seed=2)
+    expected = fastbp.gradients(X, T, W1, b1, W2, b2, rung=rung)
+    Y, Z = fastbp.forward(X, W1, b1, W2, b2, rung=rung)
+    for layout, (Xl, Tl, W1l, b1l, W2l, Zl) in _layouts(X, T, W1, b1, W2, Z):
+        assert not any(a.flags.c_contiguous for a in (Xl, Tl, W1l, W2l, Zl)), layout
+        got = fastbp.gradients(Xl, Tl, W1l, b1l, W2l, b2, rung=rung)
+        for value, ref in zip(got, expected):
+            np.testing.assert_array_equal(value, ref, err_msg=layout)
+        np.testing.assert_array_equal(
+            fastbp.derivative_w1(Xl, Zl, Tl, Y, W2l, rung=rung),
+            fastbp.derivative_w1(X, Z, T, Y, W2, rung=rung),
+            err_msg=layout,
+        )
+
+
+def test_integer_targets_are_converted_and_keep_float32():
+    X, T, W1, b1, W2, b2 = reference.problem(9, 3, 4, 2, dtype=np.float32)
+    from_ints = fastbp.gradients(X, T.astype(np.int64), W1, b1, W2, b2)
+    from_floats = fastbp.gradients(X, T, W1, b1, W2, b2)
+    for value, ref in zip(from_ints[:4], from_floats[:4]):
+        assert value.dtype == np.float32
+        np.testing.assert_array_equal(value, ref)
+    assert fastbp.derivative_b2(T.astype(bool), T).dtype == np.float32
+
+
+def test_classic_rows_typo_is_caught():
+    """SPEC section 4: the classic rows rung of derivative_w2 used T[n,k] * -Y[n,k].
+
+    The agreement check used above must reject that rung, while all of ours pass it.
+    """
+
+    def typo_w2(Z, T, Y):
+        out = np.zeros((Z.shape[1], T.shape[1]))
+        for n in range(Z.shape[0]):
+            for k in range(T.shape[1]):
+                out[:, k] += (T[n, k] * -Y[n, k]) * Z[n, :]
+        return out
+
+    X, T, W1, b1, W2, b2 = reference.problem(13, 7, 5, 3)
+    Y, Z = reference.forward(X, W1, b1, W2, b2)
+    exact, magnitude = reference.derivatives(X, Z, T, Y, W2)
+    with pytest.raises(AssertionError):
+        reference.assert_close(typo_w2(Z, T, Y), exact[2], magnitude[2], np.float64, len(X))
+    for name in fastbp.RUNGS:
+        got = fastbp.derivative_w2(Z, T, Y, rung=name)
+        reference.assert_close(got, exact[2], magnitude[2], np.float64, len(X))
