@@ -7,6 +7,8 @@ C-contiguous arrays of one floating dtype whose shapes agree with each other.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
+from numba.extending import register_jitable
 
 # The shape of each argument of the public API, in symbolic dimensions.
 SHAPES: dict[str, tuple[str, ...]] = {
@@ -19,6 +21,29 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "W2": ("M", "K"),
     "b2": ("K",),
 }
+
+
+@register_jitable
+def _nonfinite_mark(values):
+    """0.0 if every element of the 1-D array is finite, else NaN: v * 0 is NaN exactly for
+    NaN and infinity (no fastmath flag here lets LLVM fold it away)."""
+    total = 0.0
+    for i in range(values.shape[0]):
+        total += values[i] * 0.0
+    return total
+
+
+@njit(cache=True, fastmath={"reassoc"})  # reassociation lets the sums vectorise
+def _all_finite(a, b, c, d, e, f) -> bool:
+    """True if no element of the six 1-D arrays is NaN or infinite."""
+    marks = _nonfinite_mark(a) + _nonfinite_mark(b) + _nonfinite_mark(c)
+    return marks + _nonfinite_mark(d) + _nonfinite_mark(e) + _nonfinite_mark(f) == 0.0
+
+
+def _flat_six(arrays: list[np.ndarray], dtype: np.dtype) -> list[np.ndarray]:
+    """The arrays as 1-D views, padded to six with empty ones (one signature per dtype)."""
+    flat = [a.reshape(-1) for a in arrays]
+    return flat + [np.empty(0, dtype)] * (6 - len(flat))
 
 
 def _describe(shape: tuple[str, ...]) -> str:
@@ -87,11 +112,12 @@ def check_arrays(
                 )
         if array.dtype != dtype or not array.flags.c_contiguous:
             array = np.ascontiguousarray(array, dtype=dtype)
-        if check_finite and not np.isfinite(array).all():
-            raise ValueError(
-                f"{name} contains NaN or infinity; pass check_finite=False to skip this check"
-            )
         out.append(array)
+    if check_finite and not _all_finite(*_flat_six(out, dtype)):
+        name = next(n for n, a in zip(named, out) if not np.isfinite(a).all())
+        raise ValueError(
+            f"{name} contains NaN or infinity; pass check_finite=False to skip this check"
+        )
     return tuple(out)
 
 

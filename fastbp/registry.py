@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .kernels import loops, matrix, outer, rows
+from .kernels import fused, loops, matrix, outer, rows
 
 FUNCTIONS = ("forward", "derivative_w1", "derivative_b1", "derivative_w2", "derivative_b2")
 
@@ -47,6 +47,12 @@ RUNGS: dict[str, Rung] = {
         Rung("rows", "loop over samples, NumPy row updates along the last index", rows),
         Rung("outer", "loop over samples, one outer product per sample", outer),
         Rung("matrix", "whole-batch matrix products (the classic fastest form)", matrix),
+        Rung(
+            "fused",
+            "one pass over blocks of samples, forward and backward together, SIMD exp",
+            fused,
+            classic=False,
+        ),
     )
 }
 

@@ -11,9 +11,9 @@ def forward(X, W1, b1, W2, b2):
     """Z = sigmoid(X @ W1 + b1), Y = softmax(Z @ W2 + b2) row-wise, max-shifted; (Y, Z)."""
     Z = sigmoid(X @ W1 + b1)
     A = Z @ W2 + b2
-    row_max = np.empty(A.shape[0], dtype=A.dtype)
-    for n in range(A.shape[0]):
-        row_max[n] = A[n].max()
+    row_max = A[:, 0].copy()
+    for k in range(1, A.shape[1]):
+        row_max = np.maximum(row_max, A[:, k])
     E = np.exp(A - row_max.reshape((-1, 1)))
     return E / E.sum(axis=1).reshape((-1, 1)), Z
 

@@ -1,0 +1,321 @@
+"""Rung ``fused``: forward and backward in one pass over blocks of samples (fastbp's own).
+
+Each block of ``BLOCK`` samples is copied feature-major (one row per input, hidden unit or
+class, samples along the row), so every inner loop runs along samples and vectorises however
+narrow the layers are, and exp/log are the SIMD versions from ``fastmath``. Nothing of size
+N is allocated: only block buffers and the D x M, M, M x K, K accumulators. The arithmetic is
+float64 whatever the input dtype; results are cast back to it.
+
+``gradients`` is the fused step; ``forward`` and the four derivatives run the same stages
+on the same blocks (the derivatives read Z and Y instead of computing them).
+"""
+
+import numpy as np
+from numba import njit
+from numba.extending import register_jitable
+
+from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
+
+BLOCK = 256
+# Reassociation lets LLVM vectorise the sums over samples; contraction allows FMA.
+FASTMATH = {"reassoc", "contract"}
+
+
+@register_jitable
+def block_buffers(D, M, K):
+    """Feature-major buffers for one block: inputs, hidden, targets, outputs, hidden error,
+    two per-sample rows (softmax sums and their inverses), int64 scratch for fastmath."""
+    width = max(D, M, K)
+    return (
+        np.empty((D, BLOCK)),
+        np.empty((M, BLOCK)),
+        np.empty((K, BLOCK)),
+        np.empty((K, BLOCK)),
+        np.empty((M, BLOCK)),
+        np.empty((2, BLOCK)),
+        np.empty(width * BLOCK, dtype=np.int64),
+    )
+
+
+@register_jitable
+def load(src, start, size, dst):
+    """dst[j, i] = src[start + i, j] for i < size: a block of rows, transposed."""
+    for j in range(src.shape[1]):
+        row = dst[j, :size]
+        for i in range(size):
+            row[i] = src[start + i, j]
+
+
+@register_jitable
+def store(src, start, size, dst):
+    """dst[start + i, j] = src[j, i]: the inverse of ``load``."""
+    for j in range(dst.shape[1]):
+        row = src[j, :size]
+        for i in range(size):
+            dst[start + i, j] = row[i]
+
+
+@register_jitable
+def hidden_layer(xt, W1, b1, size, zt, scratch):
+    """zt[m, i] = sigmoid(b1[m] + sum_d W1[d, m] xt[d, i]) = 1 / (1 + exp(-h))."""
+    D, M = W1.shape
+    for m in range(M):
+        z = zt[m, :size]
+        z[:] = -b1[m]
+        for d in range(D):
+            w = W1[d, m]
+            x = xt[d, :size]
+            for i in range(size):
+                z[i] -= w * x[i]
+        exp_inplace(z, scratch)
+        for i in range(size):
+            z[i] += 1.0
+        reciprocal_inplace(z, scratch)
+
+
+@register_jitable
+def output_logits(zt, W2, b2, size, at, row_max):
+    """at[k, i] = b2[k] + sum_m W2[m, k] zt[m, i] - row_max[i], row_max[i] = max_k of it."""
+    M, K = W2.shape
+    for k in range(K):
+        a = at[k, :size]
+        a[:] = b2[k]
+        for m in range(M):
+            w = W2[m, k]
+            z = zt[m, :size]
+            for i in range(size):
+                a[i] += w * z[i]
+    top = row_max[:size]
+    top[:] = at[0, :size]
+    for k in range(1, K):
+        a = at[k, :size]
+        for i in range(size):
+            top[i] = max(top[i], a[i])
+    for k in range(K):
+        a = at[k, :size]
+        for i in range(size):
+            a[i] -= top[i]
+
+
+@register_jitable
+def softmax_shifted(at, size, per_sample, scratch):
+    """Exponentiate the shifted logits in ``at`` and normalise each sample; per_sample[0]
+    keeps the sums of exponentials (>= 1, as the largest shifted logit is 0), [1] their
+    inverses."""
+    K = at.shape[0]
+    total, inverse = per_sample[0, :size], per_sample[1, :size]
+    total[:] = 0.0
+    for k in range(K):
+        a = at[k, :size]
+        exp_inplace(a, scratch)
+        for i in range(size):
+            total[i] += a[i]
+    inverse[:] = total
+    reciprocal_inplace(inverse, scratch)
+    for k in range(K):
+        a = at[k, :size]
+        for i in range(size):
+            a[i] *= inverse[i]
+
+
+@register_jitable
+def forward_block(xt, W1, b1, W2, b2, size, zt, at, per_sample, scratch):
+    """Z and Y of a loaded block into zt, at; per_sample[0] keeps the softmax row sums."""
+    hidden_layer(xt, W1, b1, size, zt, scratch)
+    output_logits(zt, W2, b2, size, at, per_sample[0])
+    softmax_shifted(at, size, per_sample, scratch)
+
+
+@register_jitable
+def output_error(tt, at, size):
+    """at[k, i] = tt[k, i] - at[k, i]: T - Y, in place of Y."""
+    for k in range(at.shape[0]):
+        a = at[k, :size]
+        t = tt[k, :size]
+        for i in range(size):
+            a[i] = t[i] - a[i]
+
+
+@register_jitable
+def hidden_error(dt, zt, W2, size, gt):
+    """gt[m, i] = (sum_k W2[m, k] dt[k, i]) * zt[m, i] * (1 - zt[m, i]) (dZ of the SPEC)."""
+    M, K = W2.shape
+    for m in range(M):
+        g = gt[m, :size]
+        g[:] = 0.0
+        for k in range(K):
+            w = W2[m, k]
+            d = dt[k, :size]
+            for i in range(size):
+                g[i] += w * d[i]
+        z = zt[m, :size]
+        for i in range(size):
+            g[i] *= z[i] * (1.0 - z[i])
+
+
+@register_jitable
+def add_products(at, bt, size, out):
+    """out[p, q] += sum_i at[p, i] bt[q, i]: a weight gradient from two feature-major blocks."""
+    for p in range(at.shape[0]):
+        a = at[p, :size]
+        for q in range(bt.shape[0]):
+            b = bt[q, :size]
+            total = 0.0
+            for i in range(size):
+                total += a[i] * b[i]
+            out[p, q] += total
+
+
+@register_jitable
+def add_sums(at, size, out):
+    """out[p] += sum_i at[p, i]: a bias gradient."""
+    for p in range(at.shape[0]):
+        a = at[p, :size]
+        total = 0.0
+        for i in range(size):
+            total += a[i]
+        out[p] += total
+
+
+@register_jitable
+def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
+    """Forward and backward for samples first..last-1, in blocks; adds the four gradients
+    (float64 accumulators) and returns the log-likelihood of those samples."""
+    D, M = W1.shape
+    K = W2.shape[1]
+    xt, zt, tt, at, gt, per_sample, scratch = block_buffers(D, M, K)
+    cost = 0.0
+    for start in range(first, last, BLOCK):
+        size = min(BLOCK, last - start)
+        load(X, start, size, xt)
+        load(T, start, size, tt)
+        hidden_layer(xt, W1, b1, size, zt, scratch)
+        output_logits(zt, W2, b2, size, at, per_sample[0])
+        # log-likelihood: sum_k T (a - max - log sum exp) with the shifted logits a - max.
+        for k in range(K):
+            a, t = at[k, :size], tt[k, :size]
+            for i in range(size):
+                cost += t[i] * a[i]
+        softmax_shifted(at, size, per_sample, scratch)
+        log_sum = per_sample[0, :size]
+        log_inplace(log_sum, scratch)
+        for k in range(K):
+            t = tt[k, :size]
+            for i in range(size):
+                cost -= t[i] * log_sum[i]
+        output_error(tt, at, size)
+        add_sums(at, size, db2)
+        add_products(zt, at, size, dW2)
+        hidden_error(at, zt, W2, size, gt)
+        add_sums(gt, size, db1)
+        add_products(xt, gt, size, dW1)
+    return cost
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def gradients(X, T, W1, b1, W2, b2):
+    """(dW1, db1, dW2, db2, cost) in one pass over blocks of samples, serially."""
+    D, M = W1.shape
+    K = W2.shape[1]
+    dW1, db1 = np.zeros((D, M)), np.zeros(M)
+    dW2, db2 = np.zeros((M, K)), np.zeros(K)
+    cost = gradient_blocks(X, T, W1, b1, W2, b2, 0, X.shape[0], dW1, db1, dW2, db2)
+    dtype = X.dtype
+    return dW1.astype(dtype), db1.astype(dtype), dW2.astype(dtype), db2.astype(dtype), cost
+
+
+@register_jitable
+def forward_rows(X, W1, b1, W2, b2, first, last, Y, Z):
+    """Y and Z for samples first..last-1, in blocks."""
+    D, M = W1.shape
+    K = W2.shape[1]
+    xt, zt, _, at, _, per_sample, scratch = block_buffers(D, M, K)
+    for start in range(first, last, BLOCK):
+        size = min(BLOCK, last - start)
+        load(X, start, size, xt)
+        forward_block(xt, W1, b1, W2, b2, size, zt, at, per_sample, scratch)
+        store(zt, start, size, Z)
+        store(at, start, size, Y)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def forward(X, W1, b1, W2, b2):
+    """(Y, Z) by blocks with the SIMD exp."""
+    N = X.shape[0]
+    Y = np.empty((N, W2.shape[1]), dtype=X.dtype)
+    Z = np.empty((N, W1.shape[1]), dtype=X.dtype)
+    forward_rows(X, W1, b1, W2, b2, 0, N, Y, Z)
+    return Y, Z
+
+
+@register_jitable
+def output_error_blocks(T, Y, start, size, tt, dt):
+    """Load T - Y of a block, feature-major, into dt (tt is scratch for T)."""
+    load(T, start, size, tt)
+    load(Y, start, size, dt)
+    output_error(tt, dt, size)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def derivative_w2(Z, T, Y):
+    """dW2 = Z.T @ (T - Y), block by block (M x K)."""
+    N, M = Z.shape
+    K = T.shape[1]
+    _, zt, tt, dt, _, _, _ = block_buffers(1, M, K)
+    out = np.zeros((M, K))
+    for start in range(0, N, BLOCK):
+        size = min(BLOCK, N - start)
+        output_error_blocks(T, Y, start, size, tt, dt)
+        load(Z, start, size, zt)
+        add_products(zt, dt, size, out)
+    return out.astype(Z.dtype)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def derivative_b2(T, Y):
+    """db2 = (T - Y).sum(axis=0), block by block (K)."""
+    N, K = T.shape
+    _, _, tt, dt, _, _, _ = block_buffers(1, 1, K)
+    out = np.zeros(K)
+    for start in range(0, N, BLOCK):
+        size = min(BLOCK, N - start)
+        output_error_blocks(T, Y, start, size, tt, dt)
+        add_sums(dt, size, out)
+    return out.astype(T.dtype)
+
+
+@register_jitable
+def hidden_error_blocks(T, Y, W2, Z, start, size, tt, dt, zt, gt):
+    """Load a block and form dZ = ((T - Y) @ W2.T) * Z * (1 - Z) feature-major in gt."""
+    output_error_blocks(T, Y, start, size, tt, dt)
+    load(Z, start, size, zt)
+    hidden_error(dt, zt, W2, size, gt)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def derivative_w1(X, Z, T, Y, W2):
+    """dW1 = X.T @ dZ, dZ formed per block and never stored whole (D x M)."""
+    N, D = X.shape
+    M, K = W2.shape
+    xt, zt, tt, dt, gt, _, _ = block_buffers(D, M, K)
+    out = np.zeros((D, M))
+    for start in range(0, N, BLOCK):
+        size = min(BLOCK, N - start)
+        hidden_error_blocks(T, Y, W2, Z, start, size, tt, dt, zt, gt)
+        load(X, start, size, xt)
+        add_products(xt, gt, size, out)
+    return out.astype(X.dtype)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def derivative_b1(T, Y, W2, Z):
+    """db1 = dZ.sum(axis=0), dZ formed per block (M)."""
+    N, K = T.shape
+    M = W2.shape[0]
+    _, zt, tt, dt, gt, _, _ = block_buffers(1, M, K)
+    out = np.zeros(M)
+    for start in range(0, N, BLOCK):
+        size = min(BLOCK, N - start)
+        hidden_error_blocks(T, Y, W2, Z, start, size, tt, dt, zt, gt)
+        add_sums(gt, size, out)
+    return out.astype(Z.dtype)
