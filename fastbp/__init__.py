@@ -6,7 +6,11 @@ Drop-in for the classic course functions::
     from fastbp import derivative_w1, derivative_w2, derivative_b1, derivative_b2
 """
 
-from .api import (
+from ._runtime import configure
+
+configure()  # before the kernels are defined: the cache folder and the threading layer
+
+from .api import (  # noqa: E402
     classification_rate,
     cost,
     derivative_b1,
@@ -16,7 +20,7 @@ from .api import (
     forward,
     gradients,
 )
-from .registry import RUNGS, Gradients, choose_rung
+from .registry import RUNGS, Gradients, choose_rung  # noqa: E402
 
 __all__ = [
     "RUNGS",

@@ -100,18 +100,20 @@ def train(
         result.history.append(entry)
         return entry
 
-    for epoch in range(epochs):
-        dW1, db1, dW2, db2, cost = gradients(X, T, W1, b1, W2, b2)
-        if not math.isfinite(cost):
-            raise ValueError(
-                f"the cost became {cost} at epoch {epoch}; try a smaller learning_rate"
-            )
-        entry = report(epoch, float(cost)) if epoch % report_every == 0 else None
-        if callback is not None:
-            callback(epoch, float(cost), entry)
-        W1 += step * dW1
-        b1 += step * db1
-        W2 += step * dW2
-        b2 += step * db2
+    # A diverging run overflows in the updates; it is reported below as a non-finite cost.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(epochs):
+            dW1, db1, dW2, db2, cost = gradients(X, T, W1, b1, W2, b2)
+            if not math.isfinite(cost):
+                raise ValueError(
+                    f"the cost became {cost} at epoch {epoch}; try a smaller learning_rate"
+                )
+            entry = report(epoch, float(cost)) if epoch % report_every == 0 else None
+            if callback is not None:
+                callback(epoch, float(cost), entry)
+            W1 += step * dW1
+            b1 += step * db1
+            W2 += step * dW2
+            b2 += step * db2
     report(epochs)
     return result

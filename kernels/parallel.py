@@ -1,0 +1,99 @@
+"""Rung ``parallel``: the fused pass split over cores with ``prange`` (fastbp's own).
+
+The samples are cut into at most ``MAX_CHUNKS`` runs of whole blocks, a number that depends
+on N only. Each chunk accumulates into its own slab of memory, padded so that no two slabs
+share a cache line (no false sharing), and the slabs are summed in chunk order afterwards:
+the result is the same whatever the number of threads or their timing.
+
+The derivative functions, single memory-bound passes over given Z and Y, are the serial
+``fused`` ones.
+"""
+
+import numpy as np
+from numba import njit, prange
+from numba.extending import register_jitable
+
+from .fused import (
+    BLOCK,
+    FASTMATH,
+    derivative_b1,
+    derivative_b2,
+    derivative_w1,
+    derivative_w2,
+    forward_rows,
+    gradient_blocks,
+)
+
+__all__ = ["derivative_b1", "derivative_b2", "derivative_w1", "derivative_w2", "forward"]
+
+MAX_CHUNKS = 32
+CACHE_LINE = 8  # float64 values in a 64-byte cache line
+
+
+@register_jitable
+def chunk_rows(N, chunks, c):
+    """First and last (exclusive) sample of chunk c: whole blocks, spread evenly."""
+    blocks = (N + BLOCK - 1) // BLOCK
+    first = (c * blocks // chunks) * BLOCK
+    last = min(((c + 1) * blocks // chunks) * BLOCK, N)
+    return first, last
+
+
+@register_jitable
+def chunk_count(N):
+    return min((N + BLOCK - 1) // BLOCK, MAX_CHUNKS)
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def gradients(X, T, W1, b1, W2, b2):
+    """(dW1, db1, dW2, db2, cost): the fused pass, chunks of samples on all cores."""
+    N = X.shape[0]
+    D, M = W1.shape
+    K = W2.shape[1]
+    sizes = np.array([D * M, M, M * K, K, 1])
+    ends = np.cumsum(sizes)
+    # Round each slab up to whole cache lines, plus one line of gap between slabs.
+    stride = (ends[-1] + CACHE_LINE - 1) // CACHE_LINE * CACHE_LINE + CACHE_LINE
+    chunks = chunk_count(N)
+    slabs = np.zeros((chunks, stride))
+    for c in prange(chunks):
+        first, last = chunk_rows(N, chunks, c)
+        slab = slabs[c]
+        slab[ends[3]] = gradient_blocks(
+            X,
+            T,
+            W1,
+            b1,
+            W2,
+            b2,
+            first,
+            last,
+            slab[: ends[0]].reshape((D, M)),
+            slab[ends[0] : ends[1]],
+            slab[ends[1] : ends[2]].reshape((M, K)),
+            slab[ends[2] : ends[3]],
+        )
+    total = slabs[0].copy()
+    for c in range(1, chunks):  # a fixed order: no dependence on which thread ran what
+        total += slabs[c]
+    dtype = X.dtype
+    return (
+        total[: ends[0]].reshape((D, M)).astype(dtype),
+        total[ends[0] : ends[1]].astype(dtype),
+        total[ends[1] : ends[2]].reshape((M, K)).astype(dtype),
+        total[ends[2] : ends[3]].astype(dtype),
+        total[ends[3]],
+    )
+
+
+@njit(cache=True, parallel=True, fastmath=FASTMATH)
+def forward(X, W1, b1, W2, b2):
+    """(Y, Z) by blocks, chunks of samples on all cores (each writes its own rows)."""
+    N = X.shape[0]
+    Y = np.empty((N, W2.shape[1]), dtype=X.dtype)
+    Z = np.empty((N, W1.shape[1]), dtype=X.dtype)
+    chunks = chunk_count(N)
+    for c in prange(chunks):
+        first, last = chunk_rows(N, chunks, c)
+        forward_rows(X, W1, b1, W2, b2, first, last, Y, Z)
+    return Y, Z

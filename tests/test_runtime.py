@@ -1,0 +1,136 @@
+"""Threads, thread counts, the on-disk compile cache and read-only installs."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numba
+import numpy as np
+import reference
+
+import fastbp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _python(code, env=None, **kwargs):
+    env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, **kwargs
+    )
+
+
+THREADS_PROBE = """
+import threading, numpy as np, fastbp, sys
+sys.path.insert(0, {tests!r})
+import reference
+args = reference.problem(5000, 3, 8, 4)
+expected = fastbp.gradients(*args, rung="parallel")
+results, errors = [], []
+def work():
+    try:
+        for _ in range(5):
+            results.append(fastbp.gradients(*args, rung="parallel"))
+    except Exception as error:
+        errors.append(error)
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+assert not errors, errors
+assert len(results) == 20
+for r in results:
+    for a, b in zip(r, expected):
+        np.testing.assert_array_equal(a, b)
+import numba
+print(numba.threading_layer())
+"""
+
+
+def test_parallel_rung_from_several_python_threads_at_once():
+    """The workqueue layer would abort the process here; fastbp picks a thread-safe one."""
+    done = _python(THREADS_PROBE.format(tests=str(ROOT / "tests")), timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() in ("tbb", "omp")
+
+
+def test_parallel_result_does_not_depend_on_the_thread_count():
+    args = reference.problem(20_000, 3, 5, 4, seed=5)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = fastbp.gradients(*args, rung="parallel")
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = fastbp.gradients(*args, rung="parallel")
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(one, many):
+        np.testing.assert_array_equal(a, b)
+
+
+CACHE_PROBE = """
+import numpy as np, fastbp
+from fastbp.kernels import fused
+fastbp.gradients(np.ones((3, 2)), np.eye(3), np.ones((2, 4)), np.ones(4), np.ones((4, 3)),
+                 np.ones(3), rung="fused")
+print(sum(fused.gradients.stats.cache_hits.values()))
+"""
+
+
+def test_two_cold_processes_share_the_cache_then_a_third_loads_it(tmp_path):
+    env = {"NUMBA_CACHE_DIR": str(tmp_path)}
+    both = [
+        subprocess.Popen(
+            [sys.executable, "-c", CACHE_PROBE],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=600) for p in both]
+    assert [p.returncode for p in both] == [0, 0], [err[-2000:] for _, err in outputs]
+    third = _python(CACHE_PROBE, env=env, timeout=600)
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert int(third.stdout) == 1  # loaded from the cache the first two wrote
+
+
+def test_read_only_install_imports_and_runs(tmp_path):
+    """A read-only copy of the package (bind-mounted read-only) with a read-only home."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        import pytest
+
+        pytest.skip("needs root and unshare to make a read-only mount")
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "fastbp", site / "fastbp", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "kernels", site / "fastbp" / "kernels", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    code = (
+        "import fastbp, numpy as np, numba; "
+        "print(fastbp.__file__, numba.config.CACHE_DIR); "
+        "print(fastbp.gradients(np.ones((3,2)), np.eye(3), np.ones((2,2)), np.ones(2), "
+        "np.ones((2,3)), np.ones(3), rung='fused').cost)"
+    )
+    script = (
+        f"mount --bind {site} {site} && mount -o remount,ro,bind {site} && "
+        f"! touch {site}/probe 2>/dev/null && "
+        f'HOME={site} XDG_CACHE_HOME= PYTHONPATH={site} {sys.executable} -c "{code}"'
+    )
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,  # not the checkout, whose fastbp/ would shadow the copy
+    )
+    if "Operation not permitted" in done.stderr or "permission denied" in done.stderr.lower():
+        import pytest
+
+        pytest.skip(f"mount namespaces are not allowed here: {done.stderr.strip()[:200]}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    location, cache_dir = done.stdout.split("\n")[0].split()
+    assert location.startswith(str(site)) and not cache_dir.startswith(str(site))
+    assert float(done.stdout.split("\n")[1]) < 0
