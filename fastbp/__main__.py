@@ -10,6 +10,7 @@ import numpy as np
 
 from .datasets import three_clouds
 from .registry import RUNGS
+from .study import SIZES
 from .training import Report, TrainResult, train
 
 
@@ -109,6 +110,28 @@ def _plot(result: TrainResult, X: np.ndarray, y: np.ndarray, path: str) -> None:
     plt.close(fig)
 
 
+def _study_command(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .study import run
+
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown or not sizes:
+        raise SystemExit(f"--sizes: unknown {unknown}; choose from {', '.join(SIZES)}")
+    with tempfile.TemporaryDirectory() as cache:
+        run(
+            sizes,
+            repeat=args.repeat,
+            min_time=args.min_time,
+            peers=args.peers,
+            compile_cache=cache if args.compile else None,
+            plot_path=args.plot,
+            json_path=args.json,
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fastbp", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +153,30 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     tr.add_argument("--plot", metavar="FILE.png", help="save the cost curve and decision regions")
     tr.set_defaults(run=_train_command)
+
+    st = commands.add_parser(
+        "study",
+        help="time every rung, plain and compiled, against classic NumPy (and peers)",
+        description="Times one gradient step (forward + four gradients) for every rung, "
+        "plain and compiled, interleaved in one process, and prints medians, spreads and "
+        "speedups. Progress goes to stderr.",
+    )
+    st.add_argument(
+        "--sizes",
+        default="seed",
+        help=f"comma-separated, from {', '.join(SIZES)} (default: seed)",
+    )
+    st.add_argument("--repeat", type=int, default=7, help="rounds per candidate")
+    st.add_argument("--min-time", type=float, default=0.05, help="seconds per round")
+    st.add_argument("--peers", action="store_true", help="add PyTorch and JAX if installed")
+    st.add_argument(
+        "--compile",
+        action="store_true",
+        help="also time compilation and cold start in new processes (about 2 minutes)",
+    )
+    st.add_argument("--plot", metavar="FILE.png", help="time per sample against N (log-log)")
+    st.add_argument("--json", metavar="FILE.json", help="write the raw numbers")
+    st.set_defaults(run=_study_command)
     return parser
 
 
