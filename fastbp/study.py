@@ -32,6 +32,8 @@ SIZES: dict[str, tuple[int, int, int, int]] = {
     "tall": (1_000_000, 2, 3, 3),
 }
 PLAIN_WORK_LIMIT = 30_000  # plain Python rungs run only where N*(D*M + M*K) is this small
+# The compiled per-sample ladder rungs take seconds a call where N*D*M*K passes this.
+LOOP_RUNGS, LOOP_WORK_LIMIT = ("loops", "rows", "outer"), 10**9
 CLASSIC = "matrix/plain"
 
 
@@ -57,9 +59,12 @@ class Timing:
 def _candidates(shape, args, peers: bool) -> dict[str, Callable[[], object]]:
     N, D, M, K = shape
     small = N * (D * M + M * K) <= PLAIN_WORK_LIMIT
+    slow_loops = N * D * M * K > LOOP_WORK_LIMIT
     out: dict[str, Callable[[], object]] = {}
     for name in RUNGS:
         for compiled in (False, True):
+            if compiled and slow_loops and name in LOOP_RUNGS:
+                continue
             if compiled or small or f"{name}/plain" == CLASSIC:
                 mode = "compiled" if compiled else "plain"
                 out[f"{name}/{mode}"] = _bind(args, rung=name, compiled=compiled)

@@ -27,9 +27,11 @@ def test_study_times_every_rung_and_writes_json(tmp_path, capsys):
     assert "vs classic" in printed and "loops/compiled" in printed
 
 
-def test_plain_rungs_are_left_out_of_large_sizes():
+def test_slow_rungs_are_left_out_of_large_sizes():
     calls = study._candidates((100_000, 2, 3, 3), study.problem(10, 2, 3, 3), peers=False)
-    assert "loops/plain" not in calls and study.CLASSIC in calls
+    assert "loops/plain" not in calls and study.CLASSIC in calls and "loops/compiled" in calls
+    wide = study._candidates((10_000, 784, 256, 10), study.problem(10, 2, 3, 3), peers=False)
+    assert "loops/compiled" not in wide and "fused/compiled" in wide
 
 
 def test_study_cli_rejects_unknown_sizes():
