@@ -35,6 +35,9 @@ PLAIN_WORK_LIMIT = 30_000  # plain Python rungs run only where N*(D*M + M*K) is 
 # The compiled per-sample ladder rungs take seconds a call where N*D*M*K passes this.
 LOOP_RUNGS, LOOP_WORK_LIMIT = ("loops", "rows", "outer"), 10**9
 CLASSIC = "matrix/plain"
+# Pause before each round: BLAS, OpenMP (PyTorch) and JAX worker threads spin for a while
+# after a call, and would otherwise slow down whichever candidate runs next.
+SETTLE = 0.05
 
 
 def problem(N: int, D: int, M: int, K: int, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -100,6 +103,7 @@ def time_interleaved(calls: dict, repeat: int, min_time: float, label: str) -> l
     for r in range(repeat):
         print(f"  {label}: round {r + 1}/{repeat}", file=sys.stderr, flush=True)
         for name, call in calls.items():
+            time.sleep(SETTLE)
             start = time.perf_counter()
             for _ in range(numbers[name]):
                 call()
