@@ -100,7 +100,7 @@ def train(
         result.history.append(entry)
         return entry
 
-    # A diverging run overflows in the updates; it is reported below as a non-finite cost.
+    # A diverging run overflows in the updates; the next epoch reports it as a non-finite cost.
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs):
             dW1, db1, dW2, db2, cost = gradients(X, T, W1, b1, W2, b2)
