@@ -118,3 +118,17 @@ def test_classic_rows_typo_is_caught():
     for name in fastbp.RUNGS:
         got = fastbp.derivative_w2(Z, T, Y, rung=name)
         reference.assert_close(got, exact[2], magnitude[2], np.float64, len(X))
+
+
+def test_default_rung_follows_the_documented_rule(monkeypatch):
+    import numba
+
+    from fastbp import registry
+
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    assert fastbp.choose_rung(1500, 2, 3, 3) == "fused"
+    assert fastbp.choose_rung(1500, 20, 50, 10) == "parallel"
+    assert fastbp.choose_rung(10_000, 784, 256, 10) == "blas"
+    assert fastbp.choose_rung(1_000_000, 2, 3, 3) == "parallel"
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 1)
+    assert registry.choose_rung(1_000_000, 2, 3, 3) == "fused"
