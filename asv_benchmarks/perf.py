@@ -109,8 +109,10 @@ def gate(args: argparse.Namespace) -> int:
         sys.exit(f"gate: {args.base} and {args.head} are the same commit {base[:8]}")
     ensure_machine()
     print(f"gate: {args.base} ({base[:8]}) -> {args.head} ({head[:8]}), factor {args.factor}")
+    # Rounds alternate between the two commits (A B B A A B B A ...), so that a burst of
+    # load from something else on the machine does not land on one commit only.
     cont = ["continuous", "--factor", str(args.factor), "--interleave-rounds", "--show-stderr"]
-    cont += ["--split", "--sort", "ratio"]
+    cont += ["--split", "--sort", "ratio", "-a", f"rounds={args.rounds}"]
     for pattern in args.bench or []:
         cont += ["-b", pattern]
     cont += [base, head]
@@ -162,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=float(os.environ.get("FASTBP_GATE_FACTOR", "1.2")),
         help="slowdown ratio that fails (default 1.2, or $FASTBP_GATE_FACTOR)",
+    )
+    p.add_argument(
+        "-r", "--rounds", type=int, default=4, help="rounds per commit, interleaved (default 4)"
     )
     p.add_argument("-b", "--bench", action="append", help="benchmark regex (repeatable)")
     p.set_defaults(func=gate)
