@@ -1,7 +1,8 @@
 """What every suite shares: problem sizes, the rung list, fixed-seed data, and the skip policy.
 
-Nothing here runs at import time beyond reading the registry, so that discovery (and
-``asv check``) stays fast; data sets are built on first use and kept for the process.
+Nothing runs at import time beyond reading the registry and initialising Numba (below), so
+that discovery (and ``asv check``) stays fast; data sets are built on first use and kept for
+the process.
 
 A failed ``import fastbp`` does not break discovery: the rung list becomes one placeholder
 entry and every benchmark that needs the package re-raises the import error when it runs,
@@ -224,8 +225,8 @@ class Suite:
     In asv_runner 0.3 a ``setup`` hook makes asv re-run it before every timed call and fixes
     ``number`` to 1 (one call per sample), which is too coarse for calls of microseconds. So
     data are built on first use (``problem``) and kernels are precompiled into the on-disk
-    cache by ``setup_cache`` (run once per environment, in its own process, before the
-    suites). The first call in a benchmark process therefore costs the data build plus a
+    cache by ``setup_cache`` (run once per commit and environment, in its own process,
+    before the suites). The first call in a benchmark process therefore costs the data build plus a
     cache load (milliseconds at the small sizes), which asv spends during its calibration
     and warm-up: never in a sample.
     """
