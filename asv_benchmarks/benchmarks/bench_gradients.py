@@ -1,0 +1,73 @@
+"""One full gradient step through the public API, timed and as derived costs."""
+
+import statistics
+import time
+
+from .common import (
+    MODES,
+    RUNG_NAMES,
+    SIZE_NAMES,
+    SIZES,
+    Suite,
+    flops_per_step,
+    problem,
+    require_fastbp,
+    runs,
+    skipped,
+)
+
+
+class TimeGradients(Suite):
+    """``fastbp.gradients``: forward pass, all four gradients and the cost in one call
+    (validation included, as a user calls it), per size, rung and compiled/plain."""
+
+    params = [SIZE_NAMES, RUNG_NAMES, MODES]
+    param_names = ["size", "rung", "mode"]
+    skip_params = skipped(param_names, params)
+    repeat = (2, 10, 4.0)  # min samples, max samples, seconds per round (calls of 3 s exist)
+
+    def time_gradients(self, size, rung, mode):
+        p = problem(size)
+        require_fastbp().gradients(p.X, p.T, *p.params, rung=rung, compiled=mode == "compiled")
+
+
+def seconds_per_step(size: str, rung: str) -> float:
+    """Median seconds of one compiled ``fastbp.gradients`` call, warm: batches of calls long
+    enough (>= 5 ms) for the clock, five batches."""
+    fb = require_fastbp()
+    p = problem(size)
+
+    def step():
+        fb.gradients(p.X, p.T, *p.params, rung=rung)
+
+    step()  # compile or load the kernels, fault in the temporaries
+    start = time.perf_counter()
+    step()
+    number = max(1, int(0.005 / max(time.perf_counter() - start, 1e-9)))
+    batches = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(number):
+            step()
+        batches.append((time.perf_counter() - start) / number)
+    return statistics.median(batches)
+
+
+class TrackStepCost(Suite):
+    """Derived costs of one compiled gradient step, lower is better: nanoseconds per sample
+    (what the tall size is about) and seconds per nominal GFLOP (4NDM + 6NMK, the matrix
+    products; what the wide sizes are about)."""
+
+    params = [SIZE_NAMES, RUNG_NAMES]
+    param_names = ["size", "rung"]
+    skip_params = skipped(param_names, params, lambda size, rung: runs(size, rung, "compiled"))
+
+    def track_ns_per_sample(self, size, rung):
+        return seconds_per_step(size, rung) / SIZES[size].N * 1e9
+
+    track_ns_per_sample.unit = "ns/sample"
+
+    def track_s_per_gflop(self, size, rung):
+        return seconds_per_step(size, rung) / (flops_per_step(size) / 1e9)
+
+    track_s_per_gflop.unit = "s/GFLOP"
