@@ -10,6 +10,7 @@ from ._runtime import configure
 
 configure()  # before the kernels are defined: the cache folder and the threading layer
 
+from . import datasets  # noqa: E402
 from .api import (  # noqa: E402
     classification_rate,
     cost,
@@ -21,18 +22,22 @@ from .api import (  # noqa: E402
     gradients,
 )
 from .registry import RUNGS, Gradients, choose_rung  # noqa: E402
+from .training import TrainResult, train  # noqa: E402
 
 __all__ = [
     "RUNGS",
     "Gradients",
+    "TrainResult",
     "choose_rung",
     "classification_rate",
     "cost",
+    "datasets",
     "derivative_b1",
     "derivative_b2",
     "derivative_w1",
     "derivative_w2",
     "forward",
     "gradients",
+    "train",
 ]
 __version__ = "0.1.0"

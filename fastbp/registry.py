@@ -79,7 +79,7 @@ def get_rung(name: str) -> Rung:
 
 
 WIDE_LAYERS = 16_384  # D*M + M*K from which BLAS on blocks beats the fused loops
-PARALLEL_WORK = 250_000  # N*(D*M + M*K) from which two threads beat one
+PARALLEL_WORK = 400_000  # N*(D*M + M*K) from which two threads beat one
 
 
 def choose_rung(N: int, D: int, M: int, K: int) -> str:
@@ -88,9 +88,10 @@ def choose_rung(N: int, D: int, M: int, K: int) -> str:
     ``blas`` for wide layers (D*M + M*K >= WIDE_LAYERS: per sample there is enough matrix
     work for BLAS to run near its peak); otherwise ``parallel`` when there is enough work to
     pay for waking threads (N*(D*M + M*K) >= PARALLEL_WORK, at least two blocks, more than
-    one Numba thread), else ``fused``. The thresholds come from ``python -m fastbp study``
-    on a 2-core AMD EPYC (README): at N=1500, D=2, M=3, K=3 fused beats parallel 1.5x; at
-    N=1500, D=20, M=50, K=10 parallel beats fused 1.5x; at D=784, M=256 blas beats both 2.5x.
+    one Numba thread), else ``fused``. From ``python -m fastbp study`` on a 2-core AMD EPYC
+    (README): at N=1500, D=2, M=3, K=3 fused beats parallel 1.35x; at N=1500, D=20, M=50,
+    K=10 parallel beats fused 1.5x; at D=784, M=256 blas beats parallel 2.2x; at D=2, M=3,
+    K=3 parallel overtakes fused between N=10,000 and N=30,000.
     """
     width = D * M + M * K
     if width >= WIDE_LAYERS:

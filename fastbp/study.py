@@ -36,8 +36,9 @@ PLAIN_WORK_LIMIT = 30_000  # plain Python rungs run only where N*(D*M + M*K) is 
 LOOP_RUNGS, LOOP_WORK_LIMIT = ("loops", "rows", "outer"), 10**9
 CLASSIC = "matrix/plain"
 # Pause before each round: BLAS, OpenMP (PyTorch) and JAX worker threads spin for a while
-# after a call, and would otherwise slow down whichever candidate runs next.
-SETTLE = 0.05
+# after a call (measured here: 0.05 s is not enough, 0.2 s is), and would otherwise slow
+# down whichever candidate runs next.
+SETTLE = 0.25
 
 
 def problem(N: int, D: int, M: int, K: int, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -94,7 +95,9 @@ def _calibrate(call: Callable[[], object], min_time: float) -> int:
     return max(1, int(min_time / max(once, 1e-9)))
 
 
-def time_interleaved(calls: dict, repeat: int, min_time: float, label: str) -> list[Timing]:
+def time_interleaved(
+    calls: dict, repeat: int, min_time: float, label: str, settle: float = SETTLE
+) -> list[Timing]:
     numbers = {}
     for i, (name, call) in enumerate(calls.items(), 1):
         print(f"  {label}: warming up {name} ({i}/{len(calls)})", file=sys.stderr, flush=True)
@@ -103,7 +106,7 @@ def time_interleaved(calls: dict, repeat: int, min_time: float, label: str) -> l
     for r in range(repeat):
         print(f"  {label}: round {r + 1}/{repeat}", file=sys.stderr, flush=True)
         for name, call in calls.items():
-            time.sleep(SETTLE)
+            time.sleep(settle)
             start = time.perf_counter()
             for _ in range(numbers[name]):
                 call()
@@ -134,6 +137,21 @@ def table(size: str, shape, timings: list[Timing]) -> str:
         median = _format_time(t.median)
         lines.append(f"  {t.name:24} {median:>10} {spread:>15} {vs_classic:>11} {vs_plain:>9}")
     return "\n".join(lines)
+
+
+def training_times(repeat: int, settle: float = SETTLE) -> list[Timing]:
+    """The 1000-epoch three-clouds run (SPEC section 5) with the classic NumPy functions
+    (``matrix`` as plain NumPy), the default rung and each of fastbp's own rungs."""
+    from .datasets import three_clouds
+    from .training import train
+
+    X, y = three_clouds()
+    runs = {"train: " + CLASSIC: dict(rung="matrix", compiled=False), "train: default": {}}
+    runs.update({f"train: {r.name}/compiled": dict(rung=r.name) for r in RUNGS.values()})
+    calls = {
+        name: (lambda options=options: train(X, y, **options)) for name, options in runs.items()
+    }
+    return time_interleaved(calls, repeat, 0.0, "three-clouds training", settle)
 
 
 COMPILE_PROBE = """
@@ -234,6 +252,7 @@ def run(
     compile_cache: str | None = None,
     plot_path: str | None = None,
     json_path: str | None = None,
+    settle: float = SETTLE,
 ) -> dict:
     env = environment()
     print("machine: " + ", ".join(f"{k} {v}" for k, v in env.items()))
@@ -241,9 +260,16 @@ def run(
     for size in sizes:
         shape = SIZES[size]
         calls = _candidates(shape, problem(*shape), peers)
-        timings = time_interleaved(calls, repeat, min_time, size)
+        timings = time_interleaved(calls, repeat, min_time, size, settle)
         print(table(size, shape, timings), flush=True)
         results["sizes"][size] = {"shape": shape, "timings": [asdict(t) for t in timings]}
+    if "seed" in sizes:
+        timings = training_times(max(3, repeat // 2), settle)
+        classic = timings[0].median
+        print("three clouds, 1000 epochs (N=1500, D=2, M=3, K=3):")
+        for t in timings:
+            print(f"  {t.name:30} {_format_time(t.median):>10} {classic / t.median:8.1f}x")
+        results["training"] = [asdict(t) for t in timings]
     if compile_cache:
         rungs: list[str | None] = [*RUNGS, None]
         compiled = compile_times(rungs, compile_cache)

@@ -1,4 +1,4 @@
-"""The SIMD exp and log of the fused rungs against NumPy over the whole float64 range."""
+"""The SIMD exp, log and reciprocal of the fused rungs against NumPy, over the float64 range."""
 
 import numpy as np
 import pytest
@@ -7,16 +7,18 @@ from fastbp.kernels.fastmath import exp_inplace, log_inplace, reciprocal_inplace
 from numba import njit
 
 
-@njit(fastmath=fused.FASTMATH)  # compiled with the flags the fused kernels use
-def _exp(x):
-    exp_inplace(x, np.empty(x.size, np.int64))
-    return x
+def _on_copy(inplace):
+    """A kernel applying ``inplace`` to an array, compiled with the fused rungs' flags."""
+
+    @njit(fastmath=fused.FASTMATH)
+    def run(x):
+        inplace(x, np.empty(x.size, np.int64))
+        return x
+
+    return run
 
 
-@njit(fastmath=fused.FASTMATH)
-def _log(x):
-    log_inplace(x, np.empty(x.size, np.int64))
-    return x
+_exp, _log, _reciprocal = (_on_copy(f) for f in (exp_inplace, log_inplace, reciprocal_inplace))
 
 
 @pytest.mark.parametrize("run", [_exp, _exp.py_func], ids=["compiled", "plain"])
@@ -52,12 +54,6 @@ def test_log_matches_numpy_for_positive_normal_numbers(run):
     )
     expected = np.log(x)
     np.testing.assert_allclose(run(x.copy()), expected, rtol=1e-14, atol=1e-15)
-
-
-@njit(fastmath=fused.FASTMATH)
-def _reciprocal(x):
-    reciprocal_inplace(x, np.empty(x.size, np.int64))
-    return x
 
 
 @pytest.mark.parametrize("run", [_reciprocal, _reciprocal.py_func], ids=["compiled", "plain"])
