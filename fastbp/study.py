@@ -141,7 +141,7 @@ def table(size: str, shape, timings: list[Timing]) -> str:
 
 def training_times(repeat: int, settle: float = SETTLE) -> list[Timing]:
     """The 1000-epoch three-clouds run (SPEC section 5) with the classic NumPy functions
-    (``matrix`` as plain NumPy), the default rung and each of fastbp's own rungs."""
+    (``matrix`` as plain NumPy), the default rung and every rung compiled."""
     from .datasets import three_clouds
     from .training import train
 
@@ -230,16 +230,23 @@ def plot(curves: dict[str, dict[int, float]], widths, path: str) -> None:
     plt.close(fig)
 
 
+def _blas(module) -> str:
+    blas = module.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
+    return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+
+
 def environment() -> dict[str, object]:
-    """What the timings ran on: versions, BLAS, threads."""
-    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
+    """What the timings ran on: versions, the two BLAS libraries, threads."""
+    import scipy
+
     return {
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "numba": numba.__version__,
-        "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+        "numpy_blas": _blas(np),  # the classic NumPy code's matrix products
+        "kernel_blas": _blas(scipy),  # np.dot inside Numba kernels calls scipy's BLAS
         "numba_threads": numba.get_num_threads(),
-        "threading_layer": numba.config.THREADING_LAYER,
+        "threading_layer_requested": numba.config.THREADING_LAYER,
         "cpu_count": os.cpu_count(),
     }
 
