@@ -21,12 +21,17 @@ from .api import (  # noqa: E402
     forward,
     gradients,
 )
+from .fitting import DivergenceError, FitResult, fit  # noqa: E402
+from .network import Network  # noqa: E402
 from .registry import RUNGS, Gradients, choose_rung  # noqa: E402
 from .training import TrainResult, train  # noqa: E402
 
 __all__ = [
     "RUNGS",
+    "DivergenceError",
+    "FitResult",
     "Gradients",
+    "Network",
     "TrainResult",
     "choose_rung",
     "classification_rate",
@@ -36,6 +41,7 @@ __all__ = [
     "derivative_b2",
     "derivative_w1",
     "derivative_w2",
+    "fit",
     "forward",
     "gradients",
     "train",

@@ -133,3 +133,34 @@ def check_labels(name: str, value: object) -> np.ndarray:
     if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels % 1 == 0):
         return labels.astype(np.int64)
     raise TypeError(f"{name} must hold integer class labels, got dtype {labels.dtype}")
+
+
+def check_matrix(
+    name: str,
+    value: object,
+    dtype: np.dtype | None = None,
+    *,
+    columns: tuple[int, str] | None = None,
+    rows: tuple[int, str] | None = None,
+) -> np.ndarray:
+    """A finite 2-D array as C-contiguous ``dtype`` (default: float32 stays, else float64).
+
+    ``columns``/``rows``: (required size, what requires it), checked with a message naming both.
+    """
+    array = _as_array(name, value)
+    if array.ndim != 2 or 0 in array.shape:
+        raise ValueError(
+            f"{name} must be a non-empty 2-D array (samples x features), got shape {array.shape}"
+        )
+    for axis, required in ((1, columns), (0, rows)):
+        if required is not None and array.shape[axis] != required[0]:
+            raise ValueError(
+                f"{name} has shape {array.shape}: expected {required[0]} "
+                f"{'columns' if axis else 'rows'} to match {required[1]}"
+            )
+    if dtype is None:
+        dtype = result_dtype([array])
+    array = np.ascontiguousarray(array, dtype=dtype)
+    if not _all_finite(*_flat_six([array], dtype)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return array

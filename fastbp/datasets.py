@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 import numpy as np
 
 THREE_CLOUD_CENTRES = np.array([[0.0, -2.0], [2.0, 2.0], [-2.0, 2.0]])
@@ -25,3 +27,19 @@ def one_hot(labels: np.ndarray, n_classes: int, dtype=np.float64) -> np.ndarray:
     T = np.zeros((len(labels), n_classes), dtype=dtype)
     T[np.arange(len(labels)), labels] = 1
     return T
+
+
+IRIS_SPECIES = ("setosa", "versicolor", "virginica")
+
+
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    """Fisher's Iris data (150 flowers, shipped in the package as ``data/iris.csv``).
+
+    Returns X (150 x 4, float64: sepal length and width, petal length and width, in cm) and
+    labels y (150, int64: 0 setosa, 1 versicolor, 2 virginica, in ``IRIS_SPECIES`` order).
+    """
+    text = files("fastbp").joinpath("data", "iris.csv").read_text()
+    rows = [line.split(",") for line in text.splitlines() if line and line[0].isdigit()]
+    X = np.array([[float(v) for v in row[:4]] for row in rows])
+    y = np.array([IRIS_SPECIES.index(row[4]) for row in rows], dtype=np.int64)
+    return X, y

@@ -1,0 +1,186 @@
+"""Training the general network: full batch, minibatch or per-sample SGD, with momentum and a
+stopping rule. Each epoch runs inside one compiled call (``kernels.network.train_epoch``)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .kernels import network as kernels
+from .network import Network
+
+REAL = (int, float, np.floating)  # the types a rate or a tolerance may have
+
+
+@dataclass
+class FitResult:
+    """Trained parameters and the history of a run.
+
+    loss_curve[e]: mean training loss during epoch e (each batch's loss before its update;
+    for full batch, the loss at the parameters the epoch started from).
+    validation_curve[e]: the loss on the held-out split after epoch e (empty without one).
+    stop_reason: why training ended, in words.
+    """
+
+    network: Network
+    params: np.ndarray
+    loss_curve: list[float] = field(default_factory=list)
+    validation_curve: list[float] = field(default_factory=list)
+    stop_reason: str = ""
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss_curve)
+
+
+class DivergenceError(ValueError):
+    """The loss or the parameters stopped being finite. ``result`` holds the parameters
+    at the end of the last finite epoch and the history up to it."""
+
+    def __init__(self, message: str, epoch: int, result: FitResult):
+        super().__init__(message)
+        self.epoch = epoch
+        self.result = result
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_settings(learning_rate, momentum, epochs, tol, validation_fraction) -> None:
+    if not (isinstance(learning_rate, REAL) and math.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"learning_rate must be a positive finite number, got {learning_rate!r}")
+    if not (isinstance(momentum, REAL) and 0 <= momentum < 1):
+        raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if tol is not None and not (isinstance(tol, REAL) and math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be None or a finite number >= 0, got {tol!r}")
+    if validation_fraction is not None and not (
+        isinstance(validation_fraction, float | np.floating) and 0 < validation_fraction < 1
+    ):
+        raise ValueError(
+            f"validation_fraction must be None or a float in (0, 1), got {validation_fraction!r}"
+        )
+
+
+def fit(
+    network: Network,
+    X: ArrayLike,
+    T: ArrayLike,
+    *,
+    learning_rate: float,
+    epochs: int = 200,
+    batch_size: int | None = None,
+    momentum: float = 0.0,
+    shuffle: bool = True,
+    seed: int = 0,
+    tol: float | None = None,
+    n_iter_no_change: int = 10,
+    validation_fraction: float | None = None,
+    params: ArrayLike | None = None,
+    dtype: type | None = None,
+    callback: Callable[[int, float, np.ndarray], None] | None = None,
+) -> FitResult:
+    """Train ``network`` on inputs X (N x D) and targets T (N x K) by gradient descent.
+
+    batch_size: None for full batch (one update per epoch, over all samples), 1 for
+    per-sample SGD, else minibatches; with ``shuffle`` the samples are visited in a new order
+    each epoch, drawn from ``seed`` (which also seeds the weights and the split).
+    momentum: velocity = momentum * velocity - learning_rate * gradient; params += velocity.
+    Stopping: with ``tol`` set, stop once the monitored loss has failed to drop below its
+    best minus ``tol`` for ``n_iter_no_change`` epochs in a row. The monitored loss is the
+    training loss, or with ``validation_fraction`` the loss on that held-out share of the
+    samples (the parameters of its best epoch are then returned, stopped early or not).
+    params: start here instead of ``network.init_params(seed, dtype)``.
+    dtype: float32 or float64 (default: float32 only if X and T are both float32).
+    ``callback(epoch, loss, params)`` runs after every epoch. Raises DivergenceError if the
+    loss or the parameters stop being finite.
+    """
+    _check_settings(learning_rate, momentum, epochs, tol, validation_fraction)
+    n_iter_no_change = _positive_int("n_iter_no_change", n_iter_no_change)
+    if dtype is None:
+        both32 = all(np.asarray(a).dtype == np.float32 for a in (X, T))
+        dtype = np.float32 if both32 else np.float64
+    if params is None:
+        params = network.init_params(seed, dtype)
+    else:
+        params = network.check_params(params).astype(dtype, copy=True)
+    X, T = network.check_data(params, X, T)
+    rng = np.random.default_rng(seed)
+    X_valid = T_valid = None
+    if validation_fraction is not None:
+        n_valid = round(validation_fraction * len(X))
+        if not 1 <= n_valid < len(X):
+            raise ValueError(
+                f"validation_fraction={validation_fraction} of {len(X)} samples leaves "
+                f"{n_valid} for validation and {len(X) - n_valid} for training; both need one"
+            )
+        split = rng.permutation(len(X))
+        X_valid, T_valid = X[split[:n_valid]], T[split[:n_valid]]
+        X, T = X[split[n_valid:]], T[split[n_valid:]]
+    n = len(X)
+    batch_size = n if batch_size is None else min(_positive_int("batch_size", batch_size), n)
+
+    args = network._kernel_args()
+    velocity = np.zeros_like(params)
+    order = np.arange(n)
+    step, mass = params.dtype.type(learning_rate), params.dtype.type(momentum)
+    result = FitResult(network, params)
+    best, best_epoch, best_params, stale = math.inf, -1, params.copy(), 0
+    for epoch in range(epochs):
+        if shuffle and batch_size < n:
+            order = rng.permutation(n)
+        last_finite = params.copy()
+        loss = float(
+            kernels.train_epoch(params, velocity, *args, X, T, order, batch_size, step, mass)
+        )
+        if not (math.isfinite(loss) and np.isfinite(params).all()):
+            result.params = last_finite
+            what = (
+                f"the loss became {loss}"
+                if not math.isfinite(loss)
+                else "the parameters overflowed"
+            )
+            raise DivergenceError(
+                f"training diverged at epoch {epoch}: {what}; try a smaller learning_rate "
+                f"(was {learning_rate}). The parameters from the end of the previous epoch "
+                "are in this error's .result",
+                epoch,
+                result,
+            )
+        result.loss_curve.append(loss)
+        monitored = loss
+        if X_valid is not None:
+            monitored = float(kernels.loss_gradient(params, *args, X_valid, T_valid)[0])
+            result.validation_curve.append(monitored)
+        if callback is not None:
+            callback(epoch, loss, params)
+        if tol is None:
+            continue
+        stale = stale + 1 if monitored > best - tol else 0
+        if monitored < best:
+            best, best_epoch = monitored, epoch
+            if X_valid is not None:
+                best_params = params.copy()
+        if stale >= n_iter_no_change:
+            which = "validation" if X_valid is not None else "training"
+            result.stop_reason = (
+                f"the {which} loss improved by less than tol={tol} for {n_iter_no_change} "
+                f"epochs in a row (best {best:.6g} at epoch {best_epoch})"
+            )
+            break
+    else:
+        result.stop_reason = f"ran all {epochs} epochs"
+    if X_valid is not None and tol is not None and best_epoch >= 0:
+        result.params = best_params
+        result.stop_reason += (
+            f"; returned the parameters of epoch {best_epoch}, the best on validation"
+        )
+    return result

@@ -1,0 +1,174 @@
+"""The general network of SPEC section 6: any depth, a table of activations, three outputs.
+
+A :class:`Network` describes the architecture; its parameters are one flat vector (see
+``fastbp.kernels.network``), which :meth:`Network.unpack` shows as per-layer (W, b) views.
+The loss is a mean over samples: cross-entropy for a softmax output (the classic
+log-likelihood with the opposite sign, divided by N), half the squared error
+``sum_k (y_k - t_k)**2 / 2`` for a sigmoid or identity output. Gradients are of that loss,
+for descent. On the classic network (one sigmoid hidden layer, softmax output)
+``-N * gradient`` is exactly what the classic ``derivative_*`` functions return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import check_matrix
+from .kernels import network as kernels
+
+HIDDEN_ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu")
+OUTPUT_LOSSES = {
+    "softmax": "cross-entropy",
+    "sigmoid": "squared error",
+    "identity": "squared error",
+}
+INITIALISATIONS = ("glorot", "normal")
+
+
+@dataclass(frozen=True)
+class Network:
+    """A fully connected network: ``sizes = (D, hidden..., K)``.
+
+    hidden: activation of every hidden layer (sigmoid, tanh, relu or identity); output:
+    softmax (cross-entropy), sigmoid or identity (squared error); bias: whether layers have
+    biases; bias_trick: compute with a column of ones appended to each layer's input instead
+    of adding the bias (same parameters, same results: for checking and for study).
+    """
+
+    sizes: tuple[int, ...]
+    hidden: str = "sigmoid"
+    output: str = "softmax"
+    bias: bool = True
+    bias_trick: bool = False
+
+    def __post_init__(self) -> None:
+        sizes = tuple(self.sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must list at least the inputs and outputs, got {sizes}")
+        for i, size in enumerate(sizes):
+            if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+                raise ValueError(
+                    f"sizes[{i}] must be a positive integer (a layer width), got {size!r}"
+                )
+        object.__setattr__(self, "sizes", tuple(int(s) for s in sizes))
+        if self.hidden not in HIDDEN_ACTIVATIONS:
+            raise ValueError(
+                f"hidden activation must be one of {HIDDEN_ACTIVATIONS}, got {self.hidden!r}"
+            )
+        if self.output not in OUTPUT_LOSSES:
+            raise ValueError(f"output must be one of {tuple(OUTPUT_LOSSES)}, got {self.output!r}")
+        if self.bias_trick and not self.bias:
+            raise ValueError(
+                "bias_trick=True needs bias=True (the trick is a way to compute the bias)"
+            )
+
+    @property
+    def loss_name(self) -> str:
+        return OUTPUT_LOSSES[self.output]
+
+    @property
+    def n_params(self) -> int:
+        return int(self._offsets()[-1])
+
+    def _offsets(self) -> np.ndarray:
+        return kernels.parameter_offsets(np.array(self.sizes, np.int64), self.bias)
+
+    def _kernel_args(self) -> tuple:
+        codes = kernels.ACTIVATIONS
+        return (
+            np.array(self.sizes, np.int64),
+            codes.index(self.hidden),
+            codes.index(self.output),
+            self.bias,
+            self.bias_trick,
+        )
+
+    def init_params(
+        self, seed: int = 0, dtype: type = np.float64, scheme: str = "glorot"
+    ) -> np.ndarray:
+        """A new flat parameter vector. ``glorot``: uniform in +-sqrt(6 / (n_in + n_out)) per
+        layer (biases too); ``normal``: standard normal, drawn in storage order (for the
+        classic network: W1, b1, W2, b2, as the classic code draws them)."""
+        if scheme not in INITIALISATIONS:
+            raise ValueError(f"scheme must be one of {INITIALISATIONS}, got {scheme!r}")
+        rng = np.random.default_rng(seed)
+        if scheme == "normal":
+            return rng.standard_normal(self.n_params).astype(dtype)
+        parts = []
+        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
+            bound = np.sqrt(6.0 / (n_in + n_out))
+            parts.append(rng.uniform(-bound, bound, (n_in + self.bias) * n_out))
+        return np.concatenate(parts).astype(dtype)
+
+    def unpack(self, params: np.ndarray) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """Per layer, views (W: n_in x n_out, b: n_out or None) into the flat ``params``."""
+        params = self.check_params(params)
+        offsets = self._offsets()
+        layers = []
+        for layer, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            block = params[offsets[layer] : offsets[layer + 1]].reshape(n_in + self.bias, n_out)
+            layers.append((block[:n_in], block[n_in] if self.bias else None))
+        return layers
+
+    def pack(
+        self, layers: list[tuple[ArrayLike, ArrayLike | None]], dtype: type = np.float64
+    ) -> np.ndarray:
+        """The flat vector of per-layer (W, b) pairs (b None when the network has no bias)."""
+        if len(layers) != len(self.sizes) - 1:
+            raise ValueError(f"expected {len(self.sizes) - 1} layers, got {len(layers)}")
+        parts = []
+        for layer, ((W, b), n_in, n_out) in enumerate(zip(layers, self.sizes[:-1], self.sizes[1:])):
+            W = np.asarray(W, dtype)
+            if W.shape != (n_in, n_out):
+                raise ValueError(
+                    f"layer {layer} weights must have shape {(n_in, n_out)}, got {W.shape}"
+                )
+            parts.append(W.reshape(-1))
+            if self.bias:
+                b = np.asarray(b, dtype)
+                if b.shape != (n_out,):
+                    raise ValueError(
+                        f"layer {layer} bias must have shape {(n_out,)}, got {b.shape}"
+                    )
+                parts.append(b)
+            elif b is not None:
+                raise ValueError(f"layer {layer} has a bias but the network has bias=False")
+        return np.concatenate(parts)
+
+    def check_params(self, params: ArrayLike) -> np.ndarray:
+        """``params`` as a C-contiguous flat vector of this network's length (dtype kept)."""
+        array = np.asarray(params)
+        if array.ndim != 1 or array.shape[0] != self.n_params or array.dtype.kind != "f":
+            raise ValueError(
+                f"params must be a 1-D float array of {self.n_params} values for sizes "
+                f"{self.sizes} (bias={self.bias}), got dtype {array.dtype}, shape {array.shape}"
+            )
+        return np.ascontiguousarray(array)
+
+    def check_data(self, params: np.ndarray, X: ArrayLike, T: ArrayLike | None = None) -> tuple:
+        """X (N x D) and T (N x K) as finite arrays of the parameters' dtype."""
+        X = check_matrix("X", X, params.dtype, columns=(self.sizes[0], "sizes[0]"))
+        if T is None:
+            return X, None
+        T = check_matrix(
+            "T", T, params.dtype, columns=(self.sizes[-1], "sizes[-1]"), rows=(len(X), "X")
+        )
+        return X, T
+
+    def predict(self, params: ArrayLike, X: ArrayLike) -> np.ndarray:
+        """The outputs (N x K) for inputs X (N x D), in the parameters' dtype."""
+        params = self.check_params(params)
+        X, _ = self.check_data(params, X)
+        return kernels.predict(params, *self._kernel_args(), X)
+
+    def loss_gradient(
+        self, params: ArrayLike, X: ArrayLike, T: ArrayLike
+    ) -> tuple[float, np.ndarray]:
+        """(mean loss over the N samples, its gradient: a flat vector like ``params``)."""
+        params = self.check_params(params)
+        X, T = self.check_data(params, X, T)
+        loss, grad = kernels.loss_gradient(params, *self._kernel_args(), X, T)
+        return float(loss), grad
