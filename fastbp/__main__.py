@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from .datasets import three_clouds
+from .examples import EXAMPLES
 from .registry import RUNGS
 from .study import SIZES
 from .training import Report, TrainResult, train
@@ -41,6 +42,11 @@ def _print_report(entry: Report) -> None:
 
 
 def _train_command(args: argparse.Namespace) -> int:
+    if args.example != "clouds":
+        return _example_command(args)
+    args.epochs = 1000 if args.epochs is None else args.epochs
+    args.learning_rate = 1e-3 if args.learning_rate is None else args.learning_rate
+    args.report_every = 100 if args.report_every is None else args.report_every
     X, y = three_clouds(args.samples_per_class, seed=args.seed)
     bar = ProgressBar(args.epochs)
 
@@ -79,6 +85,28 @@ def _train_command(args: argparse.Namespace) -> int:
     if args.plot:
         _plot(result, X, y, args.plot)
         print(f"plot saved to {args.plot}")
+    return 0
+
+
+CLOUDS_ONLY = {"rung": None, "plain": False, "hidden": 3, "samples_per_class": 500, "plot": None}
+
+
+def _example_command(args: argparse.Namespace) -> int:
+    """The general-network tutorials (``fastbp.examples``)."""
+    from .examples import run
+
+    for option, default in CLOUDS_ONLY.items():
+        if getattr(args, option) != default:
+            flag = "--" + option.replace("_", "-")
+            raise SystemExit(f"{flag} applies to --example clouds only")
+    run(
+        args.example,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        report_every=args.report_every,
+        dtype=np.dtype(args.dtype).type,
+    )
     return 0
 
 
@@ -140,16 +168,26 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="the reference training run on the three clouds (SPEC section 5)",
         description="Full-batch gradient ascent on the three Gaussian clouds; prints the cost "
-        "and classification rate every --report-every epochs and the final rate.",
+        "and classification rate every --report-every epochs and the final rate. "
+        "--example picks another tutorial: "
+        + "; ".join(f"{name}: {example.summary}" for name, example in EXAMPLES.items()),
+    )
+    tr.add_argument(
+        "--example",
+        choices=["clouds", *EXAMPLES],
+        default="clouds",
+        help="which tutorial (default: clouds, the classic run)",
     )
     tr.add_argument("--rung", choices=list(RUNGS), default=None, help="default: auto by shape")
     tr.add_argument("--plain", action="store_true", help="run the rung as plain Python/NumPy")
-    tr.add_argument("--epochs", type=int, default=1000)
-    tr.add_argument("--learning-rate", type=float, default=1e-3)
+    tr.add_argument("--epochs", type=int, help="default: 1000 for clouds, else the example's")
+    tr.add_argument(
+        "--learning-rate", type=float, help="default: 1e-3 for clouds, else the example's"
+    )
     tr.add_argument("--hidden", type=int, default=3, help="hidden units M")
     tr.add_argument("--samples-per-class", type=int, default=500)
     tr.add_argument("--seed", type=int, default=0, help="seed for the data and the weights")
-    tr.add_argument("--report-every", type=int, default=100)
+    tr.add_argument("--report-every", type=int, help="default: 100 for clouds, else the example's")
     tr.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     tr.add_argument("--plot", metavar="FILE.png", help="save the cost curve and decision regions")
     tr.set_defaults(run=_train_command)

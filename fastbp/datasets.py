@@ -23,7 +23,17 @@ def three_clouds(n_per_class: int = 500, seed: int = 0) -> tuple[np.ndarray, np.
 
 
 def one_hot(labels: np.ndarray, n_classes: int, dtype=np.float64) -> np.ndarray:
-    """The N x K indicator matrix T with T[n, labels[n]] = 1."""
+    """The N x K indicator matrix T with T[n, labels[n]] = 1 (labels: integers in [0, K))."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise ValueError(
+            f"labels must be a 1-D array of integers, got {labels.dtype} {labels.shape}"
+        )
+    if labels.size and not (0 <= labels.min() and labels.max() < n_classes):
+        raise ValueError(
+            f"labels must lie in [0, {n_classes}) for {n_classes} classes, "
+            f"got values from {labels.min()} to {labels.max()}"
+        )
     T = np.zeros((len(labels), n_classes), dtype=dtype)
     T[np.arange(len(labels)), labels] = 1
     return T

@@ -20,9 +20,11 @@ REAL = (int, float, np.floating)  # the types a rate or a tolerance may have
 class FitResult:
     """Trained parameters and the history of a run.
 
-    loss_curve[e]: mean training loss during epoch e (each batch's loss before its update;
-    for full batch, the loss at the parameters the epoch started from).
-    validation_curve[e]: the loss on the held-out split after epoch e (empty without one).
+    Epochs count from 1. loss_curve[e - 1]: the mean training loss during epoch e (each
+    batch's loss before its update; for full batch, the loss at the parameters the epoch
+    started from). validation_curve[e - 1]: the loss on the held-out split after epoch e
+    (empty without one). params_epoch: how many epochs of updates ``params`` hold (fewer
+    than ``epochs`` when the best validation epoch's parameters were returned).
     stop_reason: why training ended, in words.
     """
 
@@ -31,6 +33,7 @@ class FitResult:
     loss_curve: list[float] = field(default_factory=list)
     validation_curve: list[float] = field(default_factory=list)
     stop_reason: str = ""
+    params_epoch: int = 0
 
     @property
     def epochs(self) -> int:
@@ -39,7 +42,8 @@ class FitResult:
 
 class DivergenceError(ValueError):
     """The loss or the parameters stopped being finite. ``result`` holds the parameters
-    at the end of the last finite epoch and the history up to it."""
+    at the end of the last finite epoch and the history up to it; ``epoch`` is the failing
+    one, counting from 1."""
 
     def __init__(self, message: str, epoch: int, result: FitResult):
         super().__init__(message)
@@ -100,8 +104,8 @@ def fit(
     samples (the parameters of its best epoch are then returned, stopped early or not).
     params: start here instead of ``network.init_params(seed, dtype)``.
     dtype: float32 or float64 (default: float32 only if X and T are both float32).
-    ``callback(epoch, loss, params)`` runs after every epoch. Raises DivergenceError if the
-    loss or the parameters stop being finite.
+    ``callback(epoch, loss, params)`` runs after every epoch (counting from 1).
+    Raises DivergenceError if the loss or the parameters stop being finite.
     """
     _check_settings(learning_rate, momentum, epochs, tol, validation_fraction)
     n_iter_no_change = _positive_int("n_iter_no_change", n_iter_no_change)
@@ -133,8 +137,8 @@ def fit(
     order = np.arange(n)
     step, mass = params.dtype.type(learning_rate), params.dtype.type(momentum)
     result = FitResult(network, params)
-    best, best_epoch, best_params, stale = math.inf, -1, params.copy(), 0
-    for epoch in range(epochs):
+    best, best_epoch, best_params, stale = math.inf, 0, params.copy(), 0
+    for epoch in range(1, epochs + 1):
         if shuffle and batch_size < n:
             order = rng.permutation(n)
         last_finite = params.copy()
@@ -156,6 +160,7 @@ def fit(
                 result,
             )
         result.loss_curve.append(loss)
+        result.params_epoch = epoch
         monitored = loss
         if X_valid is not None:
             monitored = float(kernels.loss_gradient(params, *args, X_valid, T_valid)[0])
@@ -178,8 +183,8 @@ def fit(
             break
     else:
         result.stop_reason = f"ran all {epochs} epochs"
-    if X_valid is not None and tol is not None and best_epoch >= 0:
-        result.params = best_params
+    if X_valid is not None and tol is not None and best_epoch > 0:
+        result.params, result.params_epoch = best_params, best_epoch
         result.stop_reason += (
             f"; returned the parameters of epoch {best_epoch}, the best on validation"
         )
