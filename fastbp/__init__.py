@@ -1,9 +1,13 @@
-"""fastbp: compiled kernels for one-hidden-layer backpropagation (sigmoid hidden, softmax out).
+"""fastbp: compiled (Numba) kernels for backpropagation.
 
-Drop-in for the classic course functions::
+Drop-in for the classic course functions of the one-hidden-layer network (sigmoid hidden,
+softmax out)::
 
     from fastbp import forward, cost, classification_rate
     from fastbp import derivative_w1, derivative_w2, derivative_b1, derivative_b2
+
+and, for deeper networks and other activations and outputs, ``fastbp.Network`` trained by
+``fastbp.fit`` (full batch, minibatch or per-sample SGD, momentum, a stopping rule).
 """
 
 from ._runtime import configure
