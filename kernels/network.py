@@ -186,24 +186,24 @@ def layer_matrix(vector, offsets, sizes, bias, layer):
 
 @register_jitable
 def workspace(sizes, trick, dtype_sample):
-    """Block buffers: activations of every layer (with a ones column under the bias trick),
-    their start offsets, two error buffers, the pre-activation, a product spare, and the
-    float64 work and int64 scratch arrays of the SIMD exp."""
+    """Block buffers: activations of every layer (with a ones column under the bias trick)
+    and their start offsets; two error buffers and the pre-activations (as wide as the widest
+    layer after the input); a spare for a product or the targets; the float64 work and int64
+    scratch arrays of the SIMD exp."""
     layers = sizes.shape[0] - 1
     starts = np.zeros(layers + 2, np.int64)
-    widest = 1
     for layer in range(layers + 1):
         width = sizes[layer] + (1 if trick and layer < layers else 0)
         starts[layer + 1] = starts[layer] + BLOCK * width
-        widest = max(widest, width)
-    dtype = dtype_sample.dtype
-    largest = 1
+    widest, largest = 1, 1
     for layer in range(layers):
+        widest = max(widest, sizes[layer + 1])
         largest = max(largest, (sizes[layer] + 1) * sizes[layer + 1])
+    dtype = dtype_sample.dtype
     activations = np.empty(starts[layers + 1], dtype)
     errors = np.empty((2, BLOCK * widest), dtype)
     pre = np.empty(BLOCK * widest, dtype)
-    spare = np.empty(max(largest, BLOCK * widest), dtype)
+    spare = np.empty(max(largest, BLOCK * sizes[layers]), dtype)
     work = np.empty(BLOCK * widest, np.float64)
     scratch = np.empty(BLOCK * widest, np.int64)
     return activations, starts, errors, pre, spare, work, scratch
