@@ -11,9 +11,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .kernels import network as kernels
-from .network import Network
+from .network import Network, check_dtype
 
-REAL = (int, float, np.floating)  # the types a rate or a tolerance may have
+
+def _is_real(value: object) -> bool:
+    """A Python or NumPy real number, not a bool."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
 
 
 @dataclass
@@ -58,13 +63,13 @@ def _positive_int(name: str, value: object) -> int:
 
 
 def _check_settings(learning_rate, momentum, epochs, tol, validation_fraction) -> None:
-    if not (isinstance(learning_rate, REAL) and math.isfinite(learning_rate) and learning_rate > 0):
+    if not (_is_real(learning_rate) and math.isfinite(learning_rate) and learning_rate > 0):
         raise ValueError(f"learning_rate must be a positive finite number, got {learning_rate!r}")
-    if not (isinstance(momentum, REAL) and 0 <= momentum < 1):
+    if not (_is_real(momentum) and 0 <= momentum < 1):
         raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if tol is not None and not (isinstance(tol, REAL) and math.isfinite(tol) and tol >= 0):
+    if tol is not None and not (_is_real(tol) and math.isfinite(tol) and tol >= 0):
         raise ValueError(f"tol must be None or a finite number >= 0, got {tol!r}")
     if validation_fraction is not None and not (
         isinstance(validation_fraction, float | np.floating) and 0 < validation_fraction < 1
@@ -101,7 +106,8 @@ def fit(
     Stopping: with ``tol`` set, stop once the monitored loss has failed to drop below its
     best minus ``tol`` for ``n_iter_no_change`` epochs in a row. The monitored loss is the
     training loss, or with ``validation_fraction`` the loss on that held-out share of the
-    samples (the parameters of its best epoch are then returned, stopped early or not).
+    samples (with ``tol`` set, the parameters of its best epoch are then returned, stopped
+    early or not).
     params: start here instead of ``network.init_params(seed, dtype)``.
     dtype: float32 or float64 (default: float32 only if X and T are both float32).
     ``callback(epoch, loss, params)`` runs after every epoch (counting from 1).
@@ -112,6 +118,7 @@ def fit(
     if dtype is None:
         both32 = all(np.asarray(a).dtype == np.float32 for a in (X, T))
         dtype = np.float32 if both32 else np.float64
+    dtype = check_dtype("dtype", dtype)
     if params is None:
         params = network.init_params(seed, dtype)
     else:

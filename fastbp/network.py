@@ -26,6 +26,18 @@ OUTPUT_LOSSES = {
     "identity": "squared error",
 }
 INITIALISATIONS = ("glorot", "normal")
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(name: str, dtype: object) -> np.dtype:
+    """``dtype`` as np.float32 or np.float64; anything else is a TypeError naming ``name``."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}")
+    return resolved
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,7 @@ class Network:
         classic network: W1, b1, W2, b2, as the classic code draws them)."""
         if scheme not in INITIALISATIONS:
             raise ValueError(f"scheme must be one of {INITIALISATIONS}, got {scheme!r}")
+        dtype = check_dtype("dtype", dtype)
         rng = np.random.default_rng(seed)
         if scheme == "normal":
             return rng.standard_normal(self.n_params).astype(dtype)
@@ -141,10 +154,11 @@ class Network:
     def check_params(self, params: ArrayLike) -> np.ndarray:
         """``params`` as a C-contiguous flat vector of this network's length (dtype kept)."""
         array = np.asarray(params)
-        if array.ndim != 1 or array.shape[0] != self.n_params or array.dtype.kind != "f":
+        if array.ndim != 1 or array.shape[0] != self.n_params or array.dtype not in FLOAT_DTYPES:
             raise ValueError(
-                f"params must be a 1-D float array of {self.n_params} values for sizes "
-                f"{self.sizes} (bias={self.bias}), got dtype {array.dtype}, shape {array.shape}"
+                f"params must be a 1-D float32 or float64 array of {self.n_params} values for "
+                f"sizes {self.sizes} (bias={self.bias}), got dtype {array.dtype}, shape "
+                f"{array.shape}"
             )
         return np.ascontiguousarray(array)
 

@@ -1,0 +1,195 @@
+"""An independent float64 NumPy reference for the general network (SPEC section 6).
+
+Written from the documented contract only: the flat parameter layout (per layer, the
+n_in x n_out weights row-major, then the n_out bias when there is one), the activations, the
+losses (softmax: mean cross-entropy; otherwise half the squared error, summed over outputs
+and averaged over samples) and textbook backpropagation. It shares no code with the kernels:
+it uses np.tanh for the sigmoid, a log-sum-exp softmax and derivatives taken from the
+pre-activations rather than from the outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The architecture, as plain values (so the reference never calls the code under test)."""
+
+    sizes: tuple[int, ...]
+    hidden: str = "sigmoid"
+    output: str = "softmax"
+    bias: bool = True
+
+
+def spec_of(network) -> Spec:
+    return Spec(tuple(network.sizes), network.hidden, network.output, network.bias)
+
+
+def n_params(spec: Spec) -> int:
+    return sum((n_in + spec.bias) * n_out for n_in, n_out in zip(spec.sizes[:-1], spec.sizes[1:]))
+
+
+def layers(spec: Spec, params) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per layer (W, b) as float64 copies; b is zeros when the network has no bias."""
+    params = np.asarray(params, dtype=np.float64)
+    assert params.shape == (n_params(spec),)
+    out, start = [], 0
+    for n_in, n_out in zip(spec.sizes[:-1], spec.sizes[1:]):
+        W = params[start : start + n_in * n_out].reshape(n_in, n_out).copy()
+        start += n_in * n_out
+        b = np.zeros(n_out)
+        if spec.bias:
+            b = params[start : start + n_out].copy()
+            start += n_out
+        out.append((W, b))
+    return out
+
+
+def flatten(spec: Spec, grads: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    parts = []
+    for dW, db in grads:
+        parts.append(dW.reshape(-1))
+        if spec.bias:
+            parts.append(db)
+    return np.concatenate(parts)
+
+
+def sigmoid(a):
+    return 0.5 * (1.0 + np.tanh(0.5 * a))  # no overflow for any finite a
+
+
+def log_softmax(A):
+    top = A.max(axis=1, keepdims=True)
+    return A - (top + np.log(np.exp(A - top).sum(axis=1, keepdims=True)))
+
+
+def activate(name: str, A):
+    if name == "sigmoid":
+        return sigmoid(A)
+    if name == "tanh":
+        return np.tanh(A)
+    if name == "relu":
+        return np.where(A > 0, A, 0.0)
+    if name == "identity":
+        return A.copy()
+    if name == "softmax":
+        return np.exp(log_softmax(A))
+    raise AssertionError(name)
+
+
+def slope(name: str, A):
+    """f'(A) from the pre-activations."""
+    if name == "sigmoid":
+        s = sigmoid(A)
+        return s * (1.0 - s)
+    if name == "tanh":
+        return 1.0 - np.tanh(A) ** 2
+    if name == "relu":
+        return (A > 0).astype(np.float64)
+    if name == "identity":
+        return np.ones_like(A)
+    raise AssertionError(name)
+
+
+def forward(spec: Spec, params, X):
+    """(inputs of every layer [X, H1, ..., Y], pre-activations [A1, ..., AL]) in float64."""
+    H = [np.asarray(X, dtype=np.float64)]
+    pre = []
+    weights = layers(spec, params)
+    for i, (W, b) in enumerate(weights):
+        A = H[-1] @ W + b
+        pre.append(A)
+        H.append(activate(spec.output if i == len(weights) - 1 else spec.hidden, A))
+    return H, pre
+
+
+def predict(spec: Spec, params, X):
+    return forward(spec, params, X)[0][-1]
+
+
+def loss_from(spec: Spec, A_out, Y, T):
+    T = np.asarray(T, dtype=np.float64)
+    N = T.shape[0]
+    if spec.output == "softmax":
+        return float(-np.sum(T * log_softmax(A_out)) / N)
+    return float(np.sum((Y - T) ** 2) / (2 * N))
+
+
+def loss(spec: Spec, params, X, T) -> float:
+    H, pre = forward(spec, params, X)
+    return loss_from(spec, pre[-1], H[-1], T)
+
+
+def loss_gradient(spec: Spec, params, X, T) -> tuple[float, np.ndarray]:
+    """(mean loss, flat gradient for descent) by textbook backpropagation."""
+    H, pre = forward(spec, params, X)
+    T = np.asarray(T, dtype=np.float64)
+    N = T.shape[0]
+    Y = H[-1]
+    if spec.output == "softmax":
+        delta = (Y - T) / N
+    else:
+        delta = (Y - T) * slope(spec.output, pre[-1]) / N
+    weights = layers(spec, params)
+    grads = [None] * len(weights)
+    for i in range(len(weights) - 1, -1, -1):
+        grads[i] = (H[i].T @ delta, delta.sum(axis=0))
+        if i > 0:
+            delta = (delta @ weights[i][0].T) * slope(spec.hidden, pre[i - 1])
+    return loss_from(spec, pre[-1], Y, T), flatten(spec, grads)
+
+
+def finite_differences(spec: Spec, params, X, T, step: float = 1e-6) -> np.ndarray:
+    """Central differences of the float64 reference loss. Fails (AssertionError) if a step
+    moves any relu pre-activation across its kink at 0, where the derivative is undefined."""
+    params = np.asarray(params, dtype=np.float64)
+    signs = [np.sign(A) for A in forward(spec, params, X)[1][:-1]]
+    numeric = np.empty_like(params)
+    for i in range(params.size):
+        values = []
+        for direction in (1.0, -1.0):
+            moved = params.copy()
+            moved[i] += direction * step
+            H, pre = forward(spec, moved, X)
+            if spec.hidden == "relu":
+                assert all(np.array_equal(np.sign(A), s) for A, s in zip(pre[:-1], signs)), (
+                    "the finite-difference step crosses a relu kink: pick other test data"
+                )
+            values.append(loss_from(spec, pre[-1], H[-1], T))
+        numeric[i] = (values[0] - values[1]) / (2 * step)
+    return numeric
+
+
+def targets(output: str, N: int, K: int, rng) -> np.ndarray:
+    """Targets suited to the output: one-hot for softmax, in [0, 1] for sigmoid, any real for
+    identity."""
+    if output == "softmax":
+        return np.eye(K)[rng.integers(0, K, N)]
+    if output == "sigmoid":
+        return rng.uniform(0.0, 1.0, (N, K))
+    return rng.standard_normal((N, K))
+
+
+def sgd(spec: Spec, params, X, T, *, learning_rate, momentum, batch_size, orders):
+    """Minibatch gradient descent with momentum, one epoch per entry of ``orders`` (the sample
+    order of that epoch): for each batch, v = momentum v - lr g; params += v. Returns the
+    final parameters and, per epoch, the sample-weighted mean of the batch losses before each
+    update."""
+    params = np.asarray(params, dtype=np.float64).copy()
+    X, T = np.asarray(X, dtype=np.float64), np.asarray(T, dtype=np.float64)
+    velocity = np.zeros_like(params)
+    curve = []
+    for order in orders:
+        total = 0.0
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            value, grad = loss_gradient(spec, params, X[batch], T[batch])
+            total += value * len(batch)
+            velocity = momentum * velocity - learning_rate * grad
+            params = params + velocity
+        curve.append(total / len(order))
+    return params, curve
