@@ -4,4 +4,9 @@ Shipped as ``fastbp.kernels``. Kernels trust their inputs: C-contiguous floating
 one dtype and consistent shapes. ``fastbp`` validates before calling them. Every kernel is an
 ``@njit`` dispatcher whose ``.py_func`` is the same source run as plain Python/NumPy; helpers
 are ``register_jitable`` so that the plain twin stays plain all the way down.
+
+Array assignments are written as loops (``for i ...: a[i] = b[i]``), never as slice
+assignments (``a[:] = b``, ``a[:] = 0.0``) or in-place array operators: Numba types each of
+those with its shape-checking error paths, which made up about 40% of the cold compile of
+``fused.gradients`` (11.9 s with them, 6.8 s without, measured with an empty cache).
 """

@@ -61,7 +61,8 @@ def add_bias_softmax_error(a, b, t, work, scratch):
             total += flat[r * width + k]
         sums[r] = total
     inverse = work[rows * (width + 1) : rows * (width + 2)]
-    inverse[:] = sums
+    for r in range(rows):
+        inverse[r] = sums[r]
     reciprocal_inplace(inverse, scratch)
     log_inplace(sums, scratch)
     for r in range(rows):

@@ -61,7 +61,9 @@ def hidden_layer(xt, W1, b1, size, zt, scratch):
     D, M = W1.shape
     for m in range(M):
         z = zt[m, :size]
-        z[:] = -b1[m]
+        bias = -b1[m]
+        for i in range(size):
+            z[i] = bias
         for d in range(D):
             w = W1[d, m]
             x = xt[d, :size]
@@ -79,14 +81,18 @@ def output_logits(zt, W2, b2, size, at, row_max):
     M, K = W2.shape
     for k in range(K):
         a = at[k, :size]
-        a[:] = b2[k]
+        bias = b2[k]
+        for i in range(size):
+            a[i] = bias
         for m in range(M):
             w = W2[m, k]
             z = zt[m, :size]
             for i in range(size):
                 a[i] += w * z[i]
     top = row_max[:size]
-    top[:] = at[0, :size]
+    first = at[0, :size]
+    for i in range(size):
+        top[i] = first[i]
     for k in range(1, K):
         a = at[k, :size]
         for i in range(size):
@@ -104,13 +110,15 @@ def softmax_shifted(at, size, per_sample, scratch):
     inverses."""
     K = at.shape[0]
     total, inverse = per_sample[0, :size], per_sample[1, :size]
-    total[:] = 0.0
+    for i in range(size):
+        total[i] = 0.0
     for k in range(K):
         a = at[k, :size]
         exp_inplace(a, scratch)
         for i in range(size):
             total[i] += a[i]
-    inverse[:] = total
+    for i in range(size):
+        inverse[i] = total[i]
     reciprocal_inplace(inverse, scratch)
     for k in range(K):
         a = at[k, :size]
@@ -142,7 +150,8 @@ def hidden_error(dt, zt, W2, size, gt):
     M, K = W2.shape
     for m in range(M):
         g = gt[m, :size]
-        g[:] = 0.0
+        for i in range(size):
+            g[i] = 0.0
         for k in range(K):
             w = W2[m, k]
             d = dt[k, :size]

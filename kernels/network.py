@@ -50,7 +50,8 @@ def activate(code, a, h, work, scratch):
             for j in range(n):
                 flat[r * n + j] = factor * a[r, j]
         exp_inplace(flat, scratch)
-        flat += 1.0
+        for i in range(rows * n):
+            flat[i] += 1.0
         reciprocal_inplace(flat, scratch)
         for r in range(rows):
             for j in range(n):
@@ -138,12 +139,16 @@ def product(a, b, out, accumulate, spare):
         if accumulate:
             result = spare[: rows * cols].reshape((rows, cols))
             np.dot(a, b, result)
-            out += result
+            for r in range(rows):
+                for j in range(cols):
+                    out[r, j] += result[r, j]
         else:
             np.dot(a, b, out)
         return
     if not accumulate:
-        out[:] = 0.0
+        for r in range(rows):
+            for j in range(cols):
+                out[r, j] = 0.0
     for r in range(rows):
         for p in range(inner):
             v = a[r, p]
@@ -244,7 +249,8 @@ def forward_block(params, offsets, sizes, hidden, output, bias, trick, X, sample
         h = block_activations(space, sizes, trick, layer + 1, rows)
         activate(output if layer == layers - 1 else hidden, a, h, space[5], space[6])
         if trick and layer < layers - 1:
-            h[:, n_out] = 1.0
+            for r in range(rows):
+                h[r, n_out] = 1.0
 
 
 @register_jitable
@@ -287,7 +293,8 @@ def backward_block(params, offsets, sizes, hidden, output, bias, trick, T, sampl
 def batch_gradient(params, offsets, sizes, hidden, output, bias, trick, X, T, samples, space,
                    grad):  # fmt: skip
     """grad = the mean loss gradient over X[samples]; returns the mean loss."""
-    grad[:] = 0.0
+    for i in range(grad.shape[0]):
+        grad[i] = 0.0
     loss = 0.0
     for start in range(0, samples.shape[0], BLOCK):
         block = samples[start : start + BLOCK]
@@ -295,7 +302,8 @@ def batch_gradient(params, offsets, sizes, hidden, output, bias, trick, X, T, sa
         loss += backward_block(params, offsets, sizes, hidden, output, bias, trick, T, block,
                                space, grad)  # fmt: skip
     scale = 1.0 / samples.shape[0]
-    grad *= scale
+    for i in range(grad.shape[0]):
+        grad[i] *= scale
     return loss * scale
 
 
@@ -322,9 +330,10 @@ def predict(params, sizes, hidden, output, bias, trick, X):
     for start in range(0, X.shape[0], BLOCK):
         block = np.arange(start, min(start + BLOCK, X.shape[0]))
         forward_block(params, offsets, sizes, hidden, output, bias, trick, X, block, space)
-        out[start : start + block.shape[0]] = block_activations(
-            space, sizes, trick, layers, block.shape[0]
-        )
+        y = block_activations(space, sizes, trick, layers, block.shape[0])
+        for r in range(block.shape[0]):
+            for k in range(sizes[layers]):
+                out[start + r, k] = y[r, k]
     return out
 
 
