@@ -25,6 +25,7 @@ from .api import (  # noqa: E402
     forward,
     gradients,
 )
+from .estimators import MLPClassifier, MLPRegressor, NotFittedError  # noqa: E402
 from .fitting import DivergenceError, FitResult, fit  # noqa: E402
 from .network import Network  # noqa: E402
 from .registry import RUNGS, Gradients, choose_rung  # noqa: E402
@@ -35,7 +36,10 @@ __all__ = [
     "DivergenceError",
     "FitResult",
     "Gradients",
+    "MLPClassifier",
+    "MLPRegressor",
     "Network",
+    "NotFittedError",
     "TrainResult",
     "choose_rung",
     "classification_rate",

@@ -75,6 +75,14 @@ def result_dtype(arrays: list[np.ndarray]) -> np.dtype:
     return dtype if seen_float else np.dtype(np.float64)
 
 
+def kernel_ready(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``array`` as a C-contiguous, writeable array of ``dtype``, copied only if needed. A
+    read-only array (a memory map, say) would make Numba compile every kernel once more."""
+    if array.dtype != dtype or not array.flags.c_contiguous or not array.flags.writeable:
+        return np.array(array, dtype=dtype, order="C")
+    return array
+
+
 def check_arrays(
     check_finite: bool, dtype: np.dtype | None = None, **named: object
 ) -> tuple[np.ndarray, ...]:
@@ -110,9 +118,7 @@ def check_arrays(
                     f"{name} has shape {array.shape}, expected {_describe(expected)} with "
                     f"{symbol}={first_size} as given by {first_name}"
                 )
-        if array.dtype != dtype or not array.flags.c_contiguous:
-            array = np.ascontiguousarray(array, dtype=dtype)
-        out.append(array)
+        out.append(kernel_ready(array, dtype))
     if check_finite and not _all_finite(*_flat_six(out, dtype)):
         name = next(n for n, a in zip(named, out) if not np.isfinite(a).all())
         raise ValueError(
@@ -160,7 +166,7 @@ def check_matrix(
             )
     if dtype is None:
         dtype = result_dtype([array])
-    array = np.ascontiguousarray(array, dtype=dtype)
+    array = kernel_ready(array, dtype)
     if not _all_finite(*_flat_six([array], dtype)):
         raise ValueError(f"{name} contains NaN or infinity")
     return array

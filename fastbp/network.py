@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_matrix
+from ._validation import check_matrix, kernel_ready
 from .kernels import network as kernels
 
 HIDDEN_ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu")
@@ -160,7 +160,7 @@ class Network:
                 f"sizes {self.sizes} (bias={self.bias}), got dtype {array.dtype}, shape "
                 f"{array.shape}"
             )
-        return np.ascontiguousarray(array)
+        return kernel_ready(array, array.dtype)
 
     def check_data(self, params: np.ndarray, X: ArrayLike, T: ArrayLike | None = None) -> tuple:
         """X (N x D) and T (N x K) as finite arrays of the parameters' dtype."""
