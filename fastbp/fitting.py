@@ -145,10 +145,11 @@ def fit(
     step, mass = params.dtype.type(learning_rate), params.dtype.type(momentum)
     result = FitResult(network, params)
     best, best_epoch, best_params, stale = math.inf, 0, params.copy(), 0
+    last_finite = np.empty_like(params)
     for epoch in range(1, epochs + 1):
         if shuffle and batch_size < n:
             order = rng.permutation(n)
-        last_finite = params.copy()
+        np.copyto(last_finite, params)
         loss = float(
             kernels.train_epoch(params, velocity, *args, X, T, order, batch_size, step, mass)
         )
@@ -180,7 +181,7 @@ def fit(
         if monitored < best:
             best, best_epoch = monitored, epoch
             if X_valid is not None:
-                best_params = params.copy()
+                np.copyto(best_params, params)
         if stale >= n_iter_no_change:
             which = "validation" if X_valid is not None else "training"
             result.stop_reason = (
