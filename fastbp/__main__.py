@@ -11,7 +11,7 @@ import numpy as np
 from .datasets import three_clouds
 from .examples import EXAMPLES
 from .registry import RUNGS
-from .study import SIZES
+from .study import NETWORK_CASES, SIZES
 from .training import Report, TrainResult, train
 
 
@@ -141,12 +141,22 @@ def _plot(result: TrainResult, X: np.ndarray, y: np.ndarray, path: str) -> None:
 def _study_command(args: argparse.Namespace) -> int:
     import tempfile
 
-    from .study import run
+    from .study import NETWORK_CASES, run
 
-    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    unknown = [s for s in sizes if s not in SIZES]
-    if unknown or not sizes:
-        raise SystemExit(f"--sizes: unknown {unknown}; choose from {', '.join(SIZES)}")
+    def names(option: str, given: str, known) -> list[str]:
+        chosen = [s.strip() for s in given.split(",") if s.strip()]
+        unknown = [s for s in chosen if s not in known]
+        if unknown or not chosen:
+            raise SystemExit(f"{option}: unknown {unknown}; choose from {', '.join(known)}")
+        return chosen
+
+    network = args.network or args.cases is not None
+    cases = names("--cases", args.cases or ",".join(NETWORK_CASES), NETWORK_CASES)
+    # --network alone runs the network study only; --sizes adds (or, alone, is) the rung study
+    given_sizes = args.sizes if args.sizes is not None else ("" if network else "seed")
+    sizes = names("--sizes", given_sizes, SIZES) if given_sizes else []
+    if args.plot and not sizes:
+        raise SystemExit("--plot sweeps the rungs over N: give --sizes too")
     with tempfile.TemporaryDirectory() as cache:
         run(
             sizes,
@@ -156,6 +166,7 @@ def _study_command(args: argparse.Namespace) -> int:
             compile_cache=cache if args.compile else None,
             plot_path=args.plot,
             json_path=args.json,
+            network=cases if network else None,
         )
     return 0
 
@@ -197,20 +208,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="time every rung, plain and compiled, against classic NumPy (and peers)",
         description="Times one gradient step (forward + four gradients) for every rung, "
         "plain and compiled, interleaved in one process, and prints medians, spreads and "
-        "speedups. Progress goes to stderr.",
+        "speedups. With --network: one epoch of SGD with momentum of the general network "
+        "through fastbp.fit (and the bare compiled epoch, and with --peers the same training "
+        "in PyTorch), per epoch and per step. Progress goes to stderr.",
     )
     st.add_argument(
         "--sizes",
-        default="seed",
-        help=f"comma-separated, from {', '.join(SIZES)} (default: seed)",
+        default=None,
+        help=f"comma-separated, from {', '.join(SIZES)} (default: seed, or none with --network)",
+    )
+    st.add_argument(
+        "--network",
+        action="store_true",
+        help="time the general network's SGD epochs (the cases of --cases) instead of the rungs",
+    )
+    st.add_argument(
+        "--cases",
+        default=None,
+        help="comma-separated network cases (implies --network; default: all of "
+        f"{', '.join(NETWORK_CASES)})",
     )
     st.add_argument("--repeat", type=int, default=7, help="rounds per candidate")
     st.add_argument("--min-time", type=float, default=0.05, help="seconds per round")
-    st.add_argument("--peers", action="store_true", help="add PyTorch and JAX if installed")
+    st.add_argument(
+        "--peers", action="store_true", help="add PyTorch and JAX if installed (network: PyTorch)"
+    )
     st.add_argument(
         "--compile",
         action="store_true",
-        help="also time compilation and cold start in new processes (about 2 minutes)",
+        help="also time compilation and cold start in new processes (about 2 minutes; "
+        "with --network, of the network kernels)",
     )
     st.add_argument("--plot", metavar="FILE.png", help="time per sample against N (log-log)")
     st.add_argument("--json", metavar="FILE.json", help="write the raw numbers")

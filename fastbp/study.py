@@ -6,6 +6,10 @@ timed interleaved, round by round, in one process, so that the machine's drift h
 alike; each round repeats a call until it lasts ``min_time``. The table gives the median
 over rounds and the spread (min and max relative to it). "classic NumPy" is the ``matrix``
 rung run as plain NumPy: the classic code's fastest form.
+
+``--network`` times the general network instead (``NETWORK_CASES``): one epoch of SGD with
+momentum through ``fastbp.fit``, the bare compiled epoch it calls, and with ``--peers`` the
+same epoch written in PyTorch, per epoch and per step, against the targets of each case.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import numba
 import numpy as np
 
 from . import api
-from .peers import PEERS
+from .peers import EPOCH_PEERS, PEERS
 from .registry import RUNGS, choose_rung
 
 SIZES: dict[str, tuple[int, int, int, int]] = {
@@ -121,6 +125,11 @@ def _format_time(seconds: float) -> str:
     return f"{seconds * 1e9:7.1f} ns"
 
 
+def _spread(t: Timing) -> str:
+    """The fastest and slowest round relative to the median, e.g. ``-3%/+12%``."""
+    return f"-{1 - min(t.seconds) / t.median:.0%}/+{max(t.seconds) / t.median - 1:.0%}"
+
+
 def table(size: str, shape, timings: list[Timing]) -> str:
     """A text table: median, spread, speedup over classic NumPy and over the plain twin."""
     by_name = {t.name: t.median for t in timings}
@@ -130,7 +139,7 @@ def table(size: str, shape, timings: list[Timing]) -> str:
         f"  {'candidate':24} {'median':>10} {'spread':>15} {'vs classic':>11} {'vs plain':>9}",
     ]
     for t in timings:
-        spread = f"-{1 - min(t.seconds) / t.median:.0%}/+{max(t.seconds) / t.median - 1:.0%}"
+        spread = _spread(t)
         vs_classic = f"{classic / t.median:10.1f}x" if classic else ""
         plain = by_name.get(t.name.replace("/compiled", "/plain"))
         vs_plain = f"{plain / t.median:8.0f}x" if t.name.endswith("/compiled") and plain else ""
@@ -154,6 +163,157 @@ def training_times(repeat: int, settle: float = SETTLE) -> list[Timing]:
     return time_interleaved(calls, repeat, 0.0, "three-clouds training", settle)
 
 
+# --- the general network: one epoch of SGD with momentum -----------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkCase:
+    data: str  # a key of NETWORK_DATA
+    sizes: tuple[int, ...]
+    batch_size: int | None  # None: full batch
+    target: float | None  # the speedup per epoch over PyTorch asked for, if any
+
+    def steps(self, n: int) -> int:
+        return 1 if self.batch_size is None else -(-n // self.batch_size)
+
+    def describe(self, n: int) -> str:
+        batch = "full batch" if self.batch_size is None else f"batch {self.batch_size}"
+        if self.batch_size == 1:
+            batch += " (per-sample SGD)"
+        target = f"; target {self.target:g}x PyTorch" if self.target else ""
+        shape = "-".join(map(str, self.sizes))
+        steps = f"{self.steps(n)} step{'s' if self.steps(n) > 1 else ''} an epoch"
+        return f"{shape} on {NETWORK_DATA[self.data]}, {batch}, {steps}{target}"
+
+
+NETWORK_DATA = {
+    "clouds": "the 1500 three-clouds points",
+    "random": "10000 random samples",
+}
+NETWORK_CASES: dict[str, NetworkCase] = {
+    "clouds-b32": NetworkCase("clouds", (2, 64, 64, 3), 32, 10.0),
+    "clouds-b1": NetworkCase("clouds", (2, 64, 64, 3), 1, 50.0),
+    "clouds-full": NetworkCase("clouds", (2, 64, 64, 3), None, None),
+    "mnist-b32": NetworkCase("random", (784, 128, 10), 32, 1.5),
+    "mnist-b256": NetworkCase("random", (784, 128, 10), 256, 1.2),
+}
+# Sigmoid hidden layers, softmax output with mean cross-entropy, biases, float64, Glorot
+# weights from seed 0; samples in their given order (shuffle=False, the same batches for
+# every candidate). Every timed call trains one epoch from the same start.
+NETWORK_LEARNING_RATE, NETWORK_MOMENTUM = 0.01, 0.9
+FIT, KERNEL = "fastbp.fit", "train_epoch (kernel)"
+
+
+def network_data(data: str) -> tuple[np.ndarray, np.ndarray]:
+    """(X, T) of a case: the three clouds (SPEC section 5) with one-hot targets, or 10,000
+    standard normal 784-vectors with random one-hot targets over 10 classes (seed 0)."""
+    from .datasets import one_hot, three_clouds
+
+    if data == "clouds":
+        X, labels = three_clouds()
+        return X, one_hot(labels, 3)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((10_000, 784))
+    return X, one_hot(rng.integers(0, 10, len(X)), 10)
+
+
+def _network_candidates(case: NetworkCase, data, peers: bool) -> dict[str, Callable[[], object]]:
+    """One epoch each: ``fastbp.fit(epochs=1)`` (validation, copies and the Python loop
+    included), the compiled epoch alone (what fit calls once an epoch), and the peers."""
+    from .fitting import fit
+    from .kernels import network as kernels
+    from .network import Network
+
+    X, T = data
+    network = Network(case.sizes)
+    start = network.init_params(0)
+    options = dict(
+        learning_rate=NETWORK_LEARNING_RATE,
+        momentum=NETWORK_MOMENTUM,
+        batch_size=case.batch_size,
+    )
+    out: dict[str, Callable[[], object]] = {
+        FIT: lambda: fit(network, X, T, epochs=1, shuffle=False, params=start, **options)
+    }
+    params, velocity = start.copy(), np.zeros_like(start)
+    args = (*network._kernel_args(), X, T, np.arange(len(X)), case.batch_size or len(X))
+    rates = (np.float64(NETWORK_LEARNING_RATE), np.float64(NETWORK_MOMENTUM))
+
+    def kernel_epoch() -> float:
+        params[:], velocity[:] = start, 0.0  # the same start as fit's: 2 copies of params
+        return kernels.train_epoch(params, velocity, *args, *rates)
+
+    out[KERNEL] = kernel_epoch
+    if peers:
+        for peer, make in EPOCH_PEERS.items():
+            try:
+                out[peer] = make(network, start, X, T, **options)
+            except ImportError as error:
+                print(f"note: {peer} skipped ({error})", file=sys.stderr)
+    return out
+
+
+def network_table(name: str, case: NetworkCase, n: int, timings: list[Timing]) -> str:
+    """A text table: median per epoch and per step, spread, speedup over PyTorch."""
+    by_name = {t.name: t.median for t in timings}
+    torch = by_name.get("pytorch")
+    lines = [
+        f"{name}: {case.describe(n)}",
+        f"  {'candidate':22} {'per epoch':>10} {'per step':>10} {'spread':>13} {'vs pytorch':>10}",
+    ]
+    for t in timings:
+        per_step = _format_time(t.median / case.steps(n))
+        vs_torch = f"{torch / t.median:9.2f}x" if torch else ""
+        lines.append(
+            f"  {t.name:22} {_format_time(t.median):>10} {per_step:>10} {_spread(t):>13} "
+            f"{vs_torch:>10}"
+        )
+    return "\n".join(lines)
+
+
+def network_study(
+    names: list[str], repeat: int, min_time: float, peers: bool, settle: float = SETTLE
+) -> dict[str, dict]:
+    """Time every case's candidates interleaved; print a table per case and, with peers,
+    how fastbp.fit stands against each target."""
+    out: dict[str, dict] = {}
+    data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in names:
+        case = NETWORK_CASES[name]
+        if case.data not in data:
+            data[case.data] = network_data(case.data)
+        n = len(data[case.data][0])
+        calls = _network_candidates(case, data[case.data], peers)
+        timings = time_interleaved(calls, repeat, min_time, name, settle)
+        print(network_table(name, case, n, timings), flush=True)
+        out[name] = {
+            **asdict(case),
+            "samples": n,
+            "steps": case.steps(n),
+            "timings": [asdict(t) for t in timings],
+        }
+    verdicts = []
+    for name, row in out.items():
+        seconds = {t["name"]: t["seconds"] for t in row["timings"]}
+        target = row["target"]
+        if target and "pytorch" in seconds:
+            ratio = float(np.median(seconds["pytorch"]) / np.median(seconds[FIT]))
+            best = min(seconds["pytorch"]) / min(seconds[FIT])
+            verdict = "met" if ratio >= target else "MISSED"
+            row["speedup_vs_pytorch"], row["speedup_vs_pytorch_best_rounds"] = ratio, best
+            verdicts.append(
+                f"  {name:12} {ratio:6.2f}x (best rounds {best:6.2f}x; target {target:g}x): "
+                f"{verdict}"
+            )
+    if verdicts:
+        print(
+            "fastbp.fit vs PyTorch, per epoch (medians; the fastest rounds, least disturbed "
+            "by the rest of the machine, in brackets), against the targets:"
+        )
+        print("\n".join(verdicts), flush=True)
+    return out
+
+
 COMPILE_PROBE = """
 import time
 start = time.perf_counter()
@@ -166,6 +326,55 @@ fastbp.gradients(*args, rung={rung!r})
 print(imported - start, time.perf_counter() - start_call)
 """
 
+# The general network's kernels, one first call each (float64, the study's 2-64-64-3 net):
+# the validation kernel every public call runs first (with Numba's one-off start-up, about
+# 0.3 s even from a warm cache), then train_epoch through fit, then loss_gradient and
+# predict. Prints the import time and one time per call.
+NETWORK_COMPILE_PROBE = """
+import time
+start = time.perf_counter()
+import numpy as np
+import fastbp
+from fastbp._validation import check_matrix
+imported = time.perf_counter()
+net = fastbp.Network((2, 64, 64, 3))
+X = np.linspace(-1.0, 1.0, 14).reshape(7, 2)
+T = np.eye(3)[np.arange(7) % 3]
+params = net.init_params(0)
+calls = [
+    lambda: check_matrix("X", X),
+    lambda: fastbp.fit(net, X, T, learning_rate=0.1, epochs=1, batch_size=2, momentum=0.9),
+    lambda: net.loss_gradient(params, X, T),
+    lambda: net.predict(params, X),
+]
+times = []
+for call in calls:
+    begin = time.perf_counter()
+    call()
+    times.append(time.perf_counter() - begin)
+print(imported - start, *times)
+"""
+NETWORK_COMPILE_CALLS = (
+    "1st validation + Numba start",
+    "1st fit (train_epoch)",
+    "1st loss_gradient",
+    "1st predict",
+)
+
+
+def _probe(code: str, folder: str) -> dict[str, list[float]]:
+    """Run ``code`` in a new process with NUMBA_CACHE_DIR=folder twice: with the folder
+    empty ("cold": every kernel compiles), then with the cache it left ("warm"). Returns
+    the numbers each run printed."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": folder}
+    out = {}
+    for state in ("cold", "warm"):
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        out[state] = [float(v) for v in done.stdout.split()]
+    return out
+
 
 def compile_times(rungs: list[str | None], cache_dir: str) -> dict[str, dict[str, float]]:
     """Import and first-call seconds in new processes: with an empty cache, then warm."""
@@ -174,19 +383,22 @@ def compile_times(rungs: list[str | None], cache_dir: str) -> dict[str, dict[str
         name = rung or f"default ({choose_rung(*SIZES['seed'])})"
         print(f"  compile: {name}", file=sys.stderr, flush=True)
         folder = os.path.join(cache_dir, name.replace(" ", "_").replace("(", "").replace(")", ""))
-        env = {**os.environ, "NUMBA_CACHE_DIR": folder}
+        runs = _probe(COMPILE_PROBE.format(rung=rung), folder)
         row = {}
-        for state in ("cold", "warm"):
-            done = subprocess.run(
-                [sys.executable, "-c", COMPILE_PROBE.format(rung=rung)],
-                capture_output=True,
-                text=True,
-                env=env,
-                check=True,
-            )
-            imported, first_call = map(float, done.stdout.split())
+        for state, (imported, first_call) in runs.items():
             row[f"import_{state}"], row[f"first_call_{state}"] = imported, first_call
         out[name] = row
+    return out
+
+
+def network_compile_times(cache_dir: str) -> dict[str, dict[str, float]]:
+    """The general network's kernels: import and first-call seconds of each public call in
+    ``NETWORK_COMPILE_CALLS``, in new processes, with an empty cache and then warm."""
+    print("  compile: network kernels", file=sys.stderr, flush=True)
+    runs = _probe(NETWORK_COMPILE_PROBE, os.path.join(cache_dir, "network"))
+    out = {}
+    for column, name in enumerate(("import fastbp", *NETWORK_COMPILE_CALLS)):
+        out[name] = {f"first_call_{state}": values[column] for state, values in runs.items()}
     return out
 
 
@@ -235,11 +447,12 @@ def _blas(module) -> str:
     return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
 
 
-def environment() -> dict[str, object]:
-    """What the timings ran on: versions, the two BLAS libraries, threads."""
+def environment(peers: bool = False) -> dict[str, object]:
+    """What the timings ran on: versions, the two BLAS libraries, threads (and with
+    ``peers``, the peers' versions and PyTorch's intra-op threads)."""
     import scipy
 
-    return {
+    out: dict[str, object] = {
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "numba": numba.__version__,
@@ -249,6 +462,14 @@ def environment() -> dict[str, object]:
         "threading_layer_requested": numba.config.THREADING_LAYER,
         "cpu_count": os.cpu_count(),
     }
+    if peers:
+        try:
+            import torch
+
+            out.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
+        except ImportError:
+            pass
+    return out
 
 
 def run(
@@ -260,8 +481,12 @@ def run(
     plot_path: str | None = None,
     json_path: str | None = None,
     settle: float = SETTLE,
+    network: list[str] | None = None,
 ) -> dict:
-    env = environment()
+    """The rung study over ``sizes`` and the network study over the ``network`` cases
+    (either may be empty); compile times for whichever ran when ``compile_cache`` is a
+    folder to put Numba caches in."""
+    env = environment(peers)
     print("machine: " + ", ".join(f"{k} {v}" for k, v in env.items()))
     results: dict[str, object] = {"environment": env, "sizes": {}}
     for size in sizes:
@@ -277,7 +502,9 @@ def run(
         for t in timings:
             print(f"  {t.name:30} {_format_time(t.median):>10} {classic / t.median:8.1f}x")
         results["training"] = [asdict(t) for t in timings]
-    if compile_cache:
+    if network:
+        results["network"] = network_study(network, repeat, min_time, peers, settle)
+    if compile_cache and sizes:
         rungs: list[str | None] = [*RUNGS, None]
         compiled = compile_times(rungs, compile_cache)
         results["compile"] = compiled
@@ -289,7 +516,14 @@ def run(
                 f"  {name:20} {row['import_cold']:8.2f} {row['first_call_cold']:22.2f} "
                 f"{row['first_call_warm']:21.3f}"
             )
-    if plot_path:
+    if compile_cache and network:
+        compiled = network_compile_times(compile_cache)
+        results["network_compile"] = compiled
+        print("network kernels, compile and cold start (new processes, float64; seconds):")
+        print(f"  {'':28} {'empty cache':>12} {'warm cache':>11}")
+        for name, row in compiled.items():
+            print(f"  {name:28} {row['first_call_cold']:12.2f} {row['first_call_warm']:11.3f}")
+    if plot_path and sizes:
         widths = SIZES[sizes[0]][1:]
         counts = [30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000]
         curves = sweep(widths, counts, max(3, repeat // 2), min_time)

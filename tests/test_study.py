@@ -10,7 +10,7 @@ import reference
 
 import fastbp
 from fastbp import study
-from fastbp.peers import PEERS
+from fastbp.peers import EPOCH_PEERS, PEERS
 from fastbp.registry import RUNGS
 
 
@@ -52,3 +52,84 @@ def test_peers_compute_the_same_gradients(peer):
     expected = fastbp.gradients(*args)
     for got, ref in zip(PEERS[peer](*args)(), expected[:4]):
         np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
+
+
+def test_network_study_times_fit_and_the_kernel(tmp_path, capsys):
+    out = tmp_path / "network.json"
+    results = study.run(
+        [],
+        repeat=2,
+        min_time=0.001,
+        json_path=str(out),
+        settle=0,
+        network=["clouds-b32", "clouds-full"],
+    )
+    assert results["sizes"] == {} and "training" not in results
+    for name, steps in (("clouds-b32", 47), ("clouds-full", 1)):
+        row = results["network"][name]
+        assert row["steps"] == steps and row["samples"] == 1500
+        assert [t["name"] for t in row["timings"]] == [study.FIT, study.KERNEL]
+        assert all(len(t["seconds"]) == 2 for t in row["timings"])
+    assert json.loads(out.read_text())["network"]["clouds-b32"]["batch_size"] == 32
+    printed = capsys.readouterr().out
+    assert "per step" in printed and "2-64-64-3 on the 1500 three-clouds points" in printed
+
+
+def test_network_cases_match_the_issue():
+    cases = study.NETWORK_CASES
+    assert {name: (c.sizes, c.batch_size, c.target) for name, c in cases.items()} == {
+        "clouds-b32": ((2, 64, 64, 3), 32, 10.0),
+        "clouds-b1": ((2, 64, 64, 3), 1, 50.0),
+        "clouds-full": ((2, 64, 64, 3), None, None),
+        "mnist-b32": ((784, 128, 10), 32, 1.5),
+        "mnist-b256": ((784, 128, 10), 256, 1.2),
+    }
+    assert cases["mnist-b32"].steps(10_000) == 313 and cases["clouds-full"].steps(1500) == 1
+
+
+def test_study_cli_rejects_unknown_network_cases():
+    done = subprocess.run(
+        [sys.executable, "-m", "fastbp", "study", "--cases", "clouds-b32,huge"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0 and "unknown ['huge']" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("hidden", "output", "bias", "batch_size"),
+    [
+        ("sigmoid", "softmax", True, 7),  # the study's network; a short last batch
+        ("sigmoid", "softmax", True, 1),
+        ("relu", "softmax", True, None),
+        ("tanh", "identity", False, 16),
+        ("sigmoid", "sigmoid", True, 5),
+    ],
+)
+def test_torch_epoch_trains_like_fit(hidden, output, bias, batch_size):
+    """The PyTorch epoch of the network study trains exactly as fastbp.fit does: one epoch
+    from the same start gives the same parameters, and every call starts afresh."""
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 3))
+    T = np.eye(4)[rng.integers(0, 4, 40)]
+    network = fastbp.Network((3, 6, 5, 4), hidden=hidden, output=output, bias=bias)
+    start = network.init_params(1)
+    options = dict(learning_rate=0.1, momentum=0.9, batch_size=batch_size)
+    expected = fastbp.fit(network, X, T, epochs=1, shuffle=False, params=start, **options)
+    epoch = EPOCH_PEERS["pytorch"](network, start, X, T, **options)
+    first, again = epoch(), epoch()
+    assert np.abs(expected.params - start).max() > 1e-3  # it trained
+    np.testing.assert_allclose(first, expected.params, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(again, first)
+
+
+def test_network_study_compares_with_pytorch(capsys):
+    pytest.importorskip("torch")
+    results = study.run([], repeat=1, min_time=0.001, peers=True, settle=0, network=["clouds-b32"])
+    assert results["environment"]["torch"]
+    row = results["network"]["clouds-b32"]
+    assert [t["name"] for t in row["timings"]] == [study.FIT, study.KERNEL, "pytorch"]
+    assert row["speedup_vs_pytorch"] > 0 and row["speedup_vs_pytorch_best_rounds"] > 0
+    printed = capsys.readouterr().out
+    assert "vs pytorch" in printed and "target 10x" in printed

@@ -1,8 +1,5 @@
 """One full gradient step through the public API, timed and as derived costs."""
 
-import statistics
-import time
-
 from .common import (
     MODES,
     RUNG_NAMES,
@@ -10,6 +7,7 @@ from .common import (
     SIZES,
     Suite,
     flops_per_step,
+    median_call_seconds,
     problem,
     require_fastbp,
     runs,
@@ -36,21 +34,7 @@ def seconds_per_step(size: str, rung: str) -> float:
     enough (>= 5 ms) for the clock, five batches."""
     fb = require_fastbp()
     p = problem(size)
-
-    def step():
-        fb.gradients(p.X, p.T, *p.params, rung=rung)
-
-    step()  # compile or load the kernels, fault in the temporaries
-    start = time.perf_counter()
-    step()
-    number = max(1, int(0.005 / max(time.perf_counter() - start, 1e-9)))
-    batches = []
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(number):
-            step()
-        batches.append((time.perf_counter() - start) / number)
-    return statistics.median(batches)
+    return median_call_seconds(lambda: fb.gradients(p.X, p.T, *p.params, rung=rung))
 
 
 class TrackStepCost(Suite):

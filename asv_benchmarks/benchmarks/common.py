@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import os
+import statistics
+import time
 from typing import NamedTuple
 
 import numpy as np
@@ -192,6 +194,23 @@ def flops_per_step(size: str) -> float:
     backward, i.e. 4*N*D*M + 6*N*M*K."""
     N, D, M, K = SIZES[size]
     return 4.0 * N * D * M + 6.0 * N * M * K
+
+
+def median_call_seconds(call, batch_seconds: float = 0.005, batches: int = 5) -> float:
+    """Median seconds of one warm call: one call first (compile or cache load, first-touch
+    of temporaries), then ``batches`` batches of calls each lasting about
+    ``batch_seconds`` (long enough for the clock)."""
+    call()
+    start = time.perf_counter()
+    call()
+    number = max(1, int(batch_seconds / max(time.perf_counter() - start, 1e-9)))
+    out = []
+    for _ in range(batches):
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        out.append((time.perf_counter() - start) / number)
+    return statistics.median(out)
 
 
 # --- warming -------------------------------------------------------------------------------
