@@ -7,9 +7,9 @@ layer's weights and bias are, in memory, exactly the ``(n_in + 1) x n_out`` matr
 "bias trick", whose extra row multiplies a column of ones appended to the layer's input.
 
 Samples go through in blocks of at most ``BLOCK`` rows: the buffers hold one block per layer,
-never N rows. Products go to BLAS when they are large and run as vectorisable loops when
-they are small (BLAS call overhead dominates a 1 x 64 by 64 x 64 product). exp runs on the
-SIMD routines of ``fastmath`` in float64; everything else runs in the parameters' dtype.
+never N rows. Products of ``BLAS_MIN_FLOPS`` multiply-adds or more go to BLAS, except outer
+products; the others run as vectorisable loops. exp runs on the SIMD routines of
+``fastmath`` in float64; everything else runs in the parameters' dtype.
 
 Losses are means over the samples of a batch: softmax output with cross-entropy
 ``-sum_k t_k log y_k``, other outputs with half the squared error ``sum_k (y_k - t_k)**2 / 2``.
