@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validation import check_matrix
+from .datasets import one_hot
 from .fitting import DivergenceError, FitResult, fit
 from .network import Network
 
@@ -216,8 +217,9 @@ class _BaseMLP(ABC):
         return f"{type(self).__name__}({', '.join(shown)})"
 
     def _settings(self) -> dict[str, Any]:
-        """The parameters, checked, as keyword arguments of ``fastbp.fit``; also the hidden
-        widths and activation (for the Network)."""
+        """The parameters as keyword arguments of ``fastbp.fit`` (checked here where the
+        estimator's names or values differ from fit's), and the hidden widths and activation
+        (for the Network)."""
         sizes = _hidden_sizes(self.hidden_layer_sizes)
         if not (isinstance(self.activation, str) and self.activation in ACTIVATIONS):
             raise ValueError(
@@ -233,16 +235,8 @@ class _BaseMLP(ABC):
             raise ValueError(
                 f"batch_size must be 'auto', None or a positive integer, got {batch!r}"
             )
-        for option in ("max_iter", "n_iter_no_change"):
-            value = getattr(self, option)
-            if not (_is_int(value) and value >= 1):
-                raise ValueError(f"{option} must be a positive integer, got {value!r}")
-        momentum = self.momentum
-        if not (isinstance(momentum, numbers.Real) and 0 <= momentum < 1):
-            raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
-        tol = self.tol
-        if tol is not None and not (isinstance(tol, numbers.Real) and 0 <= tol < math.inf):
-            raise ValueError(f"tol must be None or a finite number >= 0, got {tol!r}")
+        if not (_is_int(self.max_iter) and self.max_iter >= 1):
+            raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}")
         for option in ("shuffle", "early_stopping", "bias_trick"):
             if not isinstance(getattr(self, option), bool | np.bool_):
                 raise ValueError(f"{option} must be True or False, got {getattr(self, option)!r}")
@@ -273,11 +267,11 @@ class _BaseMLP(ABC):
             learning_rate=float(rate),
             epochs=int(self.max_iter),
             batch_size=None if batch is None else int(batch),
-            momentum=float(momentum),
+            momentum=self.momentum,  # fastbp.fit checks these three under the same names
             shuffle=bool(self.shuffle),
             seed=seed,
-            tol=None if tol is None else float(tol),
-            n_iter_no_change=int(self.n_iter_no_change),
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
             validation_fraction=fraction,
         )
 
@@ -471,8 +465,7 @@ class MLPClassifier(_BaseMLP):
             raise ValueError(
                 f"{name} needs samples of at least 2 classes in y, got 1 class: {classes[0]!r}"
             )
-        T = np.zeros((n_samples, len(classes)), dtype)
-        T[np.arange(n_samples), index.reshape(-1)] = 1
+        T = one_hot(index.reshape(-1), len(classes), dtype)
         return T, "softmax", {"classes_": classes}
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
