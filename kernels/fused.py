@@ -38,6 +38,13 @@ def block_buffers(D, M, K):
 
 
 @register_jitable
+def fill(row, value):
+    """row[i] = value for every i (a loop: see the note in ``fastbp.kernels``)."""
+    for i in range(row.shape[0]):
+        row[i] = value
+
+
+@register_jitable
 def load(src, start, size, dst):
     """dst[j, i] = src[start + i, j] for i < size: a block of rows, transposed."""
     for j in range(src.shape[1]):
@@ -61,9 +68,7 @@ def hidden_layer(xt, W1, b1, size, zt, scratch):
     D, M = W1.shape
     for m in range(M):
         z = zt[m, :size]
-        bias = -b1[m]
-        for i in range(size):
-            z[i] = bias
+        fill(z, -b1[m])
         for d in range(D):
             w = W1[d, m]
             x = xt[d, :size]
@@ -81,9 +86,7 @@ def output_logits(zt, W2, b2, size, at, row_max):
     M, K = W2.shape
     for k in range(K):
         a = at[k, :size]
-        bias = b2[k]
-        for i in range(size):
-            a[i] = bias
+        fill(a, b2[k])
         for m in range(M):
             w = W2[m, k]
             z = zt[m, :size]
@@ -110,8 +113,7 @@ def softmax_shifted(at, size, per_sample, scratch):
     inverses."""
     K = at.shape[0]
     total, inverse = per_sample[0, :size], per_sample[1, :size]
-    for i in range(size):
-        total[i] = 0.0
+    fill(total, 0.0)
     for k in range(K):
         a = at[k, :size]
         exp_inplace(a, scratch)
@@ -150,8 +152,7 @@ def hidden_error(dt, zt, W2, size, gt):
     M, K = W2.shape
     for m in range(M):
         g = gt[m, :size]
-        for i in range(size):
-            g[i] = 0.0
+        fill(g, 0.0)
         for k in range(K):
             w = W2[m, k]
             d = dt[k, :size]
