@@ -1,0 +1,133 @@
+"""fastbp's CI sessions, each in a fresh virtual environment of its own.
+
+    nox -l                  # list the sessions
+    nox -s tests-3.12       # the test suite on one Python
+    nox -s wheel            # build sdist and wheel, test the installed wheel
+    nox -s lowest           # the suite on the lowest versions pyproject.toml allows
+
+``.ci/run`` runs the README's test command, then every session here but ``tests-3.11``
+(which the README command already is). Each session keeps its own Numba compile cache in
+its environment folder, filled by its first test run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.error_on_missing_interpreters = True
+nox.options.reuse_existing_virtualenvs = False
+
+ROOT = Path(__file__).resolve().parent
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+# The tests that run the kernels; run once more with Numba's bounds checks on.
+KERNEL_TESTS = [
+    "tests/test_agreement.py",
+    "tests/test_finite_differences.py",
+    "tests/test_stability.py",
+    "tests/test_network.py",
+    "tests/test_fitting.py",
+]
+IMPORTED_FROM_SITE_PACKAGES = (
+    "import sys, fastbp; "
+    "sys.exit(0 if 'site-packages' in fastbp.__file__ else f'imported {fastbp.__file__}')"
+)
+
+
+def numba_cache(session: nox.Session) -> dict[str, str]:
+    """A compile cache of this session's own, inside its environment folder."""
+    folder = Path(session.virtualenv.location) / "numba-cache"
+    folder.mkdir(exist_ok=True)
+    return {"NUMBA_CACHE_DIR": str(folder)}
+
+
+def report_versions(session: nox.Session) -> None:
+    """Print the Python and the versions this environment resolved (for the CI log)."""
+    session.run(
+        "python",
+        "-c",
+        "import sys, numpy, numba, scipy, pytest; "
+        "print('versions: python', sys.version.split()[0], 'numpy', numpy.__version__, "
+        "'numba', numba.__version__, 'scipy', scipy.__version__, 'pytest', pytest.__version__)",
+        silent=False,
+    )
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The README's test command on one Python: an editable install, then pytest."""
+    session.install("-e", ".[test]")
+    report_versions(session)
+    session.run("python", "-m", "pytest", *session.posargs, env=numba_cache(session))
+
+
+@nox.session(python="3.11")
+def lowest(session: nox.Session) -> None:
+    """The suite on the lowest versions of every direct dependency that pyproject allows."""
+    session.install("uv")
+    session.run(
+        "uv",
+        "pip",
+        "install",
+        "--python",
+        session.virtualenv.location,
+        "--resolution",
+        "lowest-direct",
+        "-e",
+        ".[test]",
+    )
+    report_versions(session)
+    session.run("python", "-m", "pytest", *session.posargs, env=numba_cache(session))
+
+
+@nox.session(python="3.11")
+def wheel(session: nox.Session) -> None:
+    """Build sdist and wheel, install the wheel (not editable) and test that install from a
+    folder where the checkout is not importable, so a file missing from the wheel fails."""
+    dist = Path(tempfile.mkdtemp(prefix="fastbp-dist-"))
+    session.install("build")
+    session.run("python", "-m", "build", "--outdir", str(dist), ".")
+    (built,) = dist.glob("fastbp-*.whl")
+    session.install(f"{built}[test]")
+    report_versions(session)
+    outside = Path(tempfile.mkdtemp(prefix="fastbp-wheel-tests-"))
+    shutil.copytree(ROOT / "tests", outside / "tests")
+    # The tests read the checkout's file list (never import from it) to check the wheel.
+    env = {**numba_cache(session), "FASTBP_WHEEL": str(built), "FASTBP_SOURCE": str(ROOT)}
+    with session.chdir(outside):
+        session.run("python", "-c", IMPORTED_FROM_SITE_PACKAGES)
+        session.run(
+            "python", "-m", "pytest", "-p", "no:cacheprovider", "tests", *session.posargs, env=env
+        )
+        session.run("python", "-m", "fastbp", "train", env=env)
+    shutil.rmtree(dist)
+    shutil.rmtree(outside)
+
+
+@nox.session(python="3.11")
+def boundscheck(session: nox.Session) -> None:
+    """The kernel tests with Numba's bounds checks on (kernels check no bounds themselves),
+    in an empty cache so that every kernel is compiled with the checks."""
+    session.install("-e", ".[test]")
+    env = {**numba_cache(session), "NUMBA_BOUNDSCHECK": "1"}
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *KERNEL_TESTS, env=env)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff's lint rules and formatting."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """The asv suites cannot rot: ``asv check``, then every benchmark once (quick mode, seed
+    size) against the installed package; any benchmark error fails. It prints no timings."""
+    session.install("-e", ".[bench]")
+    session.run("python", "asv_benchmarks/perf.py", "smoke", env=numba_cache(session))
