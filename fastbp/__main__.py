@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = commands.add_parser(
         "train",
-        help="the reference training run on the three clouds (SPEC section 5)",
+        help="the reference training run on the three clouds (docs/math.md, section 5)",
         description="Full-batch gradient ascent on the three Gaussian clouds; prints the cost "
         "and classification rate every --report-every epochs and the final rate. "
         "--example picks another tutorial: "

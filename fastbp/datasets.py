@@ -10,7 +10,7 @@ THREE_CLOUD_CENTRES = np.array([[0.0, -2.0], [2.0, 2.0], [-2.0, 2.0]])
 
 
 def three_clouds(n_per_class: int = 500, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """SPEC section 5: three unit-variance 2-D Gaussian clouds centred at (0, -2), (2, 2) and
+    """docs/math.md §5: three unit-variance 2-D Gaussian clouds centred at (0, -2), (2, 2) and
     (-2, 2), ``n_per_class`` points each. Returns X (3n x 2, float64) and labels y (3n, int64:
     0, 1, 2 in blocks).
     """

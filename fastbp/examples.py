@@ -1,4 +1,4 @@
-"""The sister tutorials of SPEC section 6 as runnable examples of the general network:
+"""The sister tutorials of docs/math.md §6.2 as runnable examples of the general network:
 ``python -m fastbp train --example NAME`` (the default example, ``clouds``, is the classic
 three-clouds run of ``fastbp.train``)."""
 

@@ -1,4 +1,4 @@
-"""The general network of SPEC section 6: any depth, a table of activations, three outputs.
+"""The general network of docs/math.md §6: any depth, a table of activations, three outputs.
 
 A :class:`Network` describes the architecture; its parameters are one flat vector (see
 ``fastbp.kernels.network``), which :meth:`Network.unpack` shows as per-layer (W, b) views.

@@ -38,7 +38,7 @@ class Rung:
     name: str
     summary: str
     module: ModuleType
-    classic: bool = True  # one of the SPEC's four rungs (False: fastbp's own)
+    classic: bool = True  # one of the four classic rungs, docs/math.md §4.1 (False: fastbp's own)
 
 
 RUNGS: dict[str, Rung] = {

@@ -149,7 +149,7 @@ def table(size: str, shape, timings: list[Timing]) -> str:
 
 
 def training_times(repeat: int, settle: float = SETTLE) -> list[Timing]:
-    """The 1000-epoch three-clouds run (SPEC section 5) with the classic NumPy functions
+    """The 1000-epoch three-clouds run (docs/math.md §5) with the classic NumPy functions
     (``matrix`` as plain NumPy), the default rung and every rung compiled."""
     from .datasets import three_clouds
     from .training import train
@@ -205,7 +205,7 @@ FIT, KERNEL = "fastbp.fit", "train_epoch (kernel)"
 
 
 def network_data(data: str) -> tuple[np.ndarray, np.ndarray]:
-    """(X, T) of a case: the three clouds (SPEC section 5) with one-hot targets, or 10,000
+    """(X, T) of a case: the three clouds (docs/math.md §5) with one-hot targets, or 10,000
     standard normal 784-vectors with random one-hot targets over 10 classes (seed 0)."""
     from .datasets import one_hot, three_clouds
 

@@ -1,4 +1,4 @@
-"""The training driver: full-batch gradient ascent on the log-likelihood (SPEC section 5)."""
+"""The training driver: full-batch gradient ascent on the log-likelihood (docs/math.md §5)."""
 
 from __future__ import annotations
 

@@ -148,7 +148,7 @@ def output_error(tt, at, size):
 
 @register_jitable
 def hidden_error(dt, zt, W2, size, gt):
-    """gt[m, i] = (sum_k W2[m, k] dt[k, i]) * zt[m, i] * (1 - zt[m, i]) (dZ of the SPEC)."""
+    """gt[m, i] = (sum_k W2[m, k] dt[k, i]) * zt[m, i] * (1 - zt[m, i]) (dZ of docs/math.md §3)."""
     M, K = W2.shape
     for m in range(M):
         g = gt[m, :size]

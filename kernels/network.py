@@ -1,5 +1,5 @@
 """The general network: any depth, a table of activations, full-batch, minibatch and per-sample
-SGD, each epoch in one compiled call (SPEC section 6; the classic network is the depth-1 case).
+SGD, each epoch in one compiled call (docs/math.md §6; the classic network is the depth-1 case).
 
 Parameters live in one flat vector. Layer ``i`` maps ``sizes[i]`` inputs to ``sizes[i + 1]``
 outputs; its weights are stored row-major, followed by its bias when there is one. So a

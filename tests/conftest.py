@@ -4,7 +4,7 @@ import pytest
 from fastbp.registry import RUNGS
 
 # (N, D, M, K): single sample, single input, single hidden unit, single and two classes,
-# non-square, the SPEC's seed size, and N that is not a multiple of any block size.
+# non-square, the seed size of docs/math.md §5, and N that is not a multiple of any block size.
 SHAPES = [
     (1, 2, 3, 3),
     (5, 1, 3, 3),

@@ -1,4 +1,4 @@
-"""An independent float64 NumPy reference for the general network (SPEC section 6).
+"""An independent float64 NumPy reference for the general network (docs/math.md §6.1).
 
 Written from the documented contract only: the flat parameter layout (per layer, the
 n_in x n_out weights row-major, then the n_out bias when there is one), the activations, the

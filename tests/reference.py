@@ -1,4 +1,4 @@
-"""One independent float64 NumPy reference for every rung, written from SPEC sections 2-3.
+"""One independent float64 NumPy reference for every rung, written from docs/math.md §2-§3.
 
 It uses a tanh-based sigmoid, a log-sum-exp softmax and einsum, so that it shares no code
 (and few formulas) with the kernels under test.

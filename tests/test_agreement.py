@@ -98,7 +98,7 @@ def test_integer_targets_are_converted_and_keep_float32():
 
 
 def test_classic_rows_typo_is_caught():
-    """SPEC section 4: the classic rows rung of derivative_w2 used T[n,k] * -Y[n,k].
+    """docs/math.md §4.3: the classic rows rung of derivative_w2 used T[n,k] * -Y[n,k].
 
     The agreement check used above must reject that rung, while all of ours pass it.
     """

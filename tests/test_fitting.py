@@ -1,5 +1,5 @@
 """Training the general network with fastbp.fit: agreement with the classic driver, with the
-SPEC section 6 Iris update formulas and with a plain-NumPy SGD reference; determinism; the
+docs/math.md §6.2 Iris update formulas and with a plain-NumPy SGD reference; determinism; the
 stopping rule; divergence; argument checking; and the shipped Iris data."""
 
 import math
@@ -28,7 +28,7 @@ def data(network, N, seed):
 
 
 def test_full_batch_fit_is_the_classic_training_run():
-    """SPEC section 5: fastbp.train does gradient ascent on the summed log-likelihood with
+    """docs/math.md §5: fastbp.train does gradient ascent on the summed log-likelihood with
     rate 1e-3; fit descends the mean cross-entropy, so the same steps need rate 1e-3 * N."""
     X, labels = three_clouds(seed=0)
     N = len(X)
@@ -59,12 +59,12 @@ def test_full_batch_fit_is_the_classic_training_run():
     np.testing.assert_array_equal(start, network.pack([(W1, b1), (W2, b2)]))
 
 
-# --- the SPEC section 6 Iris tutorial ----------------------------------------------------
+# --- the Iris tutorial of docs/math.md §6.2 ---------------------------------------------
 
 
 def test_iris_tutorial_epochs_are_the_spec_update_formulas():
     """4-2-3, sigmoid hidden and output, no biases, half squared error, rate 0.1, full batch.
-    All gradients come from the same parameters (SPEC section 5: no updated-W2 quirk)."""
+    All gradients come from the same parameters (docs/math.md §5: no updated-W2 quirk)."""
     X, labels = iris()
     T = one_hot(labels, 3)
     N = len(X)

@@ -1,4 +1,4 @@
-"""The general network (SPEC section 6): gradients against finite differences, the forward
+"""The general network (docs/math.md §6): gradients against finite differences, the forward
 pass and loss against an independent NumPy reference, the bias trick, agreement with the
 classic API, stability at huge activations, and argument checking."""
 

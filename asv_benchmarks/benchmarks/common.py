@@ -57,7 +57,7 @@ class Size(NamedTuple):
 
 
 SIZES: dict[str, Size] = {
-    "seed": Size(1500, 2, 3, 3),  # the three clouds (SPEC section 5)
+    "seed": Size(1500, 2, 3, 3),  # the three clouds (docs/math.md §5)
     "small-wide": Size(1500, 20, 50, 10),
     "mnist-like": Size(10_000, 784, 256, 10),
     "tall": Size(1_000_000, 2, 3, 3),
