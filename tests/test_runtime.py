@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
+import pytest
 import reference
 
 import fastbp
@@ -95,6 +96,65 @@ def test_two_cold_processes_share_the_cache_then_a_third_loads_it(tmp_path):
     third = _python(CACHE_PROBE, env=env, timeout=600)
     assert third.returncode == 0, third.stderr[-2000:]
     assert int(third.stdout) == 1  # loaded from the cache the first two wrote
+
+
+DAMAGE_PROBE = """
+import sys
+sys.path.insert(0, {tests!r})
+import numpy as np, fastbp, reference
+from fastbp.kernels import fused
+gradients = fastbp.gradients(*reference.problem(20, 3, 5, 4))  # the default rung: fused
+print([np.asarray(g).tolist() for g in gradients])
+print(sum(fused.gradients.stats.cache_hits.values()))
+"""
+
+
+def _damage(cache, how):
+    """Overwrite Numba's cache files under ``cache`` with garbage, or cut them to half."""
+    files = [*cache.rglob("*.nbi"), *cache.rglob("*.nbc")]
+    assert files, f"nothing cached under {cache}"
+    for path in files:
+        size = path.stat().st_size
+        if how == "garbage":
+            path.write_bytes((b"\xffgarbage" * size)[:size])
+        else:
+            os.truncate(path, size // 2)
+    return {str(path.parent) for path in files}
+
+
+def _check_recovery_from_damage(cache, how, env, **kwargs):
+    """A run fills ``cache``; after damage the next warns once and recompiles; a third loads."""
+    probe = DAMAGE_PROBE.format(tests=str(ROOT / "tests"))
+    first = _python(probe, env=env, timeout=600, **kwargs)
+    assert first.returncode == 0, first.stderr[-3000:]
+    folders = _damage(cache, how)
+    second = _python(probe, env=env, timeout=600, **kwargs)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert second.stdout == first.stdout  # the same gradients, compiled again (no cache hit)
+    warned = [line for line in second.stderr.splitlines() if "RuntimeWarning" in line]
+    assert len(warned) == 1, second.stderr[-3000:]
+    assert "damaged" in warned[0] and any(folder in warned[0] for folder in folders)
+    third = _python(probe, env=env, timeout=600, **kwargs)
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert third.stdout.splitlines() == [first.stdout.splitlines()[0], "1"]  # a cache hit
+    assert "RuntimeWarning" not in third.stderr, third.stderr[-3000:]
+
+
+@pytest.mark.parametrize("how", ["garbage", "halved"])
+def test_damaged_cache_is_discarded_with_one_warning_and_rebuilt(tmp_path, how):
+    _check_recovery_from_damage(tmp_path, how, env={"NUMBA_CACHE_DIR": str(tmp_path)})
+
+
+def test_damaged_cache_beside_the_source_is_discarded_and_rebuilt(tmp_path):
+    """A copy of the package, so that its cache (in its __pycache__) is not the checkout's."""
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "fastbp", site / "fastbp", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "kernels", site / "fastbp" / "kernels", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    env = {"PYTHONPATH": str(site), "NUMBA_CACHE_DIR": ""}  # empty: Numba's in-tree cache
+    # cwd: not the checkout, whose fastbp/ would shadow the copy
+    _check_recovery_from_damage(site, "halved", env=env, cwd=tmp_path)
 
 
 def test_read_only_install_imports_and_runs(tmp_path):
