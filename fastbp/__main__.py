@@ -11,7 +11,7 @@ import numpy as np
 from .datasets import three_clouds
 from .examples import EXAMPLES
 from .registry import RUNGS
-from .study import NETWORK_CASES, SIZES
+from .study.cases import NETWORK_CASES, SIZES
 from .training import Report, TrainResult, train
 
 
@@ -141,7 +141,7 @@ def _plot(result: TrainResult, X: np.ndarray, y: np.ndarray, path: str) -> None:
 def _study_command(args: argparse.Namespace) -> int:
     import tempfile
 
-    from .study import NETWORK_CASES, run
+    from .study.main import run
 
     def names(option: str, given: str, known) -> list[str]:
         chosen = [s.strip() for s in given.split(",") if s.strip()]
