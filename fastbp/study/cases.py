@@ -160,6 +160,11 @@ def network_problem(name: str) -> tuple[Network, np.ndarray, np.ndarray, np.ndar
     return network, X, T, network.init_params(0)
 
 
+def steps_per_epoch(n: int, batch_size: int | None) -> int:
+    """Parameter updates in an epoch of ``n`` samples (batch size None: full batch)."""
+    return 1 if batch_size is None else -(-n // batch_size)
+
+
 @dataclass(frozen=True)
 class NetworkCase:
     """A case of the network study: one epoch of a network of NETWORKS in batches."""
@@ -169,8 +174,7 @@ class NetworkCase:
     target: float | None  # the speedup per epoch over PyTorch asked for, if any
 
     def steps(self, n: int) -> int:
-        """Parameter updates in an epoch of ``n`` samples."""
-        return 1 if self.batch_size is None else -(-n // self.batch_size)
+        return steps_per_epoch(n, self.batch_size)
 
     def describe(self, n: int) -> str:
         batch = "full batch" if self.batch_size is None else f"batch {self.batch_size}"

@@ -20,9 +20,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+FIT_CALL = "1st fit (train_epoch)"
 NETWORK_CALLS = (
     "1st validation + Numba start",
-    "1st fit (train_epoch)",
+    FIT_CALL,
     "1st loss_gradient",
     "1st predict",
 )
@@ -44,8 +45,9 @@ def rung_calls(rung: str | None, functions: list[str]) -> list[Callable[[], obje
     return [start_numba, *(calls[name] for name in functions or calls)]
 
 
-def network_calls() -> list[Callable[[], object]]:
-    """The general network's first calls on a 2-64-64-3 float64 net (``NETWORK_CALLS``)."""
+def network_calls() -> dict[str, Callable[[], object]]:
+    """The general network's public calls on a 2-64-64-3 float64 net and tiny data, by
+    their labels in ``NETWORK_CALLS``."""
     import fastbp
     from fastbp._validation import check_matrix
 
@@ -53,12 +55,13 @@ def network_calls() -> list[Callable[[], object]]:
     X = np.linspace(-1.0, 1.0, 14).reshape(7, 2)
     T = np.eye(3)[np.arange(7) % 3]
     params = net.init_params(0)
-    return [
+    calls = [
         lambda: check_matrix("X", X),
         lambda: fastbp.fit(net, X, T, learning_rate=0.1, epochs=1, batch_size=2, momentum=0.9),
         lambda: net.loss_gradient(params, X, T),
         lambda: net.predict(params, X),
     ]
+    return dict(zip(NETWORK_CALLS, calls))
 
 
 def first_calls(*args: str, cache_dir: str | None = None) -> tuple[float, list[float]]:
@@ -84,7 +87,7 @@ def main(argv: list[str]) -> None:
         name, *functions = rest
         calls = rung_calls(None if name == "default" else name, functions)
     else:
-        calls = network_calls()
+        calls = list(network_calls().values())
     seconds = []
     for call in calls:
         start = time.perf_counter()
