@@ -195,7 +195,10 @@ def _training_options(parser: argparse.ArgumentParser, defaults: dict, default: 
         name = flag[2:].replace("-", "_")
         parser.add_argument(flag, type=kind, default=defaults[name], help=f"default: {default}")
     parser.add_argument(
-        "--seed", type=COUNT, default=defaults["seed"], help="seed of the data and the weights"
+        "--seed",
+        type=COUNT,
+        default=defaults["seed"],
+        help="seed of the data and the weights (default: %(default)s)",
     )
     parser.add_argument(
         "--report-every",

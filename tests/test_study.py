@@ -1,14 +1,13 @@
 """The study command runs end to end (tiny settings; its timings are not checked here)."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import reference
 
 import fastbp
+from fastbp.__main__ import main
 from fastbp.peers import EPOCH_PEERS, PEERS
 from fastbp.registry import RUNGS
 from fastbp.study import cases, networks, rungs
@@ -79,13 +78,19 @@ def test_compile_probe_reports_the_import_and_each_first_call():
     assert 0 < imported < 60 and len(seconds) == 3 and all(s > 0 for s in seconds)
 
 
-def test_study_cli_rejects_unknown_sizes():
-    done = subprocess.run(
-        [sys.executable, "-m", "fastbp", "study", "--sizes", "huge"],
-        capture_output=True,
-        text=True,
+@pytest.mark.parametrize("option", [["--sizes", "huge"], ["--cases", "clouds-b32,huge"]])
+def test_study_cli_rejects_unknown_sizes_and_cases(option, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["study", *option])
+    assert stopped.value.code == 2
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[-1]
+        .endswith(
+            f"error: {option[0]}: unknown ['huge']; choose from "
+            + ", ".join(cases.SIZES if option[0] == "--sizes" else cases.NETWORK_CASES)
+        )
     )
-    assert done.returncode != 0 and "unknown ['huge']" in done.stderr
 
 
 @pytest.mark.parametrize("peer", list(PEERS))
@@ -136,15 +141,6 @@ def test_network_cases_match_the_issue():
         for name, c in cases.NETWORK_CASES.items()
     }
     assert steps["mnist-b32"] == 313 and steps["clouds-full"] == 1
-
-
-def test_study_cli_rejects_unknown_network_cases():
-    done = subprocess.run(
-        [sys.executable, "-m", "fastbp", "study", "--cases", "clouds-b32,huge"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode != 0 and "unknown ['huge']" in done.stderr
 
 
 @pytest.mark.parametrize(
