@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import fastbp
+from fastbp.__main__ import main
 from fastbp.datasets import three_clouds
 from fastbp.training import train
 
@@ -111,6 +112,50 @@ def test_cli_help_and_bad_rung():
     assert "--rung" in _cli("train", "--help").stdout
     bad = _cli("train", "--rung", "nope")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "--epochs", "-5"],
+        ["train", "--epochs", "ten"],
+        ["train", "--learning-rate", "0"],
+        ["train", "--learning-rate", "nan"],
+        ["train", "--hidden", "0"],
+        ["train", "--seed", "-1"],
+        ["train", "--report-every", "0"],
+        ["train", "--samples-per-class", "0"],
+        ["example", "iris", "--epochs", "-1"],
+        ["example", "iris", "--learning-rate", "-0.1"],
+        ["study", "--repeat", "0"],
+        ["study", "--min-time", "inf"],
+    ],
+)
+def test_cli_bad_option_is_a_usage_error(args, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(args)
+    assert stopped.value.code == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and f"argument {args[-2]}: must be" in errors[0]
+
+
+def test_cli_divergence_is_a_usage_error_not_a_traceback():
+    done = _cli("train", "--learning-rate", "1e308", "--epochs", "50")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].endswith("try a smaller learning_rate")
+
+
+@pytest.mark.parametrize("command", [["train"], ["study", "--sizes", "seed"]])
+def test_cli_plot_without_matplotlib_fails_first(command, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib fails
+    with pytest.raises(SystemExit) as stopped:
+        main([*command, "--plot", "out.png"])
+    assert stopped.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing ran
+    assert captured.err.splitlines()[-1].endswith(
+        "--plot needs matplotlib: pip install 'fastbp[plot]'"
+    )
 
 
 def test_cli_plot(tmp_path):
