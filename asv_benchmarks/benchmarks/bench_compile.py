@@ -2,18 +2,16 @@
 
 import tempfile
 
-from .common import RUNG_NAMES, SMOKE, require_fastbp
+from .common import RUNG_NAMES, SMOKE, probe, require_fastbp
 
 
 def compile_seconds(rung: str, fresh_cache: bool = True) -> float:
     """Seconds for the first calls of gradients, forward and the four derivatives of a
-    compiled rung in a new interpreter (``python -m fastbp.study.probe``) whose
+    compiled rung in a new interpreter (``fastbp/study/probe.py``) whose
     NUMBA_CACHE_DIR is a new empty folder. Numba's one-off start is paid before them."""
     require_fastbp()
-    from fastbp.study.probe import first_calls
-
     with tempfile.TemporaryDirectory(prefix="fastbp-numba-cache-") as cache:
-        _, (_numba_start, *calls) = first_calls(
+        _, (_numba_start, *calls) = probe.first_calls(
             "rung", rung, cache_dir=cache if fresh_cache else None
         )
     return sum(calls)

@@ -1,7 +1,7 @@
 """The general network: one epoch of SGD with momentum through ``fastbp.fit``, per network and
 SGD mode, timed and as the cost of one step (one parameter update)."""
 
-from .common import BROKEN, SMOKE, Suite, cases, median_call_seconds, require_fastbp
+from .common import BROKEN, SMOKE, Suite, cases, median_call_seconds, probe, require_fastbp
 
 # The networks and their data: fastbp.study.cases.NETWORKS (2-64-64-3 on the three clouds,
 # 784-128-10 on 10,000 random samples). The CI smoke run (FASTBP_ASV_SMOKE=1) runs the
@@ -31,9 +31,7 @@ def warm_network_kernels() -> None:
     """Compile the network's epoch kernel into Numba's on-disk cache on tiny data (the same
     float64 C-contiguous signature as the benchmarks use)."""
     require_fastbp()
-    from fastbp.study.probe import FIT_CALL, network_calls
-
-    network_calls()[FIT_CALL]()
+    probe.network_calls()[probe.FIT_CALL]()
 
 
 class NetworkSuite(Suite):

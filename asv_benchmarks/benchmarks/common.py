@@ -1,4 +1,4 @@
-"""What every suite shares: the cases of ``fastbp.study.cases`` (sizes, fixed-seed data, the
+"""What every suite shares: the cases of ``fastbp/study/cases.py`` (sizes, fixed-seed data, the
 skip policy, the networks) made into asv parameters, and the steady-state machinery.
 
 Nothing runs at import time beyond reading the cases and initialising Numba (below), so
@@ -15,17 +15,25 @@ from __future__ import annotations
 import functools
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
 
 BROKEN = "<import failed>"
 
+# The cases and the compile probe come from this checkout's fastbp/study/ by path, not from
+# the installed fastbp: every commit asv measures (the gate's baseline too, which may predate
+# them) runs the same cases. They use only fastbp's public API.
+STUDY = Path(__file__).resolve().parents[2] / "fastbp" / "study"
+sys.path.insert(0, str(STUDY))
+
 try:
+    import cases
     import fastbp
+    import probe
     from fastbp.registry import RUNGS
-    from fastbp.study import cases
-    from fastbp.study.probe import start_numba
 except Exception as error:  # any import failure must only fail the benchmarks
-    fastbp = cases = None
+    fastbp = cases = probe = None
     RUNGS = {}
     IMPORT_ERROR: Exception | None = error
 else:
@@ -34,7 +42,7 @@ else:
     # 0.4 s to initialise Numba's CPU target. Pay it here, at import: asv's forkserver
     # (asv.conf.json) imports the suites once and forks every benchmark from that process,
     # so no benchmark's first call, which asv spends calibrating `number`, includes it.
-    start_numba()
+    probe.start_numba()
 
 
 def require_fastbp():

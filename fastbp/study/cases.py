@@ -1,6 +1,10 @@
 """The benchmark cases, shared by ``python -m fastbp study`` and the asv suites
 (``asv_benchmarks/``): problem sizes and their fixed-seed data, which (size, rung, mode)
 combinations are too slow to time, and the general network's cases.
+
+The asv suites load this file by path from their own checkout, whatever fastbp version is
+installed, so that every commit is measured on the same cases: it imports only fastbp's
+public API, by absolute names.
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .. import api
+from fastbp import api
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from fastbp.network import Network
 
 SEED = 20261122  # every data set and weight draw is fixed by this and the case's name
 
@@ -145,8 +149,8 @@ def network_problem(name: str) -> tuple[Network, np.ndarray, np.ndarray, np.ndar
     """(network, X, T, initial params) of a network of NETWORKS, built once per process: the
     three clouds (docs/math.md §5) with one-hot targets, or 10,000 standard normal
     784-vectors with random one-hot targets over 10 classes (seed SEED + 100)."""
-    from ..datasets import one_hot, three_clouds
-    from ..network import Network
+    from fastbp.datasets import one_hot, three_clouds
+    from fastbp.network import Network
 
     sizes, data = NETWORKS[name]
     if data == "clouds":
