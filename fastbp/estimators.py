@@ -176,11 +176,6 @@ class _MLP(BaseEstimator, ABC):
                 err.args = (re.sub(fit_name, name, str(err)),)
             if isinstance(err, DivergenceError):
                 self._store(X, err.result, f"diverged: {err}", fitted)
-                if hasattr(err, "add_note"):  # Python 3.11+
-                    err.add_note(
-                        f"{type(self).__name__} holds those parameters. Try a smaller "
-                        "learning_rate_init, or inputs and targets of smaller magnitude."
-                    )
             raise
         self._store(X, result, result.stop_reason, fitted)
         return self
