@@ -1,9 +1,11 @@
 """Every rung, compiled and plain, agrees with the one NumPy reference in tests/reference.py."""
 
+import numba
 import numpy as np
 import pytest
 import reference
 from conftest import DTYPES, SHAPES
+from fastbp.kernels import parallel
 
 import fastbp
 
@@ -121,8 +123,6 @@ def test_classic_rows_typo_is_caught():
 
 
 def test_default_rung_follows_the_documented_rule(monkeypatch):
-    import numba
-
     from fastbp import registry
 
     monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
@@ -132,3 +132,33 @@ def test_default_rung_follows_the_documented_rule(monkeypatch):
     assert fastbp.choose_rung(1_000_000, 2, 3, 3) == "parallel"
     monkeypatch.setattr(numba, "get_num_threads", lambda: 1)
     assert registry.choose_rung(1_000_000, 2, 3, 3) == "fused"
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("N", [20_000, 8_449])
+def test_parallel_rung_with_uneven_chunks_matches_reference(N, dtype):
+    """More blocks of 256 samples than chunks (32), not a multiple of them, and a last block
+    that is not full: every chunk but some holds an extra block, and every sample must count
+    once. The result must be the reference's whatever the number of threads."""
+    blocks = -(-N // parallel.BLOCK)
+    assert blocks > parallel.MAX_CHUNKS and blocks % parallel.MAX_CHUNKS != 0
+    assert N % parallel.BLOCK != 0
+    D, M, K = 3, 5, 4
+    X, T, W1, b1, W2, b2 = reference.problem(N, D, M, K, dtype=dtype, seed=4)
+    Y_ref, Z_ref = reference.forward(X, W1, b1, W2, b2)
+    exact, magnitude = reference.derivatives(X, Z_ref, T, Y_ref, W2)
+    before = numba.get_num_threads()
+    try:
+        most = numba.config.NUMBA_NUM_THREADS
+        for threads in sorted({1, min(2, most), most}):
+            numba.set_num_threads(threads)
+            Y, Z = fastbp.forward(X, W1, b1, W2, b2, rung="parallel")
+            reference.assert_close(Z, Z_ref, 1.0, dtype, terms=D + 1)
+            reference.assert_close(Y, Y_ref, 1.0, dtype, terms=D + M + K)
+            result = fastbp.gradients(X, T, W1, b1, W2, b2, rung="parallel")
+            for value, ref, size in zip(result[:4], exact, magnitude):
+                reference.assert_close(value, ref, size, dtype, terms=N * K * (D + M + K))
+            cost = reference.log_likelihood(T, Y_ref)
+            assert result.cost == pytest.approx(cost, rel=1e-10 if dtype == np.float64 else 1e-6)
+    finally:
+        numba.set_num_threads(before)
