@@ -58,6 +58,29 @@ def test_gradients_match_reference(rung, compiled, shape, dtype):
     assert result.cost == pytest.approx(cost_ref, rel=rtol, abs=rtol)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_a_single_class_gives_probability_one_and_zero_gradients(rung, compiled, dtype):
+    """K = 1: softmax of one logit is 1, so T - Y and all four gradients are exactly 0."""
+    N, D, M, K = 6, 3, 4, 1
+    X, T, W1, b1, W2, b2 = reference.problem(N, D, M, K, dtype=dtype, seed=3)
+    options = dict(rung=rung, compiled=compiled)
+    Y, Z = fastbp.forward(X, W1, b1, W2, b2, **options)
+    np.testing.assert_array_equal(Y, np.ones((N, 1), dtype))
+    Z_ref = reference.forward(X, W1, b1, W2, b2)[1]
+    reference.assert_close(Z, Z_ref, 1.0, dtype, terms=D + 1)
+    derivatives = (
+        fastbp.derivative_w1(X, Z, T, Y, W2, **options),
+        fastbp.derivative_b1(T, Y, W2, Z, **options),
+        fastbp.derivative_w2(Z, T, Y, **options),
+        fastbp.derivative_b2(T, Y, **options),
+    )
+    result = fastbp.gradients(X, T, W1, b1, W2, b2, **options)
+    shapes = [(D, M), (M,), (M, K), (K,)]
+    for value, shape in zip((*derivatives, *result[:4]), shapes + shapes):
+        np.testing.assert_array_equal(value, np.zeros(shape, dtype), strict=True)
+    assert result.cost == 0.0
+
+
 def _strided(a):
     """A view of the same values that steps over every other element of a larger array."""
     big = np.zeros(tuple(2 * n for n in a.shape), a.dtype)
