@@ -199,6 +199,20 @@ def test_auto_batch_is_at_most_200_samples():
     assert not np.array_equal(auto.params_, minibatch.params_)
 
 
+def test_auto_batch_is_200_samples_when_there_are_more():
+    """400 samples: "auto" is two batches of 200, not one batch of all or any other split."""
+    X, y = smooth_problem(400)
+    settings = dict(hidden_layer_sizes=(5,), max_iter=5, tol=None, random_state=0)
+    auto = MLPRegressor(**settings).fit(X, y)
+    assert auto.n_iter_ == 5
+    np.testing.assert_array_equal(
+        auto.params_, MLPRegressor(**settings, batch_size=200).fit(X, y).params_
+    )
+    for other in (None, 199, 201, 300):
+        params = MLPRegressor(**settings, batch_size=other).fit(X, y).params_
+        assert not np.array_equal(auto.params_, params), other
+
+
 def test_stopping_rule_and_early_stopping():
     ran_all = MLPClassifier(hidden_layer_sizes=(5,), max_iter=30, tol=None, random_state=0)
     assert ran_all.fit(X_IRIS, Y_IRIS).n_iter_ == 30
