@@ -24,7 +24,7 @@ def test_three_clouds_reference_run_reaches_high_accuracy():
 
 
 def reference_training(X, labels, epochs, report_every, learning_rate=1e-3, hidden=3, seed=0):
-    """SPEC section 5 in plain NumPy on tests/reference.py: from the documented start
+    """docs/math.md §5 in plain NumPy on tests/reference.py: from the documented start
     init_params(D, hidden, K, seed), P += learning_rate * dP with all four gradients taken at
     the same parameters; the classification rate every report_every epochs and at the end."""
     K = int(labels.max()) + 1
