@@ -4,6 +4,8 @@ need scikit-learn."""
 import subprocess
 import sys
 
+import pytest
+
 PROBE = """
 import numpy as np
 import fastbp
@@ -18,6 +20,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_import_compiles_nothing_and_first_use_compiles_one_kernel(tmp_path):
     # A fresh cache directory, so that the first call really compiles (or loads nothing).
     env = {"NUMBA_CACHE_DIR": str(tmp_path), "PATH": ""}
@@ -65,10 +68,12 @@ def run(code: str) -> str:
     return done.stdout.strip()
 
 
+@pytest.mark.slow
 def test_the_classic_api_network_and_fit_import_nothing_of_scikit_learn():
     run(CLASSIC_CALLS)
 
 
+@pytest.mark.slow
 def test_without_scikit_learn_only_the_estimators_are_missing():
     message = "fastbp.MLPClassifier needs scikit-learn: pip install 'fastbp[sklearn]'"
     assert run(BLOCK_SKLEARN + CLASSIC_CALLS + ESTIMATORS_MISSING) == message

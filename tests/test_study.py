@@ -73,6 +73,7 @@ def test_problems_are_fixed_and_their_forward_pass_is_fastbps():
     assert not np.array_equal(cases.problem("small-wide").X[:, :2], p.X)
 
 
+@pytest.mark.slow
 def test_compile_probe_reports_the_import_and_each_first_call():
     imported, seconds = first_calls("rung", "fused", "gradients", "forward")
     assert 0 < imported < 60 and len(seconds) == 3 and all(s > 0 for s in seconds)

@@ -122,6 +122,7 @@ def _cli(*args):
     )
 
 
+@pytest.mark.slow
 def test_cli_train_prints_reports_and_final_rate(tmp_path):
     done = _cli("train", "--rung", "loops", "--epochs", "200", "--report-every", "50")
     assert done.returncode == 0, done.stderr
