@@ -10,15 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._validation import check_parameters, computation_dtype
 from .kernels import network as kernels
-from .network import Network, check_dtype
-
-
-def _is_real(value: object) -> bool:
-    """A Python or NumPy real number, not a bool."""
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
+from .network import Network
 
 
 @dataclass
@@ -56,29 +50,6 @@ class DivergenceError(ValueError):
         self.result = result
 
 
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_settings(learning_rate, momentum, epochs, tol, validation_fraction) -> None:
-    if not (_is_real(learning_rate) and math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive finite number, got {learning_rate!r}")
-    if not (_is_real(momentum) and 0 <= momentum < 1):
-        raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if tol is not None and not (_is_real(tol) and math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be None or a finite number >= 0, got {tol!r}")
-    if validation_fraction is not None and not (
-        isinstance(validation_fraction, float | np.floating) and 0 < validation_fraction < 1
-    ):
-        raise ValueError(
-            f"validation_fraction must be None or a float in (0, 1), got {validation_fraction!r}"
-        )
-
-
 def fit(
     network: Network,
     X: ArrayLike,
@@ -109,16 +80,24 @@ def fit(
     samples (with ``tol`` set, the parameters of its best epoch are then returned, stopped
     early or not).
     params: start here instead of ``network.init_params(seed, dtype)``.
-    dtype: float32 or float64 (default: float32 only if X and T are both float32).
+    dtype: float32 or float64 (default: ``computation_dtype`` of X and T: float32 only if
+    every floating one is float32).
     ``callback(epoch, loss, params)`` runs after every epoch (counting from 1).
     Raises DivergenceError if the loss or the parameters stop being finite.
     """
-    _check_settings(learning_rate, momentum, epochs, tol, validation_fraction)
-    n_iter_no_change = _positive_int("n_iter_no_change", n_iter_no_change)
-    if dtype is None:
-        both32 = all(np.asarray(a).dtype == np.float32 for a in (X, T))
-        dtype = np.float32 if both32 else np.float64
-    dtype = check_dtype("dtype", dtype)
+    check_parameters(
+        dict(
+            learning_rate=learning_rate,
+            momentum=momentum,
+            epochs=epochs,
+            batch_size=batch_size,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            validation_fraction=validation_fraction,
+        )
+    )
+    X, T = np.asarray(X), np.asarray(T)
+    dtype = computation_dtype((X, T), dtype)
     if params is None:
         params = network.init_params(seed, dtype)
     else:
@@ -137,7 +116,7 @@ def fit(
         X_valid, T_valid = X[split[:n_valid]], T[split[:n_valid]]
         X, T = X[split[n_valid:]], T[split[n_valid:]]
     n = len(X)
-    batch_size = n if batch_size is None else min(_positive_int("batch_size", batch_size), n)
+    batch_size = n if batch_size is None else min(int(batch_size), n)
 
     args = network._kernel_args()
     velocity = np.zeros_like(params)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_arrays, check_labels
+from ._validation import check_arrays, check_labels, check_matrix, check_parameters
 from .datasets import one_hot
 from .registry import choose_rung, get_rung, kernel, log_likelihood
 
@@ -69,19 +69,14 @@ def train(
     ``callback(epoch, cost, report)`` runs after every epoch's gradient (``report`` is the
     Report on reporting epochs, else None). Stops with ValueError if the cost stops being finite.
     """
+    check_parameters(
+        dict(hidden=hidden, epochs=epochs, report_every=report_every, learning_rate=learning_rate)
+    )
     labels = check_labels("labels", labels)
     if labels.min() < 0:
         raise ValueError(f"labels must be class indices >= 0, got {labels.min()}")
-    if not (isinstance(hidden, int) and hidden >= 1):
-        raise ValueError(f"hidden must be a positive integer, got {hidden!r}")
-    if not (isinstance(epochs, int) and epochs >= 0):
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if not (isinstance(report_every, int) and report_every >= 1):
-        raise ValueError(f"report_every must be a positive integer, got {report_every!r}")
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive finite number, got {learning_rate!r}")
     K = int(labels.max()) + 1
-    (X,) = check_arrays(True, dtype=np.dtype(dtype), X=X)
+    X = check_matrix("X", X, dtype)
     T = one_hot(labels, K, X.dtype)
     check_arrays(False, X=X, T=T)  # N must agree between X and labels
     N, D = X.shape
