@@ -1,5 +1,6 @@
 """Training the general network: full batch, minibatch or per-sample SGD, with momentum and a
-stopping rule. Each epoch runs inside one compiled call (``kernels.network.train_epoch``)."""
+stopping rule. Each epoch runs inside one compiled call (``kernels.network.train_epoch``), or,
+given a full-batch gradient engine, as one call of the engine and one update here."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ class FitResult:
 
     Epochs count from 1. loss_curve[e - 1]: the mean training loss during epoch e (each
     batch's loss before its update; for full batch, the loss at the parameters the epoch
-    started from). validation_curve[e - 1]: the loss on the held-out split after epoch e
-    (empty without one). params_epoch: how many epochs of updates ``params`` hold (fewer
-    than ``epochs`` when the best validation epoch's parameters were returned).
+    started from; with an engine, the engine's loss there). validation_curve[e - 1]: the
+    loss on the held-out split after epoch e (empty without one). params_epoch: how many
+    epochs of updates ``params`` hold (fewer than ``epochs`` when the best validation
+    epoch's parameters were returned).
     stop_reason: why training ended, in words.
     """
 
@@ -42,12 +44,18 @@ class FitResult:
 class DivergenceError(ValueError):
     """The loss or the parameters stopped being finite. ``result`` holds the parameters
     at the end of the last finite epoch and the history up to it; ``epoch`` is the failing
-    one, counting from 1."""
+    one, counting from 1; ``loss`` its loss (finite if only the parameters overflowed)."""
 
-    def __init__(self, message: str, epoch: int, result: FitResult):
+    def __init__(self, message: str, epoch: int, result: FitResult, loss: float = math.nan):
         super().__init__(message)
         self.epoch = epoch
         self.result = result
+        self.loss = loss
+
+
+# A full-batch gradient engine: given the parameter vector that fit updates in place, the
+# function (X, T) -> (loss, gradient: a flat vector like the parameters) at its current values.
+Engine = Callable[[np.ndarray], Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]]
 
 
 def fit(
@@ -66,6 +74,7 @@ def fit(
     validation_fraction: float | None = None,
     params: ArrayLike | None = None,
     dtype: type | None = None,
+    engine: Engine | None = None,
     callback: Callable[[int, float, np.ndarray], None] | None = None,
 ) -> FitResult:
     """Train ``network`` on inputs X (N x D) and targets T (N x K) by gradient descent.
@@ -82,6 +91,12 @@ def fit(
     params: start here instead of ``network.init_params(seed, dtype)``.
     dtype: float32 or float64 (default: ``computation_dtype`` of X and T: float32 only if
     every floating one is float32).
+    engine: a full-batch gradient engine used instead of the network's own loss:
+    ``engine(params)`` is called once with the vector fit updates in place and returns
+    ``gradient(X, T) -> (loss, flat gradient)`` at its current values. Each epoch evaluates
+    that at the parameters the epoch starts from, then takes one step (batch_size must be
+    None); divergence shows in its loss, before the update. ``fastbp.train`` builds one from
+    a rung of the classic API.
     ``callback(epoch, loss, params)`` runs after every epoch (counting from 1).
     Raises DivergenceError if the loss or the parameters stop being finite.
     """
@@ -96,6 +111,8 @@ def fit(
             validation_fraction=validation_fraction,
         )
     )
+    if engine is not None and batch_size is not None:
+        raise ValueError(f"batch_size must be None with an engine (full batch), got {batch_size}")
     X, T = np.asarray(X), np.asarray(T)
     dtype = computation_dtype((X, T), dtype)
     if params is None:
@@ -124,15 +141,27 @@ def fit(
     step, mass = params.dtype.type(learning_rate), params.dtype.type(momentum)
     result = FitResult(network, params)
     best, best_epoch, best_params, stale = math.inf, 0, params.copy(), 0
-    last_finite = np.empty_like(params)
+    # An engine sees a non-finite loss before updating: the parameters are still finite ones.
+    last_finite = np.empty_like(params) if engine is None else params
+    gradient_at = None if engine is None else engine(params)
     for epoch in range(1, epochs + 1):
-        if shuffle and batch_size < n:
-            order = rng.permutation(n)
-        np.copyto(last_finite, params)
-        loss = float(
-            kernels.train_epoch(params, velocity, *args, X, T, order, batch_size, step, mass)
-        )
-        if not (math.isfinite(loss) and np.isfinite(params).all()):
+        if gradient_at is not None:
+            loss, gradient = gradient_at(X, T)
+            loss = float(loss)
+            if math.isfinite(loss) and momentum:
+                velocity *= mass
+                velocity -= step * gradient
+                params += velocity
+            elif math.isfinite(loss):  # the same to the bit as with velocity 0, in two steps
+                params -= step * gradient
+        else:
+            if shuffle and batch_size < n:
+                order = rng.permutation(n)
+            np.copyto(last_finite, params)
+            loss = float(
+                kernels.train_epoch(params, velocity, *args, X, T, order, batch_size, step, mass)
+            )
+        if not (math.isfinite(loss) and (gradient_at is not None or np.isfinite(params).all())):
             result.params = last_finite
             what = (
                 f"the loss became {loss}"
@@ -145,12 +174,17 @@ def fit(
                 "are in this error's .result",
                 epoch,
                 result,
+                loss,
             )
         result.loss_curve.append(loss)
         result.params_epoch = epoch
         monitored = loss
         if X_valid is not None:
-            monitored = float(kernels.loss_gradient(params, *args, X_valid, T_valid)[0])
+            monitored = float(
+                gradient_at(X_valid, T_valid)[0]
+                if gradient_at is not None
+                else kernels.loss_gradient(params, *args, X_valid, T_valid)[0]
+            )
             result.validation_curve.append(monitored)
         if callback is not None:
             callback(epoch, loss, params)
