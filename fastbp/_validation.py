@@ -159,8 +159,13 @@ def computation_dtype(arrays: Iterable[np.ndarray], dtype: DTypeLike | None = No
     are converted, so they do not count)."""
     if dtype is not None:
         return check_dtype("dtype", dtype)
-    floats = {array.dtype for array in arrays if array.dtype.kind == "f"}
-    return FLOAT_DTYPES[0] if floats == {FLOAT_DTYPES[0]} else FLOAT_DTYPES[1]
+    single = False
+    for array in arrays:
+        if array.dtype.kind == "f":
+            if array.dtype != FLOAT_DTYPES[0]:
+                return FLOAT_DTYPES[1]
+            single = True
+    return FLOAT_DTYPES[0] if single else FLOAT_DTYPES[1]
 
 
 # --- arrays -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_parameters, computation_dtype
+from ._validation import PARAMETERS, check_parameters, computation_dtype
 from .kernels import network as kernels
 from .network import Network
 
@@ -100,17 +100,8 @@ def fit(
     ``callback(epoch, loss, params)`` runs after every epoch (counting from 1).
     Raises DivergenceError if the loss or the parameters stop being finite.
     """
-    check_parameters(
-        dict(
-            learning_rate=learning_rate,
-            momentum=momentum,
-            epochs=epochs,
-            batch_size=batch_size,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            validation_fraction=validation_fraction,
-        )
-    )
+    # Every argument the table constrains (locals() holds only the arguments so far).
+    check_parameters({name: value for name, value in locals().items() if name in PARAMETERS})
     if engine is not None and batch_size is not None:
         raise ValueError(f"batch_size must be None with an engine (full batch), got {batch_size}")
     X, T = np.asarray(X), np.asarray(T)
