@@ -57,7 +57,8 @@ class Interval:
         left, right = self.closed in ("both", "left"), self.closed in ("both", "right")
         if self.high is not None:
             word = {Integral: "integer", Real: "number"}.get(self.kind, "float")
-            return f"a {word} in {'(['[left]}{self.low}, {self.high}{')]'[right]}"
+            opening, closing = "[" if left else "(", "]" if right else ")"
+            return f"a {word} in {opening}{self.low}, {self.high}{closing}"
         if self.kind is Integral:
             lowest = self.low if left else self.low + 1
             named = {0: "a non-negative integer", 1: "a positive integer"}
