@@ -125,9 +125,10 @@ def check_parameters(
     names: Mapping[str, str] | None = None,
     table: Mapping[str, Sequence[Constraint]] = PARAMETERS,
 ) -> None:
-    """Check each value against the constraints of its name in ``table`` (it must satisfy
-    one of them); raise ParameterError for the first that does not, naming the parameter as
-    ``names`` translates it."""
+    """Check each value against the constraints of its name in ``table`` (PARAMETERS, or a
+    caller's own, such as the options of a Network): it must satisfy one of them. Raises
+    ParameterError for the first that does not, naming the parameter as ``names`` translates
+    it (e.g. ``{"learning_rate": "learning_rate_init"}``)."""
     for name, value in values.items():
         constraints = table[name]
         for constraint in constraints:

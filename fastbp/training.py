@@ -33,13 +33,13 @@ class TrainResult:
     ``history`` the reports (every ``report_every`` epochs and once after the last update).
     ``fit_result.loss_curve`` holds each epoch's -cost (the summed negative log-likelihood)."""
 
-    fit_result: FitResult
+    fit_result: FitResult = field(repr=False)
     rung: str
     history: list[Report] = field(default_factory=list)
-    W1: np.ndarray = field(init=False, repr=False)
-    b1: np.ndarray = field(init=False, repr=False)
-    W2: np.ndarray = field(init=False, repr=False)
-    b2: np.ndarray = field(init=False, repr=False)
+    W1: np.ndarray = field(init=False)
+    b1: np.ndarray = field(init=False)
+    W2: np.ndarray = field(init=False)
+    b2: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         (self.W1, self.b1), (self.W2, self.b2) = self.fit_result.network.unpack(
