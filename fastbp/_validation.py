@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -29,8 +29,7 @@ from numpy.typing import DTypeLike
 _EXACT = {Integral: (int,), Real: (int, float)}  # the plain types of each abstract kind
 
 
-@dataclass(frozen=True)
-class Interval:
+class Interval(NamedTuple):
     """Numbers of ``kind`` (Integral, Real or (float, np.floating); never a bool) from
     ``low`` to ``high`` (None: unbounded), ends included as ``closed`` says ("both", "left",
     "right" or "neither"). Real numbers must also be finite."""
@@ -68,8 +67,7 @@ class Interval:
         return f"a finite number {'>=' if left else '>'} {self.low}"
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """One of ``values`` (compared with ==)."""
 
     values: tuple
@@ -203,6 +201,9 @@ def _all_finite(a, b, c, d, e, f) -> bool:
     return marks + _nonfinite_mark(d) + _nonfinite_mark(e) + _nonfinite_mark(f) == 0.0
 
 
+_EMPTY = {dtype: np.empty(0, dtype) for dtype in FLOAT_DTYPES}  # pads _all_finite's arguments
+
+
 def _describe(shape: tuple[str, ...]) -> str:
     return "(" + ", ".join(shape) + ("," if len(shape) == 1 else "") + ")"
 
@@ -245,34 +246,36 @@ def _checked(
     computation dtype; their dimensions are non-zero and agree with ``sizes`` (symbol ->
     (size, what gave it), filled in as the arrays are read). ``expected``: what a wrong
     array should have been, in words (default: its symbolic shape)."""
-    arrays = {name: _as_array(name, value) for name, value in named.items()}
-    dtype = computation_dtype(arrays.values(), dtype)
-    out = []
-    for name, array in arrays.items():
-        symbols = SHAPES[name]
-        if array.ndim != len(symbols):
+    arrays = [_as_array(name, value) for name, value in named.items()]
+    dtype = computation_dtype(arrays, dtype)
+    for name, array in zip(named, arrays):
+        symbols, shape = SHAPES[name], array.shape
+        if len(shape) != len(symbols):
             raise ValueError(
                 f"{name} must be a {_wanted(symbols, expected)}, got {array.ndim}-D with "
-                f"shape {array.shape}"
+                f"shape {shape}"
             )
-        for axis, (symbol, size) in enumerate(zip(symbols, array.shape)):
-            if size == 0:
-                raise ValueError(
-                    f"{name} must be a {_wanted(symbols, expected)}, got shape {array.shape}: "
-                    f"{symbol} (axis {axis}) must be at least 1"
-                )
-            bound, source = sizes.setdefault(symbol, (size, name))
-            if bound != size:
+        if 0 in shape:
+            axis = shape.index(0)
+            raise ValueError(
+                f"{name} must be a {_wanted(symbols, expected)}, got shape {shape}: "
+                f"{symbols[axis]} (axis {axis}) must be at least 1"
+            )
+        for axis, (symbol, size) in enumerate(zip(symbols, shape)):
+            bound = sizes.get(symbol)
+            if bound is None:
+                sizes[symbol] = (size, name)
+            elif bound[0] != size:
                 word = ("rows", "columns")[axis] if array.ndim == 2 else "entries"
                 raise ValueError(
-                    f"{name} has shape {array.shape}, expected {_describe(symbols)} with "
-                    f"{symbol}={bound} {word} as given by {source}"
+                    f"{name} has shape {shape}, expected {_describe(symbols)} with "
+                    f"{symbol}={bound[0]} {word} as given by {bound[1]}"
                 )
-        out.append(kernel_ready(array, dtype))
+    out = [kernel_ready(array, dtype) for array in arrays]
     if check_finite:
         flat = [a.reshape(-1) for a in out]
-        if not _all_finite(*flat, *[np.empty(0, dtype)] * (6 - len(flat))):
-            name = next(n for n, a in zip(arrays, out) if not np.isfinite(a).all())
+        if not _all_finite(*flat, *[_EMPTY[dtype]] * (6 - len(flat))):
+            name = next(n for n, a in zip(named, out) if not np.isfinite(a).all())
             raise ValueError(f"{name} contains NaN or infinity{hint}")
     return out
 
@@ -302,8 +305,10 @@ def check_matrix(
 
     ``columns``/``rows``: (required size, what requires it), checked with a message naming both.
     """
-    symbols = SHAPES[name]
-    sizes = {symbol: size for symbol, size in zip(symbols, (rows, columns)) if size is not None}
+    rows_symbol, columns_symbol = SHAPES[name]
+    sizes = {} if rows is None else {rows_symbol: rows}
+    if columns is not None:
+        sizes[columns_symbol] = columns
     wanted = "non-empty 2-D array (samples x features)"
     (array,) = _checked({name: value}, dtype, True, sizes, wanted)
     return array
