@@ -292,6 +292,20 @@ def check_arrays(check_finite: bool, **named: object) -> tuple[np.ndarray, ...]:
     return tuple(_checked(named, None, check_finite, {}, hint=hint))
 
 
+def check_labels(name: str, value: object) -> np.ndarray:
+    """A non-empty 1-D array of integer class labels (floats must be whole numbers)."""
+    labels = np.asarray(value)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(
+            f"{name} must be a non-empty 1-D array of labels, got shape {labels.shape}"
+        )
+    if labels.dtype.kind in "iub":
+        return labels.astype(np.int64, copy=False)
+    if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels % 1 == 0):
+        return labels.astype(np.int64)
+    raise TypeError(f"{name} must hold integer class labels, got dtype {labels.dtype}")
+
+
 def check_matrix(
     name: str,
     value: object,
@@ -312,17 +326,3 @@ def check_matrix(
     wanted = "non-empty 2-D array (samples x features)"
     (array,) = _checked({name: value}, dtype, True, sizes, wanted)
     return array
-
-
-def check_labels(name: str, value: object) -> np.ndarray:
-    """A non-empty 1-D array of integer class labels (floats must be whole numbers)."""
-    labels = np.asarray(value)
-    if labels.ndim != 1 or labels.size == 0:
-        raise ValueError(
-            f"{name} must be a non-empty 1-D array of labels, got shape {labels.shape}"
-        )
-    if labels.dtype.kind in "iub":
-        return labels.astype(np.int64, copy=False)
-    if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels % 1 == 0):
-        return labels.astype(np.int64)
-    raise TypeError(f"{name} must hold integer class labels, got dtype {labels.dtype}")
