@@ -1,16 +1,176 @@
-"""The boundary: every public function converts and checks its arrays here, before any kernel.
+"""The boundary: every public function checks its settings and converts its arrays here.
 
-Kernels trust their inputs (Numba does not check bounds), so this layer guarantees them
-C-contiguous arrays of one floating dtype whose shapes agree with each other.
+Settings: ``PARAMETERS`` declares, per parameter name, the values it accepts (an
+``Interval``, ``Options`` or None); ``check_parameters`` enforces it and raises
+``ParameterError``, which carries the parameter's name so that a caller can report it under
+its own name (``names=`` or ``ParameterError.renamed``).
+
+Arrays: one dtype policy (``computation_dtype``) and one shape check, used by the classic
+API (``check_arrays``, shapes in the symbols of ``SHAPES``) and by the network
+(``check_matrix``). Kernels trust their inputs (Numba does not check bounds), so this layer
+guarantees them C-contiguous arrays of one floating dtype whose shapes agree.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from numbers import Integral, Real
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 from numba.extending import register_jitable
+from numpy.typing import DTypeLike
 
-# The shape of each argument of the public API, in symbolic dimensions.
+# --- settings -----------------------------------------------------------------------------
+
+
+_EXACT = {Integral: (int,), Real: (int, float)}  # the plain types of each abstract kind
+
+
+class Interval(NamedTuple):
+    """Numbers of ``kind`` (Integral, Real or (float, np.floating); never a bool) from
+    ``low`` to ``high`` (None: unbounded), ends included as ``closed`` says ("both", "left",
+    "right" or "neither"). Real numbers must also be finite."""
+
+    kind: type | tuple[type, ...]
+    low: float | None
+    high: float | None
+    closed: str = "both"
+
+    def accepts(self, value: object) -> bool:
+        # int and float first: isinstance with an abstract class (Real, Integral) is slow.
+        if type(value) not in _EXACT.get(self.kind, (float,)) and (
+            isinstance(value, bool | np.bool_) or not isinstance(value, self.kind)
+        ):
+            return False
+        if not (isinstance(value, int) or math.isfinite(value)):  # (ints may exceed floats)
+            return False
+        left, right = self.closed in ("both", "left"), self.closed in ("both", "right")
+        above = self.low is None or value > self.low or (left and value == self.low)
+        below = self.high is None or value < self.high or (right and value == self.high)
+        return above and below
+
+    def __str__(self) -> str:
+        left, right = self.closed in ("both", "left"), self.closed in ("both", "right")
+        if self.high is not None:
+            word = {Integral: "integer", Real: "number"}.get(self.kind, "float")
+            opening, closing = "[" if left else "(", "]" if right else ")"
+            return f"a {word} in {opening}{self.low}, {self.high}{closing}"
+        if self.kind is Integral:
+            lowest = self.low if left else self.low + 1
+            named = {0: "a non-negative integer", 1: "a positive integer"}
+            return named.get(lowest, f"an integer >= {lowest}")
+        if self.low == 0 and not left:
+            return "a positive finite number"
+        return f"a finite number {'>=' if left else '>'} {self.low}"
+
+
+class Options(NamedTuple):
+    """One of ``values`` (compared with ==)."""
+
+    values: tuple
+
+    def accepts(self, value: object) -> bool:
+        return value in self.values
+
+    def __str__(self) -> str:
+        return f"one of {self.values}"
+
+
+Constraint = Interval | Options | None  # None: the value None is allowed
+
+PARAMETERS: dict[str, tuple[Constraint, ...]] = {
+    # fastbp.fit
+    "learning_rate": (Interval(Real, 0, None, closed="neither"),),
+    "momentum": (Interval(Real, 0, 1, closed="left"),),
+    "epochs": (Interval(Integral, 0, None),),
+    "batch_size": (None, Interval(Integral, 1, None)),
+    "tol": (None, Interval(Real, 0, None)),
+    "n_iter_no_change": (Interval(Integral, 1, None),),
+    "validation_fraction": (None, Interval((float, np.floating), 0, 1, closed="neither")),
+    # fastbp.train (it passes learning_rate and epochs on to fit)
+    "hidden": (Interval(Integral, 1, None),),
+    "report_every": (Interval(Integral, 1, None),),
+    # fastbp.Network: each of its sizes, a layer width
+    "sizes": (Interval(Integral, 1, None),),
+}
+
+
+class ParameterError(ValueError):
+    """A setting outside its constraints. ``parameter``: the name it was checked under;
+    ``value``: what it got; ``expected``: the constraints in words. The message names the
+    parameter as ``shown`` (default: ``parameter``)."""
+
+    def __init__(self, parameter: str, value: object, expected: str, shown: str | None = None):
+        self.parameter, self.value, self.expected = parameter, value, expected
+        self.shown = parameter if shown is None else shown
+        super().__init__(f"{self.shown} must be {expected}, got {value!r}")
+
+    def renamed(self, names: Mapping[str, str]) -> ParameterError:
+        """The same error, its parameter shown as ``names`` translates it (if listed)."""
+        shown = names.get(self.parameter, self.shown)
+        return ParameterError(self.parameter, self.value, self.expected, shown)
+
+    def __reduce__(self):  # picklable despite the extra arguments
+        return ParameterError, (self.parameter, self.value, self.expected, self.shown)
+
+
+def check_parameters(
+    values: Mapping[str, object],
+    *,
+    names: Mapping[str, str] | None = None,
+    table: Mapping[str, Sequence[Constraint]] = PARAMETERS,
+) -> None:
+    """Check each value against the constraints of its name in ``table`` (PARAMETERS, or a
+    caller's own, such as the options of a Network): it must satisfy one of them. Raises
+    ParameterError for the first that does not, naming the parameter as ``names`` translates
+    it (e.g. ``{"learning_rate": "learning_rate_init"}``)."""
+    for name, value in values.items():
+        constraints = table[name]
+        for constraint in constraints:
+            if value is None if constraint is None else constraint.accepts(value):
+                break
+        else:
+            expected = " or ".join("None" if c is None else str(c) for c in constraints)
+            raise ParameterError(name, value, expected, (names or {}).get(name))
+
+
+# --- dtypes -------------------------------------------------------------------------------
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(name: str, dtype: object) -> np.dtype:
+    """``dtype`` as np.float32 or np.float64; anything else is a TypeError naming ``name``."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}")
+    return resolved
+
+
+def computation_dtype(arrays: Iterable[np.ndarray], dtype: DTypeLike | None = None) -> np.dtype:
+    """The dtype to compute in: ``dtype`` if given (float32 or float64), else float32 when
+    there are floating arrays and every one is float32, else float64 (int and bool arrays
+    are converted, so they do not count)."""
+    if dtype is not None:
+        return check_dtype("dtype", dtype)
+    single = False
+    for array in arrays:
+        if array.dtype.kind == "f":
+            if array.dtype != FLOAT_DTYPES[0]:
+                return FLOAT_DTYPES[1]
+            single = True
+    return FLOAT_DTYPES[0] if single else FLOAT_DTYPES[1]
+
+
+# --- arrays -------------------------------------------------------------------------------
+
+# The shape of each array argument, in symbolic dimensions (y: the estimators' targets).
 SHAPES: dict[str, tuple[str, ...]] = {
     "X": ("N", "D"),
     "T": ("N", "K"),
@@ -20,6 +180,7 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "b1": ("M",),
     "W2": ("M", "K"),
     "b2": ("K",),
+    "y": ("N", "K"),
 }
 
 
@@ -40,14 +201,16 @@ def _all_finite(a, b, c, d, e, f) -> bool:
     return marks + _nonfinite_mark(d) + _nonfinite_mark(e) + _nonfinite_mark(f) == 0.0
 
 
-def _flat_six(arrays: list[np.ndarray], dtype: np.dtype) -> list[np.ndarray]:
-    """The arrays as 1-D views, padded to six with empty ones (one signature per dtype)."""
-    flat = [a.reshape(-1) for a in arrays]
-    return flat + [np.empty(0, dtype)] * (6 - len(flat))
+_EMPTY = {dtype: np.empty(0, dtype) for dtype in FLOAT_DTYPES}  # pads _all_finite's arguments
 
 
 def _describe(shape: tuple[str, ...]) -> str:
     return "(" + ", ".join(shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _wanted(symbols: tuple[str, ...], expected: str | None) -> str:
+    """What an array of these symbolic dimensions should be, in words."""
+    return expected or f"{len(symbols)}-D array of shape {_describe(symbols)}"
 
 
 def _as_array(name: str, value: object) -> np.ndarray:
@@ -63,18 +226,6 @@ def _as_array(name: str, value: object) -> np.ndarray:
     return array
 
 
-def result_dtype(arrays: list[np.ndarray]) -> np.dtype:
-    """float64 if any floating argument is float64 (or none is floating), else float32."""
-    dtype = np.dtype(np.float32)
-    seen_float = False
-    for array in arrays:
-        if array.dtype.kind == "f":
-            seen_float = True
-            if array.dtype.itemsize == 8:
-                return np.dtype(np.float64)
-    return dtype if seen_float else np.dtype(np.float64)
-
-
 def kernel_ready(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """``array`` as a C-contiguous, writeable array of ``dtype``, copied only if needed. A
     read-only array (a memory map, say) would make Numba compile every kernel once more."""
@@ -83,48 +234,62 @@ def kernel_ready(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return array
 
 
-def check_arrays(
-    check_finite: bool, dtype: np.dtype | None = None, **named: object
-) -> tuple[np.ndarray, ...]:
-    """Validate and convert the named arrays (names from ``SHAPES``), in the given order.
+def _checked(
+    named: Mapping[str, object],
+    dtype: DTypeLike | None,
+    check_finite: bool,
+    sizes: dict[str, tuple[int, str]],
+    expected: str | None = None,
+    hint: str = "",
+) -> list[np.ndarray]:
+    """The one array check: the named arrays (shapes from ``SHAPES``) converted to one
+    computation dtype; their dimensions are non-zero and agree with ``sizes`` (symbol ->
+    (size, what gave it), filled in as the arrays are read). ``expected``: what a wrong
+    array should have been, in words (default: its symbolic shape)."""
+    arrays = [_as_array(name, value) for name, value in named.items()]
+    dtype = computation_dtype(arrays, dtype)
+    for name, array in zip(named, arrays):
+        symbols, shape = SHAPES[name], array.shape
+        if len(shape) != len(symbols):
+            raise ValueError(
+                f"{name} must be a {_wanted(symbols, expected)}, got {array.ndim}-D with "
+                f"shape {shape}"
+            )
+        if 0 in shape:
+            axis = shape.index(0)
+            raise ValueError(
+                f"{name} must be a {_wanted(symbols, expected)}, got shape {shape}: "
+                f"{symbols[axis]} (axis {axis}) must be at least 1"
+            )
+        for axis, (symbol, size) in enumerate(zip(symbols, shape)):
+            bound = sizes.get(symbol)
+            if bound is None:
+                sizes[symbol] = (size, name)
+            elif bound[0] != size:
+                word = ("rows", "columns")[axis] if array.ndim == 2 else "entries"
+                raise ValueError(
+                    f"{name} has shape {shape}, expected {_describe(symbols)} with "
+                    f"{symbol}={bound[0]} {word} as given by {bound[1]}"
+                )
+    out = [kernel_ready(array, dtype) for array in arrays]
+    if check_finite:
+        flat = [a.reshape(-1) for a in out]
+        if not _all_finite(*flat, *[_EMPTY[dtype]] * (6 - len(flat))):
+            name = next(n for n, a in zip(named, out) if not np.isfinite(a).all())
+            raise ValueError(f"{name} contains NaN or infinity{hint}")
+    return out
+
+
+def check_arrays(check_finite: bool, **named: object) -> tuple[np.ndarray, ...]:
+    """The classic API's arrays (names from ``SHAPES``), validated and converted in order.
 
     Raises TypeError for a non-numeric dtype and ValueError for a wrong number of dimensions,
     an empty dimension, a shape that disagrees with another argument, or (when
-    ``check_finite``) a NaN or infinity. Returns C-contiguous arrays of one float dtype:
-    ``dtype`` if given, else float32 when every floating argument is float32, else float64.
+    ``check_finite``) a NaN or infinity. Returns C-contiguous arrays of one float dtype
+    (``computation_dtype``).
     """
-    arrays = [_as_array(name, value) for name, value in named.items()]
-    if dtype is None:
-        dtype = result_dtype(arrays)
-    sizes: dict[str, tuple[int, str]] = {}  # symbol -> (size, argument that fixed it)
-    out = []
-    for (name, _), array in zip(named.items(), arrays):
-        expected = SHAPES[name]
-        if array.ndim != len(expected):
-            raise ValueError(
-                f"{name} must be a {len(expected)}-D array of shape {_describe(expected)}, "
-                f"got {array.ndim}-D with shape {array.shape}"
-            )
-        for axis, (symbol, size) in enumerate(zip(expected, array.shape)):
-            if size == 0:
-                raise ValueError(
-                    f"{name} has shape {array.shape}: {symbol} (axis {axis}) must be at least 1"
-                )
-            if symbol not in sizes:
-                sizes[symbol] = (size, name)
-            elif sizes[symbol][0] != size:
-                first_size, first_name = sizes[symbol]
-                raise ValueError(
-                    f"{name} has shape {array.shape}, expected {_describe(expected)} with "
-                    f"{symbol}={first_size} as given by {first_name}"
-                )
-        out.append(kernel_ready(array, dtype))
-    if check_finite and not _all_finite(*_flat_six(out, dtype)):
-        name = next(n for n, a in zip(named, out) if not np.isfinite(a).all())
-        raise ValueError(
-            f"{name} contains NaN or infinity; pass check_finite=False to skip this check"
-        )
-    return tuple(out)
+    hint = "; pass check_finite=False to skip this check"
+    return tuple(_checked(named, None, check_finite, {}, hint=hint))
 
 
 def check_labels(name: str, value: object) -> np.ndarray:
@@ -144,29 +309,20 @@ def check_labels(name: str, value: object) -> np.ndarray:
 def check_matrix(
     name: str,
     value: object,
-    dtype: np.dtype | None = None,
+    dtype: DTypeLike | None = None,
     *,
     columns: tuple[int, str] | None = None,
     rows: tuple[int, str] | None = None,
 ) -> np.ndarray:
-    """A finite 2-D array as C-contiguous ``dtype`` (default: float32 stays, else float64).
+    """A finite, non-empty 2-D array (the network's X or T, the estimators' y) as
+    C-contiguous ``dtype`` (default: ``computation_dtype``).
 
     ``columns``/``rows``: (required size, what requires it), checked with a message naming both.
     """
-    array = _as_array(name, value)
-    if array.ndim != 2 or 0 in array.shape:
-        raise ValueError(
-            f"{name} must be a non-empty 2-D array (samples x features), got shape {array.shape}"
-        )
-    for axis, required in ((1, columns), (0, rows)):
-        if required is not None and array.shape[axis] != required[0]:
-            raise ValueError(
-                f"{name} has shape {array.shape}: expected {required[0]} "
-                f"{'columns' if axis else 'rows'} to match {required[1]}"
-            )
-    if dtype is None:
-        dtype = result_dtype([array])
-    array = kernel_ready(array, dtype)
-    if not _all_finite(*_flat_six([array], dtype)):
-        raise ValueError(f"{name} contains NaN or infinity")
+    rows_symbol, columns_symbol = SHAPES[name]
+    sizes = {} if rows is None else {rows_symbol: rows}
+    if columns is not None:
+        sizes[columns_symbol] = columns
+    wanted = "non-empty 2-D array (samples x features)"
+    (array,) = _checked({name: value}, dtype, True, sizes, wanted)
     return array

@@ -1,5 +1,6 @@
 """Training the general network: full batch, minibatch or per-sample SGD, with momentum and a
-stopping rule. Each epoch runs inside one compiled call (``kernels.network.train_epoch``)."""
+stopping rule. Each epoch runs inside one compiled call (``kernels.network.train_epoch``), or,
+given a full-batch gradient engine, as one call of the engine and one update here."""
 
 from __future__ import annotations
 
@@ -10,15 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._validation import PARAMETERS, check_parameters, computation_dtype
 from .kernels import network as kernels
-from .network import Network, check_dtype
-
-
-def _is_real(value: object) -> bool:
-    """A Python or NumPy real number, not a bool."""
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
+from .network import Network
 
 
 @dataclass
@@ -27,9 +22,10 @@ class FitResult:
 
     Epochs count from 1. loss_curve[e - 1]: the mean training loss during epoch e (each
     batch's loss before its update; for full batch, the loss at the parameters the epoch
-    started from). validation_curve[e - 1]: the loss on the held-out split after epoch e
-    (empty without one). params_epoch: how many epochs of updates ``params`` hold (fewer
-    than ``epochs`` when the best validation epoch's parameters were returned).
+    started from; with an engine, the engine's loss there). validation_curve[e - 1]: the
+    loss on the held-out split after epoch e (empty without one). params_epoch: how many
+    epochs of updates ``params`` hold (fewer than ``epochs`` when the best validation
+    epoch's parameters were returned).
     stop_reason: why training ended, in words.
     """
 
@@ -48,35 +44,18 @@ class FitResult:
 class DivergenceError(ValueError):
     """The loss or the parameters stopped being finite. ``result`` holds the parameters
     at the end of the last finite epoch and the history up to it; ``epoch`` is the failing
-    one, counting from 1."""
+    one, counting from 1; ``loss`` its loss (finite if only the parameters overflowed)."""
 
-    def __init__(self, message: str, epoch: int, result: FitResult):
+    def __init__(self, message: str, epoch: int, result: FitResult, loss: float = math.nan):
         super().__init__(message)
         self.epoch = epoch
         self.result = result
+        self.loss = loss
 
 
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_settings(learning_rate, momentum, epochs, tol, validation_fraction) -> None:
-    if not (_is_real(learning_rate) and math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive finite number, got {learning_rate!r}")
-    if not (_is_real(momentum) and 0 <= momentum < 1):
-        raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if tol is not None and not (_is_real(tol) and math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be None or a finite number >= 0, got {tol!r}")
-    if validation_fraction is not None and not (
-        isinstance(validation_fraction, float | np.floating) and 0 < validation_fraction < 1
-    ):
-        raise ValueError(
-            f"validation_fraction must be None or a float in (0, 1), got {validation_fraction!r}"
-        )
+# A full-batch gradient engine: given the parameter vector that fit updates in place, the
+# function (X, T) -> (loss, gradient: a flat vector like the parameters) at its current values.
+Engine = Callable[[np.ndarray], Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]]
 
 
 def fit(
@@ -95,6 +74,7 @@ def fit(
     validation_fraction: float | None = None,
     params: ArrayLike | None = None,
     dtype: type | None = None,
+    engine: Engine | None = None,
     callback: Callable[[int, float, np.ndarray], None] | None = None,
 ) -> FitResult:
     """Train ``network`` on inputs X (N x D) and targets T (N x K) by gradient descent.
@@ -109,16 +89,23 @@ def fit(
     samples (with ``tol`` set, the parameters of its best epoch are then returned, stopped
     early or not).
     params: start here instead of ``network.init_params(seed, dtype)``.
-    dtype: float32 or float64 (default: float32 only if X and T are both float32).
+    dtype: float32 or float64 (default: ``computation_dtype`` of X and T: float32 only if
+    every floating one is float32).
+    engine: a full-batch gradient engine used instead of the network's own loss:
+    ``engine(params)`` is called once with the vector fit updates in place and returns
+    ``gradient(X, T) -> (loss, flat gradient)`` at its current values. Each epoch evaluates
+    that at the parameters the epoch starts from, then takes one step (batch_size must be
+    None); divergence shows in its loss, before the update. ``fastbp.train`` builds one from
+    a rung of the classic API.
     ``callback(epoch, loss, params)`` runs after every epoch (counting from 1).
     Raises DivergenceError if the loss or the parameters stop being finite.
     """
-    _check_settings(learning_rate, momentum, epochs, tol, validation_fraction)
-    n_iter_no_change = _positive_int("n_iter_no_change", n_iter_no_change)
-    if dtype is None:
-        both32 = all(np.asarray(a).dtype == np.float32 for a in (X, T))
-        dtype = np.float32 if both32 else np.float64
-    dtype = check_dtype("dtype", dtype)
+    # Every argument the table constrains (locals() holds only the arguments so far).
+    check_parameters({name: value for name, value in locals().items() if name in PARAMETERS})
+    if engine is not None and batch_size is not None:
+        raise ValueError(f"batch_size must be None with an engine (full batch), got {batch_size}")
+    X, T = np.asarray(X), np.asarray(T)
+    dtype = computation_dtype((X, T), dtype)
     if params is None:
         params = network.init_params(seed, dtype)
     else:
@@ -137,7 +124,7 @@ def fit(
         X_valid, T_valid = X[split[:n_valid]], T[split[:n_valid]]
         X, T = X[split[n_valid:]], T[split[n_valid:]]
     n = len(X)
-    batch_size = n if batch_size is None else min(_positive_int("batch_size", batch_size), n)
+    batch_size = n if batch_size is None else min(int(batch_size), n)
 
     args = network._kernel_args()
     velocity = np.zeros_like(params)
@@ -145,15 +132,27 @@ def fit(
     step, mass = params.dtype.type(learning_rate), params.dtype.type(momentum)
     result = FitResult(network, params)
     best, best_epoch, best_params, stale = math.inf, 0, params.copy(), 0
-    last_finite = np.empty_like(params)
+    # An engine sees a non-finite loss before updating: the parameters are still finite ones.
+    last_finite = np.empty_like(params) if engine is None else params
+    gradient_at = None if engine is None else engine(params)
     for epoch in range(1, epochs + 1):
-        if shuffle and batch_size < n:
-            order = rng.permutation(n)
-        np.copyto(last_finite, params)
-        loss = float(
-            kernels.train_epoch(params, velocity, *args, X, T, order, batch_size, step, mass)
-        )
-        if not (math.isfinite(loss) and np.isfinite(params).all()):
+        if gradient_at is not None:
+            loss, gradient = gradient_at(X, T)
+            loss = float(loss)
+            if math.isfinite(loss) and momentum:
+                velocity *= mass
+                velocity -= step * gradient
+                params += velocity
+            elif math.isfinite(loss):  # the same to the bit as with velocity 0, in two steps
+                params -= step * gradient
+        else:
+            if shuffle and batch_size < n:
+                order = rng.permutation(n)
+            np.copyto(last_finite, params)
+            loss = float(
+                kernels.train_epoch(params, velocity, *args, X, T, order, batch_size, step, mass)
+            )
+        if not (math.isfinite(loss) and (gradient_at is not None or np.isfinite(params).all())):
             result.params = last_finite
             what = (
                 f"the loss became {loss}"
@@ -166,12 +165,17 @@ def fit(
                 "are in this error's .result",
                 epoch,
                 result,
+                loss,
             )
         result.loss_curve.append(loss)
         result.params_epoch = epoch
         monitored = loss
         if X_valid is not None:
-            monitored = float(kernels.loss_gradient(params, *args, X_valid, T_valid)[0])
+            monitored = float(
+                gradient_at(X_valid, T_valid)[0]
+                if gradient_at is not None
+                else kernels.loss_gradient(params, *args, X_valid, T_valid)[0]
+            )
             result.validation_curve.append(monitored)
         if callback is not None:
             callback(epoch, loss, params)

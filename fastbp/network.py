@@ -16,7 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_matrix, kernel_ready
+from ._validation import (
+    FLOAT_DTYPES,
+    Options,
+    check_dtype,
+    check_matrix,
+    check_parameters,
+    kernel_ready,
+)
 from .kernels import network as kernels
 
 HIDDEN_ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu")
@@ -26,18 +33,6 @@ OUTPUT_LOSSES = {
     "identity": "squared error",
 }
 INITIALISATIONS = ("glorot", "normal")
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def check_dtype(name: str, dtype: object) -> np.dtype:
-    """``dtype`` as np.float32 or np.float64; anything else is a TypeError naming ``name``."""
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if resolved not in FLOAT_DTYPES:
-        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}")
-    return resolved
 
 
 @dataclass(frozen=True)
@@ -61,17 +56,16 @@ class Network:
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least the inputs and outputs, got {sizes}")
         for i, size in enumerate(sizes):
-            if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
-                raise ValueError(
-                    f"sizes[{i}] must be a positive integer (a layer width), got {size!r}"
-                )
+            check_parameters({"sizes": size}, names={"sizes": f"sizes[{i}]"})
         object.__setattr__(self, "sizes", tuple(int(s) for s in sizes))
-        if self.hidden not in HIDDEN_ACTIVATIONS:
-            raise ValueError(
-                f"hidden activation must be one of {HIDDEN_ACTIVATIONS}, got {self.hidden!r}"
-            )
-        if self.output not in OUTPUT_LOSSES:
-            raise ValueError(f"output must be one of {tuple(OUTPUT_LOSSES)}, got {self.output!r}")
+        check_parameters(
+            {"hidden": self.hidden, "output": self.output},
+            names={"hidden": "hidden activation"},
+            table={
+                "hidden": (Options(HIDDEN_ACTIVATIONS),),
+                "output": (Options(tuple(OUTPUT_LOSSES)),),
+            },
+        )
         if self.bias_trick and not self.bias:
             raise ValueError(
                 "bias_trick=True needs bias=True (the trick is a way to compute the bias)"
@@ -104,8 +98,7 @@ class Network:
         """A new flat parameter vector. ``glorot``: uniform in +-sqrt(6 / (n_in + n_out)) per
         layer (biases too); ``normal``: standard normal, drawn in storage order (for the
         classic network: W1, b1, W2, b2, as the classic code draws them)."""
-        if scheme not in INITIALISATIONS:
-            raise ValueError(f"scheme must be one of {INITIALISATIONS}, got {scheme!r}")
+        check_parameters({"scheme": scheme}, table={"scheme": (Options(INITIALISATIONS),)})
         dtype = check_dtype("dtype", dtype)
         rng = np.random.default_rng(seed)
         if scheme == "normal":

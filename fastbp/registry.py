@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from ._validation import Options, ParameterError
 from .kernels import blas, fused, loops, matrix, outer, parallel, rows
 
 FUNCTIONS = ("forward", "derivative_w1", "derivative_b1", "derivative_w2", "derivative_b2")
@@ -71,11 +72,11 @@ RUNGS: dict[str, Rung] = {
 
 
 def get_rung(name: str) -> Rung:
-    """The rung called ``name``; ValueError listing the known names otherwise."""
+    """The rung called ``name``; a ParameterError (a ValueError) listing the names otherwise."""
     try:
         return RUNGS[name]
     except (KeyError, TypeError):
-        raise ValueError(f"rung must be one of {sorted(RUNGS)}, got {name!r}") from None
+        raise ParameterError("rung", name, str(Options(tuple(sorted(RUNGS))))) from None
 
 
 WIDE_LAYERS = 16_384  # D*M + M*K from which BLAS on blocks beats the fused loops

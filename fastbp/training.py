@@ -1,4 +1,5 @@
-"""The training driver: full-batch gradient ascent on the log-likelihood (docs/math.md §5)."""
+"""The classic training driver: full-batch gradient ascent on the log-likelihood (docs/math.md
+§5), run as ``fastbp.fit`` on the classic network with a rung of the classic API as its engine."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_arrays, check_labels
+from ._validation import check_labels, check_matrix, check_parameters
 from .datasets import one_hot
+from .fitting import DivergenceError, FitResult, fit
+from .network import Network
 from .registry import choose_rung, get_rung, kernel, log_likelihood
 
 
@@ -25,26 +28,32 @@ class Report:
 
 @dataclass
 class TrainResult:
-    """Trained parameters, the rung used, and the reports (every ``report_every`` epochs and
-    once after the last update)."""
+    """The classic view of the ``fit`` run behind ``fastbp.train``: W1 (D x M), b1 (M),
+    W2 (M x K), b2 (K) are views into ``fit_result.params``; ``rung`` is the rung used and
+    ``history`` the reports (every ``report_every`` epochs and once after the last update).
+    ``fit_result.loss_curve`` holds each epoch's -cost (the summed negative log-likelihood)."""
 
-    W1: np.ndarray
-    b1: np.ndarray
-    W2: np.ndarray
-    b2: np.ndarray
+    fit_result: FitResult = field(repr=False)
     rung: str
     history: list[Report] = field(default_factory=list)
+    W1: np.ndarray = field(init=False)
+    b1: np.ndarray = field(init=False)
+    W2: np.ndarray = field(init=False)
+    b2: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        (self.W1, self.b1), (self.W2, self.b2) = self.fit_result.network.unpack(
+            self.fit_result.params
+        )
 
     @property
     def final(self) -> Report:
         return self.history[-1]
 
 
-def init_params(D: int, M: int, K: int, seed: int = 0, dtype=np.float64) -> tuple[np.ndarray, ...]:
-    """(W1, b1, W2, b2) drawn from a standard normal distribution, as in the classic code."""
-    rng = np.random.default_rng(seed)
-    shapes = [(D, M), (M,), (M, K), (K,)]
-    return tuple(rng.standard_normal(s).astype(dtype) for s in shapes)
+def _rate(Y: np.ndarray, labels: np.ndarray) -> float:
+    """The fraction of samples whose most probable class (Y: N x K) is their label (N)."""
+    return float(np.mean(np.argmax(Y, axis=1) == labels))
 
 
 def train(
@@ -65,55 +74,81 @@ def train(
 
     X: N x D inputs; labels: N integer classes 0..K-1 (K = max label + 1). Each epoch computes
     all four gradients from the same parameters with the chosen rung, then updates
-    ``P += learning_rate * dP``. Weights start from ``init_params(D, hidden, K, seed)``.
-    ``callback(epoch, cost, report)`` runs after every epoch's gradient (``report`` is the
-    Report on reporting epochs, else None). Stops with ValueError if the cost stops being finite.
+    ``P += learning_rate * dP``. Weights start from
+    ``Network((D, hidden, K)).init_params(seed, dtype, "normal")``: standard normal draws for
+    W1, b1, W2, b2 in turn. ``callback(epoch, cost, report)`` runs after every epoch
+    (``report`` is the Report on reporting epochs, else None). Stops with ValueError if the
+    cost stops being finite.
+
+    This is ``fastbp.fit`` with the rung's ``gradients`` as its engine, in the classic scale
+    (docs/math.md §6.1): the engine gives -cost and -dP, the summed negative log-likelihood
+    and its gradient, so fit's descent step at ``learning_rate`` is the classic ascent step
+    to the bit (in fit's mean-loss convention the rate would be ``learning_rate * N``).
     """
+    check_parameters({"hidden": hidden, "report_every": report_every})
     labels = check_labels("labels", labels)
     if labels.min() < 0:
         raise ValueError(f"labels must be class indices >= 0, got {labels.min()}")
-    if not (isinstance(hidden, int) and hidden >= 1):
-        raise ValueError(f"hidden must be a positive integer, got {hidden!r}")
-    if not (isinstance(epochs, int) and epochs >= 0):
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if not (isinstance(report_every, int) and report_every >= 1):
-        raise ValueError(f"report_every must be a positive integer, got {report_every!r}")
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive finite number, got {learning_rate!r}")
     K = int(labels.max()) + 1
-    (X,) = check_arrays(True, dtype=np.dtype(dtype), X=X)
-    T = one_hot(labels, K, X.dtype)
-    check_arrays(False, X=X, T=T)  # N must agree between X and labels
+    X = check_matrix("X", X, dtype)
     N, D = X.shape
-    W1, b1, W2, b2 = init_params(D, hidden, K, seed, X.dtype)
+    network = Network((D, hidden, K))
+    T = one_hot(labels, K, X.dtype)
     name = choose_rung(N, D, hidden, K) if rung is None else get_rung(rung).name
     gradients = kernel(name, "gradients", bool(compiled))
     forward = kernel(name, "forward", bool(compiled))
-    step = X.dtype.type(learning_rate)
+    start = network.init_params(seed, X.dtype, "normal")
 
-    result = TrainResult(W1, b1, W2, b2, name)
+    layers: list[np.ndarray] = []  # W1, b1, W2, b2: views of the vector fit trains
+    history: list[Report] = []
+    rate = math.nan  # the classification rate at the start of the next reporting epoch
 
-    def report(epoch: int, cost: float | None = None) -> Report:
-        Y, _ = forward(X, W1, b1, W2, b2)
-        cost = log_likelihood(T, Y) if cost is None else cost
-        entry = Report(epoch, cost, float(np.mean(np.argmax(Y, axis=1) == labels)))
-        result.history.append(entry)
-        return entry
+    def rate_now() -> float:
+        return _rate(forward(X, *layers)[0], labels)
+
+    def engine(params: np.ndarray) -> Callable:
+        nonlocal rate
+        layers.extend(a for layer in network.unpack(params) for a in layer)
+        rate = rate_now()  # epoch 0 reports
+        flat = np.empty_like(params)
+
+        def gradient_at(X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+            dW1, db1, dW2, db2, cost = gradients(X, T, *layers)
+            np.concatenate((dW1, db1, dW2, db2), axis=None, out=flat)
+            return -cost, np.negative(flat, out=flat)
+
+        return gradient_at
+
+    def on_epoch(epoch: int, loss: float, params: np.ndarray) -> None:
+        nonlocal rate
+        done = epoch - 1  # the classic epochs count from 0: fit's epoch 1 is epoch 0
+        entry = None
+        if done % report_every == 0:
+            entry = Report(done, -loss, rate)
+            history.append(entry)
+        if callback is not None:
+            callback(done, -loss, entry)
+        if epoch % report_every == 0 and epoch < epochs:
+            rate = rate_now()
 
     # A diverging run overflows in the updates; the next epoch reports it as a non-finite cost.
-    with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(epochs):
-            dW1, db1, dW2, db2, cost = gradients(X, T, W1, b1, W2, b2)
-            if not math.isfinite(cost):
-                raise ValueError(
-                    f"the cost became {cost} at epoch {epoch}; try a smaller learning_rate"
-                )
-            entry = report(epoch, float(cost)) if epoch % report_every == 0 else None
-            if callback is not None:
-                callback(epoch, float(cost), entry)
-            W1 += step * dW1
-            b1 += step * db1
-            W2 += step * dW2
-            b2 += step * db2
-    report(epochs)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            fitted = fit(
+                network,
+                X,
+                T,
+                learning_rate=learning_rate,
+                epochs=epochs,
+                params=start,
+                engine=engine,
+                callback=on_epoch,
+            )
+    except DivergenceError as error:
+        raise ValueError(
+            f"the cost became {-error.loss} at epoch {error.epoch - 1}; try a smaller learning_rate"
+        ) from error
+    result = TrainResult(fitted, name, history)
+    Y, _ = forward(X, result.W1, result.b1, result.W2, result.b2)
+    history.append(Report(epochs, log_likelihood(T, Y), _rate(Y, labels)))
     return result

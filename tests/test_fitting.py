@@ -11,7 +11,6 @@ import pytest
 import fastbp
 from fastbp import DivergenceError, Network, fit
 from fastbp.datasets import iris, one_hot, three_clouds
-from fastbp.training import init_params as classic_init_params
 
 
 def sigmoid(a):
@@ -34,8 +33,8 @@ def test_full_batch_fit_is_the_classic_training_run():
     N = len(X)
     T = one_hot(labels, 3)
     network = Network((2, 3, 3))
-    W1, b1, W2, b2 = classic_init_params(2, 3, 3, 0)
-    start = network.pack([(W1, b1), (W2, b2)])
+    start = network.init_params(0, scheme="normal")  # the classic draws: W1, b1, W2, b2
+    original = start.copy()
     epochs = 1000
     classic = fastbp.train(X, labels, hidden=3, learning_rate=1e-3, epochs=epochs, seed=0)
     result = fit(network, X, T, learning_rate=1e-3 * N, epochs=epochs, params=start)
@@ -56,7 +55,7 @@ def test_full_batch_fit_is_the_classic_training_run():
     predicted = np.argmax(network.predict(result.params, X), axis=1)
     assert np.mean(predicted == labels) == pytest.approx(last.rate) and last.rate > 0.9
     # The start parameters were copied, not trained in place.
-    np.testing.assert_array_equal(start, network.pack([(W1, b1), (W2, b2)]))
+    np.testing.assert_array_equal(start, original)
 
 
 # --- the Iris tutorial of docs/math.md §6.2 ---------------------------------------------
@@ -329,6 +328,55 @@ def test_validation_run_returns_the_parameters_of_the_epoch_it_reports(tol):
         assert result.params_epoch == 10
         np.testing.assert_array_equal(result.params, snapshots[-1])
         assert result.stop_reason == "ran all 10 epochs"
+
+
+# --- a full-batch gradient engine --------------------------------------------------------
+
+
+def network_engine(network):
+    """The network's own full-batch loss and gradient, as an engine."""
+    return lambda params: lambda X, T: network.loss_gradient(params, X, T)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_an_engine_of_the_network_s_own_gradient_trains_as_fit_does(momentum):
+    network = Network((4, 5, 3), hidden="tanh")
+    X, labels = iris()
+    T = one_hot(labels, 3)
+    settings = dict(
+        learning_rate=0.5, epochs=40, momentum=momentum, seed=3, tol=1e-4,
+        n_iter_no_change=3, validation_fraction=0.2,
+    )  # fmt: skip
+    own = fit(network, X, T, **settings)
+    engine = fit(network, X, T, engine=network_engine(network), **settings)
+    np.testing.assert_allclose(engine.loss_curve, own.loss_curve, rtol=1e-12)
+    np.testing.assert_allclose(engine.validation_curve, own.validation_curve, rtol=1e-12)
+    np.testing.assert_allclose(engine.params, own.params, rtol=1e-11, atol=1e-13)
+    assert (engine.stop_reason, engine.params_epoch) == (own.stop_reason, own.params_epoch)
+
+
+def test_an_engine_is_full_batch_and_stops_on_its_loss():
+    network = Network((2, 3, 3))
+    X, T = X_OK, T_OK
+    with pytest.raises(ValueError, match="batch_size must be None with an engine"):
+        fit(network, X, T, learning_rate=0.1, batch_size=4, engine=network_engine(network))
+    start = network.init_params(0)
+
+    def engine(params):
+        def gradient_at(X, T):  # the gradient of |params|**2 / 2; a NaN loss at epoch 3
+            calls.append(params.copy())
+            return (math.nan if len(calls) == 3 else 1.0), params
+
+        return gradient_at
+
+    calls = []
+    with pytest.raises(DivergenceError) as caught:
+        fit(network, X, T, learning_rate=0.1, params=start, engine=engine)
+    error = caught.value
+    assert error.epoch == 3 and math.isnan(error.loss) and error.result.loss_curve == [1.0, 1.0]
+    # No update after the non-finite loss: the parameters it was evaluated at come back.
+    np.testing.assert_array_equal(error.result.params, calls[-1])
+    np.testing.assert_allclose(error.result.params, start * 0.9**2, rtol=1e-15)
 
 
 # --- divergence ---------------------------------------------------------------------------

@@ -69,6 +69,15 @@ def test_training_is_deterministic_for_a_seed_and_uses_same_parameter_gradients(
     np.testing.assert_allclose(one.W2, zero.W2 + 0.01 * g.dW2, rtol=1e-12)
 
 
+def test_weights_start_from_the_classic_draws():
+    """Standard normal draws for W1, b1, W2, b2 in turn, as the classic code makes them."""
+    X, y = three_clouds(10)
+    start = train(X, y, epochs=0, hidden=4, seed=3)
+    rng = np.random.default_rng(3)
+    for got, shape in zip((start.W1, start.b1, start.W2, start.b2), [(2, 4), (4,), (4, 3), (3,)]):
+        np.testing.assert_array_equal(got, rng.standard_normal(shape))
+
+
 def test_callback_sees_every_epoch_and_the_reports():
     X, y = three_clouds(10)
     seen = []

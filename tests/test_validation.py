@@ -1,10 +1,20 @@
 """Bad input raises a clear error naming the argument, before any kernel runs."""
 
+import pickle
+from numbers import Real
+
 import numpy as np
 import pytest
 import reference
 
 import fastbp
+from fastbp._validation import (
+    Interval,
+    Options,
+    ParameterError,
+    check_parameters,
+    computation_dtype,
+)
 from fastbp.registry import RUNGS
 
 X, T, W1, b1, W2, b2 = reference.problem(6, 2, 3, 4)
@@ -71,3 +81,89 @@ def test_kernels_never_see_mismatched_shapes(monkeypatch):
     for name in RUNGS:
         with pytest.raises(ValueError):
             fastbp.derivative_w1(X, Z, T, Y, W2[:2], rung=name)
+
+
+# --- the constraint table and the dtype policy ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "good", "bad", "expected"),
+    [
+        (
+            "learning_rate",
+            [1e-3, 2, np.float32(0.5)],
+            [0, -0.1, np.inf, np.nan, True, "0.1", None],
+            "a positive finite number",
+        ),
+        ("momentum", [0, 0.0, np.float64(0.99)], [1, 1.0, -0.1, np.nan], "a number in [0, 1)"),
+        ("epochs", [0, 7, np.int64(3)], [-1, 2.0, True, None], "a non-negative integer"),
+        ("batch_size", [None, 1, np.int32(9)], [0, -3, 2.0], "None or a positive integer"),
+        ("tol", [None, 0, 1e-4], [-1e-3, np.nan, np.inf], "None or a finite number >= 0"),
+        (
+            "validation_fraction",
+            [None, 0.1, np.float32(0.5)],
+            [0, 0.0, 1.0, 1, 0.5j],
+            "None or a float in (0, 1)",
+        ),
+        ("sizes", [1, np.int8(3)], [0, 4.0, "4", np.True_], "a positive integer"),
+    ],
+)
+def test_the_constraint_table(name, good, bad, expected):
+    for value in good:
+        check_parameters({name: value})
+    for value in bad:
+        with pytest.raises(ParameterError) as caught:
+            check_parameters({name: value})
+        assert str(caught.value) == f"{name} must be {expected}, got {value!r}"
+
+
+def test_parameter_errors_carry_the_name_to_translate():
+    """How a caller with other names (the estimators) reports its own: names= up front, or
+    .renamed() on an error raised further down (fit's)."""
+    names = {"learning_rate": "learning_rate_init", "epochs": "max_iter"}
+    with pytest.raises(ValueError, match=r"^learning_rate_init must be a positive finite number"):
+        check_parameters({"learning_rate": 0.0, "epochs": 3}, names=names)
+    with pytest.raises(ParameterError) as caught:
+        fastbp.fit(fastbp.Network((2, 3, 4)), X, T, learning_rate=0.1, epochs=-1)
+    error = caught.value
+    assert (error.parameter, error.value) == ("epochs", -1)
+    assert error.expected == "a non-negative integer"
+    renamed = error.renamed(names)
+    assert isinstance(renamed, ValueError) and renamed.parameter == "epochs"
+    assert str(renamed) == "max_iter must be a non-negative integer, got -1"
+    assert str(pickle.loads(pickle.dumps(renamed))) == str(renamed)
+    assert str(error.renamed({"tol": "x"})) == str(error)  # names not listed stay
+
+
+def test_a_table_of_options_and_intervals():
+    table = {"mode": (Options(("a", "b")),), "rate": (None, Interval(Real, 0, 1))}
+    check_parameters({"mode": "b", "rate": 1}, table=table)
+    with pytest.raises(ParameterError, match=r"^mode must be one of \('a', 'b'\), got 'c'$"):
+        check_parameters({"mode": "c"}, table=table)
+    with pytest.raises(ParameterError, match=r"^rate must be None or a number in \[0, 1\], got 2$"):
+        check_parameters({"rate": 2}, table=table)
+
+
+@pytest.mark.parametrize(
+    ("dtypes", "expected"),
+    [
+        ([np.float32], np.float32),
+        ([np.float32, np.int64, bool], np.float32),  # int and bool are converted
+        ([np.float32, np.float64], np.float64),
+        ([np.float16], np.float64),
+        ([np.int32, np.uint8], np.float64),
+    ],
+)
+def test_one_dtype_policy_for_the_classic_api_and_the_network(dtypes, expected):
+    arrays = [np.zeros((6, 2), d) for d in dtypes]
+    assert computation_dtype(arrays) == expected
+    assert computation_dtype(arrays, "float32") == np.float32
+    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+        computation_dtype(arrays, np.float16)
+    # Both sides of the library follow it: the classic API and fit.
+    Y, _ = fastbp.forward(X.astype(dtypes[0]), W1.astype(dtypes[-1]), b1, W2, b2)
+    assert Y.dtype == computation_dtype([arrays[0], arrays[-1], b1])
+    network = fastbp.Network((2, 3, 4))
+    T_first = T.astype(dtypes[-1])
+    result = fastbp.fit(network, X.astype(dtypes[0]), T_first, learning_rate=0.1, epochs=1)
+    assert result.params.dtype == computation_dtype([arrays[0], T_first])
