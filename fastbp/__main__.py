@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import math
 import sys
 import tempfile
 import time
@@ -15,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import examples, training
+from ._validation import ParameterError, check_parameters
 from .datasets import three_clouds
 from .registry import RUNGS
 from .study import main as study
@@ -28,25 +28,22 @@ def _defaults(function: Callable) -> dict[str, object]:
     return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
-def _option(kind: type, valid: Callable[[float], bool], describe: str) -> Callable[[str], object]:
-    """An argparse ``type``: a finite ``kind`` (int or float) that ``valid`` accepts."""
+def _setting(kind: type, name: str) -> Callable[[str], object]:
+    """An argparse ``type``: a ``kind`` (int or float) that the validation boundary accepts
+    as ``name`` (fastbp._validation.PARAMETERS: one table for the API and the options)."""
 
     def parse(text: str) -> object:
         try:
             value = kind(text)
         except ValueError:
-            value = None
-        if value is None or not (math.isfinite(value) and valid(value)):
-            raise argparse.ArgumentTypeError(f"must be {describe}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+        try:
+            check_parameters({name: value})
+        except ParameterError as error:
+            raise argparse.ArgumentTypeError(f"must be {error.expected}, got {text!r}") from None
         return value
 
     return parse
-
-
-COUNT = _option(int, lambda v: v >= 0, "an integer >= 0")
-POSITIVE_INT = _option(int, lambda v: v >= 1, "an integer >= 1")
-POSITIVE = _option(float, lambda v: v > 0, "a finite number > 0")
-NON_NEGATIVE = _option(float, lambda v: v >= 0, "a finite number >= 0")
 
 
 def _check_plot(parser: argparse.ArgumentParser, path: str | None) -> None:
@@ -191,18 +188,20 @@ def _study_command(args: argparse.Namespace) -> int:
 
 def _training_options(parser: argparse.ArgumentParser, defaults: dict, default: str) -> None:
     """The options train and example share; ``default`` says what a missing one means."""
-    for flag, kind in (("--epochs", COUNT), ("--learning-rate", POSITIVE)):
+    for flag, kind in (("--epochs", int), ("--learning-rate", float)):
         name = flag[2:].replace("-", "_")
-        parser.add_argument(flag, type=kind, default=defaults[name], help=f"default: {default}")
+        parser.add_argument(
+            flag, type=_setting(kind, name), default=defaults[name], help=f"default: {default}"
+        )
     parser.add_argument(
         "--seed",
-        type=COUNT,
+        type=_setting(int, "seed"),
         default=defaults["seed"],
         help="seed of the data and the weights (default: %(default)s)",
     )
     parser.add_argument(
         "--report-every",
-        type=POSITIVE_INT,
+        type=_setting(int, "report_every"),
         default=defaults["report_every"],
         help=f"epochs between reports (default: {default})",
     )
@@ -225,11 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--rung", choices=list(RUNGS), default=None, help="default: auto by shape")
     tr.add_argument("--plain", action="store_true", help="run the rung as plain Python/NumPy")
     tr.add_argument(
-        "--hidden", type=POSITIVE_INT, default=train_defaults["hidden"], help="hidden units M"
+        "--hidden",
+        type=_setting(int, "hidden"),
+        default=train_defaults["hidden"],
+        help="hidden units M",
     )
     tr.add_argument(
         "--samples-per-class",
-        type=POSITIVE_INT,
+        type=_setting(int, "n_per_class"),
         default=_defaults(three_clouds)["n_per_class"],
         help="default: %(default)s",
     )
@@ -276,13 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument(
         "--repeat",
-        type=POSITIVE_INT,
+        type=_setting(int, "repeat"),
         default=study_defaults["repeat"],
         help="rounds per candidate (default: %(default)s)",
     )
     st.add_argument(
         "--min-time",
-        type=NON_NEGATIVE,
+        type=_setting(float, "min_time"),
         default=study_defaults["min_time"],
         help="seconds per round (default: %(default)s)",
     )

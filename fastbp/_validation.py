@@ -76,10 +76,20 @@ class Options(NamedTuple):
         return value in self.values
 
     def __str__(self) -> str:
-        return f"one of {self.values}"
+        return repr(self.values[0]) if len(self.values) == 1 else f"one of {self.values}"
 
 
-Constraint = Interval | Options | None  # None: the value None is allowed
+class Flag(NamedTuple):
+    """True or False (a Python or NumPy bool; 0 and 1 are not flags)."""
+
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, bool | np.bool_)
+
+    def __str__(self) -> str:
+        return "True or False"
+
+
+Constraint = Interval | Options | Flag | None  # None: the value None is allowed
 
 PARAMETERS: dict[str, tuple[Constraint, ...]] = {
     # fastbp.fit
@@ -89,12 +99,18 @@ PARAMETERS: dict[str, tuple[Constraint, ...]] = {
     "batch_size": (None, Interval(Integral, 1, None)),
     "tol": (None, Interval(Real, 0, None)),
     "n_iter_no_change": (Interval(Integral, 1, None),),
+    "shuffle": (Flag(),),
     "validation_fraction": (None, Interval((float, np.floating), 0, 1, closed="neither")),
+    "seed": (Interval(Integral, 0, None),),
     # fastbp.train (it passes learning_rate and epochs on to fit)
     "hidden": (Interval(Integral, 1, None),),
     "report_every": (Interval(Integral, 1, None),),
     # fastbp.Network: each of its sizes, a layer width
     "sizes": (Interval(Integral, 1, None),),
+    # fastbp.datasets.three_clouds and the study (python -m fastbp study)
+    "n_per_class": (Interval(Integral, 1, None),),
+    "repeat": (Interval(Integral, 1, None),),
+    "min_time": (Interval(Real, 0, None),),
 }
 
 
@@ -133,7 +149,8 @@ def check_parameters(
             if value is None if constraint is None else constraint.accepts(value):
                 break
         else:
-            expected = " or ".join("None" if c is None else str(c) for c in constraints)
+            words = ["None" if c is None else str(c) for c in constraints]
+            expected = " or ".join([", ".join(words[:-1]), words[-1]] if words[1:] else words)
             raise ParameterError(name, value, expected, (names or {}).get(name))
 
 

@@ -6,6 +6,8 @@ from importlib.resources import files
 
 import numpy as np
 
+from ._validation import check_parameters
+
 THREE_CLOUD_CENTRES = np.array([[0.0, -2.0], [2.0, 2.0], [-2.0, 2.0]])
 
 
@@ -14,8 +16,7 @@ def three_clouds(n_per_class: int = 500, seed: int = 0) -> tuple[np.ndarray, np.
     (-2, 2), ``n_per_class`` points each. Returns X (3n x 2, float64) and labels y (3n, int64:
     0, 1, 2 in blocks).
     """
-    if n_per_class < 1:
-        raise ValueError(f"n_per_class must be at least 1, got {n_per_class}")
+    check_parameters({"n_per_class": n_per_class, "seed": seed})
     rng = np.random.default_rng(seed)
     X = np.concatenate([rng.standard_normal((n_per_class, 2)) + c for c in THREE_CLOUD_CENTRES])
     y = np.repeat(np.arange(len(THREE_CLOUD_CENTRES)), n_per_class)

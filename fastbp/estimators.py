@@ -25,10 +25,10 @@ Differences from scikit-learn's MLPs, on purpose:
 from __future__ import annotations
 
 import math
-import numbers
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,14 @@ from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
 
+from ._validation import (
+    Constraint,
+    Flag,
+    Interval,
+    Options,
+    ParameterError,
+    check_parameters,
+)
 from .datasets import one_hot
 from .fitting import DivergenceError, FitResult, fit
 from .network import Network
@@ -53,12 +61,17 @@ DEFAULT_BATCH = 200  # batch_size="auto" means min(DEFAULT_BATCH, n_samples)
 # scikit-learn checks the arrays' shapes and converts them to numbers; Network checks
 # them for NaN and infinity (so each is checked once).
 ARRAY_CHECKS = {"dtype": "numeric", "ensure_all_finite": False}
-# How fastbp.fit's and fastbp.Network's errors name the estimators' parameters.
-FIT_NAMES = {r"\blearning_rate\b": "learning_rate_init", r"\bsizes\[\d+\]": "hidden_layer_sizes"}
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+# fastbp.fit and fastbp.Network check the settings they take, under these names of ours.
+FIT_NAMES = {"learning_rate": "learning_rate_init", "epochs": "max_iter"}
+FIT_NAMES |= {"sizes": "hidden_layer_sizes"}
+# What only the estimators take: fit has no "auto" or early_stopping, and allows epochs=0.
+OWN_PARAMETERS: dict[str, tuple[Constraint, ...]] = {
+    "activation": (Options(tuple(ACTIVATIONS)),),
+    "batch_size": (Options(("auto",)), None, Interval(Integral, 1, None)),
+    "max_iter": (Interval(Integral, 1, None),),
+    "early_stopping": (Flag(),),
+    "bias_trick": (Flag(),),
+}
 
 
 def _seed(random_state: object) -> int:
@@ -66,7 +79,7 @@ def _seed(random_state: object) -> int:
     one drawn from the numpy Generator or RandomState."""
     if random_state is None:
         return np.random.SeedSequence().entropy
-    if _is_int(random_state) and random_state >= 0:
+    if Interval(Integral, 0, None).accepts(random_state):
         return int(random_state)
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**63))
@@ -114,25 +127,12 @@ class _MLP(BaseEstimator, ABC):
 
     def _fit_settings(self) -> dict[str, Any]:
         """The parameters as ``fastbp.fit``'s keyword arguments, plus the Network's ``hidden``
-        widths and ``activation``. Only values that ``fastbp.fit`` has no word for are checked
-        here (the activation names, "auto", random_state's kinds, the on/off options, and
-        max_iter, which must be at least 1 where fit's epochs may be 0)."""
-        if not (isinstance(self.activation, str) and self.activation in ACTIVATIONS):
-            raise ValueError(
-                f"activation must be one of {tuple(ACTIVATIONS)}, got {self.activation!r}"
-            )
-        batch = self.batch_size
-        if isinstance(batch, str) and batch == "auto":
-            batch = DEFAULT_BATCH
-        elif batch is not None and not (_is_int(batch) and batch >= 1):
-            raise ValueError(
-                f"batch_size must be 'auto', None or a positive integer, got {batch!r}"
-            )
-        if not (_is_int(self.max_iter) and self.max_iter >= 1):
-            raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}")
-        for option in ("shuffle", "early_stopping", "bias_trick"):
-            if not isinstance(getattr(self, option), bool | np.bool_):
-                raise ValueError(f"{option} must be True or False, got {getattr(self, option)!r}")
+        widths and ``activation``. Only OWN_PARAMETERS and random_state are checked here;
+        fit and Network check the rest (FIT_NAMES says how their errors name them)."""
+        check_parameters(
+            {name: getattr(self, name) for name in OWN_PARAMETERS}, table=OWN_PARAMETERS
+        )
+        batch = DEFAULT_BATCH if isinstance(self.batch_size, str) else self.batch_size
         hidden = self.hidden_layer_sizes
         return dict(
             hidden=tuple(hidden) if isinstance(hidden, Iterable) else (hidden,),
@@ -141,7 +141,7 @@ class _MLP(BaseEstimator, ABC):
             epochs=self.max_iter,
             batch_size=batch,
             momentum=self.momentum,
-            shuffle=bool(self.shuffle),
+            shuffle=self.shuffle,
             seed=_seed(self.random_state),
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
@@ -168,14 +168,14 @@ class _MLP(BaseEstimator, ABC):
                 (data.shape[1], *settings.pop("hidden"), T.shape[1]),
                 hidden=settings.pop("activation"),
                 output=output,
-                bias_trick=bool(self.bias_trick),
+                bias_trick=self.bias_trick,
             )
             result = fit(network, data, T, dtype=dtype, **settings)
-        except ValueError as err:
-            for fit_name, name in FIT_NAMES.items():
-                err.args = (re.sub(fit_name, name, str(err)),)
-            if isinstance(err, DivergenceError):
-                self._store(X, err.result, f"diverged: {err}", fitted)
+        except ParameterError as err:
+            raise err.renamed(FIT_NAMES) from None
+        except DivergenceError as err:
+            err.args = (re.sub(r"\blearning_rate\b", "learning_rate_init", str(err)),)
+            self._store(X, err.result, f"diverged: {err}", fitted)
             raise
         self._store(X, result, result.stop_reason, fitted)
         return self

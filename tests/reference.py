@@ -17,6 +17,12 @@ def problem(N, D, M, K, dtype=np.float64, seed=0):
     return tuple(a.astype(dtype) for a in (X, T, W1, b1, W2, b2))
 
 
+def classic_start(D, M, K, seed):
+    """The classic code's initial (W1, b1, W2, b2): standard normal draws in that order."""
+    rng = np.random.default_rng(seed)
+    return tuple(rng.standard_normal(shape) for shape in [(D, M), (M,), (M, K), (K,)])
+
+
 def forward(X, W1, b1, W2, b2):
     """(Y, Z) in float64."""
     X, W1, b1, W2, b2 = (np.asarray(a, dtype=np.float64) for a in (X, W1, b1, W2, b2))

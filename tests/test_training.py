@@ -10,7 +10,7 @@ import reference
 import fastbp
 from fastbp.__main__ import main
 from fastbp.datasets import three_clouds
-from fastbp.training import init_params, train
+from fastbp.training import train
 
 
 def test_three_clouds_reference_run_reaches_high_accuracy():
@@ -24,12 +24,12 @@ def test_three_clouds_reference_run_reaches_high_accuracy():
 
 
 def reference_training(X, labels, epochs, report_every, learning_rate=1e-3, hidden=3, seed=0):
-    """docs/math.md §5 in plain NumPy on tests/reference.py: from the documented start
-    init_params(D, hidden, K, seed), P += learning_rate * dP with all four gradients taken at
+    """docs/math.md §5 in plain NumPy on tests/reference.py: from the classic start
+    (reference.classic_start), P += learning_rate * dP with all four gradients taken at
     the same parameters; the classification rate every report_every epochs and at the end."""
     K = int(labels.max()) + 1
     T = np.eye(K)[labels]
-    W1, b1, W2, b2 = (p.copy() for p in init_params(X.shape[1], hidden, K, seed))
+    W1, b1, W2, b2 = reference.classic_start(X.shape[1], hidden, K, seed)
     rates = []
     for epoch in range(epochs + 1):
         Y, Z = reference.forward(X, W1, b1, W2, b2)
@@ -47,7 +47,7 @@ def reference_training(X, labels, epochs, report_every, learning_rate=1e-3, hidd
 def test_every_rung_trains_to_the_reference_parameters(rung, compiled):
     X, y = three_clouds(20, seed=4)
     expected, rates = reference_training(X, y, epochs=30, report_every=10)
-    start = init_params(X.shape[1], 3, 3, 0)
+    start = reference.classic_start(X.shape[1], 3, 3, 0)
     assert max(np.abs(a - b).max() for a, b in zip(expected, start)) > 1e-2  # it trained
     result = train(X, y, epochs=30, rung=rung, compiled=compiled, report_every=10)
     for got, want in zip((result.W1, result.b1, result.W2, result.b2), expected):
@@ -73,9 +73,9 @@ def test_weights_start_from_the_classic_draws():
     """Standard normal draws for W1, b1, W2, b2 in turn, as the classic code makes them."""
     X, y = three_clouds(10)
     start = train(X, y, epochs=0, hidden=4, seed=3)
-    rng = np.random.default_rng(3)
-    for got, shape in zip((start.W1, start.b1, start.W2, start.b2), [(2, 4), (4,), (4, 3), (3,)]):
-        np.testing.assert_array_equal(got, rng.standard_normal(shape))
+    expected = reference.classic_start(2, 4, 3, seed=3)
+    for got, want in zip((start.W1, start.b1, start.W2, start.b2), expected):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_callback_sees_every_epoch_and_the_reports():

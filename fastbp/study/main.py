@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from .._validation import check_parameters
 from . import networks, rungs, tables
 from .cases import NETWORK_CASES, NETWORKS, SIZES, network_problem
 from .environment import environment
@@ -66,6 +67,7 @@ def run(
     compile times for whichever ran when ``compile_cache`` is a folder to put Numba caches
     in; the time per sample against N at the first size's widths, plotted to ``plot_path``
     (checked first: ImportError without matplotlib); the results as JSON to ``json_path``."""
+    check_parameters({"repeat": repeat, "min_time": min_time})
     if plot_path and sizes:
         pyplot()
     env = environment(peers)
