@@ -14,11 +14,8 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
+from .common import BLOCK, FASTMATH
 from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
-
-BLOCK = 256
-# Reassociation lets LLVM vectorise the sums over samples; contraction allows FMA.
-FASTMATH = {"reassoc", "contract"}
 
 
 @register_jitable
