@@ -4,8 +4,9 @@ Each table is a tuple of entries for Python (``fastbp.network`` reads them: name
 entry may be used); a kernel receives an entry's position, its code, and branches on it:
 ``activate`` (f) and ``multiply_by_derivative`` (f', in terms of the output z = f(a)) for an
 activation, ``loss_and_error`` (the loss and dloss/da) for a loss. A new activation is an
-entry, its code and its branch in those two functions; a new loss an entry, its code and
-its branch in ``loss_and_error``; each also needs its formulas in the tests' reference table
+entry, its code and its branch in those two functions; a new loss an entry, its code, its
+function (the loss and its error, like ``cross_entropy``) and its branch in
+``loss_and_error``; each also needs its formulas in the tests' reference table
 (tests/network_reference.py).
 
 Blocks are B x n (samples x units) in the parameters' dtype; exp runs on the SIMD routines
@@ -128,20 +129,17 @@ def multiply_by_derivative(code, h, delta):
 
 
 @register_jitable
-def loss_and_error(loss, output, a, y, t, delta):
-    """The block's summed loss and its error ``delta = dloss / da`` (B x K blocks, y = f(a) of
-    the output activation f; delta may be a, not y).
+def cross_entropy(output, a, y, t, delta):
+    """The block's summed cross-entropy, and ``delta = y - t`` (its dloss / da).
 
-    cross_entropy with softmax: -sum t log y, taken as sum t (logsumexp(a) - a) with
-    logsumexp(a) = a_j - log y_j at the largest a_j, so that no log of an underflowed y is
-    taken; delta = y - t (each row of t sums to 1).
-    cross_entropy with sigmoid: -sum t log y + (1 - t) log(1 - y) = sum softplus(a) - t a,
-    softplus(a) = max(a, 0) + log1p(exp(-|a|)); delta = y - t.
-    squared_error: sum (y - t)**2 / 2; delta = J^T (y - t) (``multiply_by_derivative``).
+    softmax: -sum t log y, taken as sum t (logsumexp(a) - a) with logsumexp(a) = a_j - log y_j
+    at the largest a_j, so that no log of an underflowed y is taken (rows of t sum to 1).
+    sigmoid: -sum t log y + (1 - t) log(1 - y) = sum softplus(a) - t a, with
+    softplus(a) = max(a, 0) + log1p(exp(-|a|)).
     """
     rows, n = a.shape
     total = 0.0
-    if loss == CROSS_ENTROPY and output == SOFTMAX:
+    if output == SOFTMAX:
         for r in range(rows):
             top = 0  # the largest logit, whose probability is at least 1 / K: no underflow
             for j in range(1, n):
@@ -150,7 +148,7 @@ def loss_and_error(loss, output, a, y, t, delta):
             log_norm = a[r, top] - math.log(y[r, top])  # logsumexp(a[r])
             for j in range(n):
                 total += t[r, j] * (log_norm - a[r, j])
-    elif loss == CROSS_ENTROPY:
+    else:
         for r in range(rows):
             for j in range(n):
                 v = a[r, j]
@@ -158,9 +156,28 @@ def loss_and_error(loss, output, a, y, t, delta):
     for r in range(rows):
         for j in range(n):
             delta[r, j] = y[r, j] - t[r, j]
-    if loss == SQUARED_ERROR:
-        for r in range(rows):
-            for j in range(n):
-                total += 0.5 * delta[r, j] * delta[r, j]
-        multiply_by_derivative(output, y, delta)
     return total
+
+
+@register_jitable
+def squared_error(output, y, t, delta):
+    """The block's summed sum (y - t)**2 / 2, and its error ``delta = J^T (y - t)``."""
+    rows, n = y.shape
+    total = 0.0
+    for r in range(rows):
+        for j in range(n):
+            delta[r, j] = y[r, j] - t[r, j]
+    for r in range(rows):
+        for j in range(n):
+            total += 0.5 * delta[r, j] * delta[r, j]
+    multiply_by_derivative(output, y, delta)
+    return total
+
+
+@register_jitable
+def loss_and_error(loss, output, a, y, t, delta):
+    """The block's summed loss and its error ``delta = dloss / da`` (B x K blocks, y = f(a) of
+    the output activation f; delta may be a, not y)."""
+    if loss == CROSS_ENTROPY:
+        return cross_entropy(output, a, y, t, delta)
+    return squared_error(output, y, t, delta)

@@ -15,10 +15,9 @@ from numba import njit
 from numba.extending import register_jitable
 
 from .activations import (
-    CROSS_ENTROPY,
     SIGMOID,
     SOFTMAX,
-    loss_and_error,
+    cross_entropy,
     multiply_by_derivative,
     sigmoid_of_negated,
     softmax,
@@ -48,8 +47,7 @@ def add_bias_sigmoid(h, b, work, scratch):
 
 @njit(cache=True, fastmath=FASTMATH)
 def gradients(X, T, W1, b1, W2, b2):
-    """(dW1, db1, dW2, db2, cost) by blocks of samples with BLAS matrix products: the
-    gradient of the summed cross-entropy, negated at the end (the classic convention)."""
+    """(dW1, db1, dW2, db2, cost) by blocks of samples with BLAS matrix products."""
     N, D = X.shape
     M, K = W2.shape
     dtype = X.dtype
@@ -62,7 +60,7 @@ def gradients(X, T, W1, b1, W2, b2):
     work = np.empty(rows * max(M, K))
     scratch = np.empty(rows * max(M, K), dtype=np.int64)
     W2_t = W2.T
-    loss = 0.0
+    cost = 0.0
     for start in range(0, N, rows):
         n = min(rows, N - start)
         x, t, z, a, y, g = X[start : start + n], T[start : start + n], Z[:n], A[:n], Y[:n], G[:n]
@@ -71,7 +69,10 @@ def gradients(X, T, W1, b1, W2, b2):
         np.dot(z, W2, a)
         add_row(a, b2)
         softmax(a, y, work, scratch)
-        loss += loss_and_error(CROSS_ENTROPY, SOFTMAX, a, y, t, a)  # a = Y - T
+        cost -= cross_entropy(SOFTMAX, a, y, t, a)  # a = Y - T, made T - Y:
+        for r in range(n):
+            for k in range(K):
+                a[r, k] = -a[r, k]
         np.dot(z.T, a, W2_part)
         dW2 += W2_part
         add_column_sums(a, db2)
@@ -80,4 +81,4 @@ def gradients(X, T, W1, b1, W2, b2):
         np.dot(x.T, g, W1_part)
         dW1 += W1_part
         add_column_sums(g, db1)
-    return -dW1, -db1, -dW2, -db2, -loss
+    return dW1, db1, dW2, db2, cost
