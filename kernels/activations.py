@@ -44,7 +44,8 @@ CROSS_ENTROPY, SQUARED_ERROR = range(len(LOSSES))
 
 @register_jitable
 def sigmoid_of_negated(x, scratch):
-    """x[i] = sigmoid(-x[i]) = 1 / (1 + exp(x[i])) in place (x: 1-D float64)."""
+    """x[i] = sigmoid(-x[i]) = 1 / (1 + exp(x[i])) in place (x: 1-D float64): the one SIMD
+    sigmoid of the network, ``fused`` and ``blas``."""
     exp_inplace(x, scratch)
     for i in range(x.shape[0]):
         x[i] += 1.0
