@@ -25,7 +25,6 @@ from .api import (  # noqa: E402
     forward,
     gradients,
 )
-from .estimators import MLPClassifier, MLPRegressor, NotFittedError  # noqa: E402
 from .fitting import DivergenceError, FitResult, fit  # noqa: E402
 from .network import Network  # noqa: E402
 from .registry import RUNGS, Gradients, choose_rung  # noqa: E402
@@ -55,3 +54,20 @@ __all__ = [
     "train",
 ]
 __version__ = "0.1.0"
+
+_ESTIMATORS = ("MLPClassifier", "MLPRegressor", "NotFittedError")
+
+
+def __getattr__(name: str) -> object:
+    """The names from fastbp.estimators, imported on first use: it needs scikit-learn."""
+    if name not in _ESTIMATORS:
+        raise AttributeError(f"module 'fastbp' has no attribute {name!r}")
+    try:
+        from . import estimators
+    except ModuleNotFoundError as err:
+        if (err.name or "").partition(".")[0] != "sklearn":
+            raise
+        raise ImportError(
+            f"fastbp.{name} needs scikit-learn: pip install 'fastbp[sklearn]'"
+        ) from err
+    return getattr(estimators, name)

@@ -1,82 +1,107 @@
-"""Command line: ``python -m fastbp train`` (the reference run) and ``python -m fastbp study``."""
+"""Command line: ``python -m fastbp train`` (the reference run), ``python -m fastbp example
+NAME`` (the general network's tutorials) and ``python -m fastbp study`` (the timings)."""
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import math
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 
 import numpy as np
+from tqdm import tqdm
 
+from . import examples, training
 from .datasets import three_clouds
-from .examples import EXAMPLES
 from .registry import RUNGS
-from .study import NETWORK_CASES, SIZES
-from .training import Report, TrainResult, train
+from .study import main as study
+from .study.cases import NETWORK_CASES, SIZES
+from .study.plot import MISSING, pyplot
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
-
-    def __init__(self, total: int, width: int = 30):
-        self.total, self.width = max(total, 1), width
-        self.enabled = sys.stderr.isatty()
-
-    def update(self, done: int) -> None:
-        if self.enabled and (done == self.total or done % max(self.total // 100, 1) == 0):
-            filled = self.width * done // self.total
-            bar = "#" * filled + "-" * (self.width - filled)
-            sys.stderr.write(f"\r[{bar}] {done}/{self.total} epochs")
-            sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * (self.width + 30) + "\r")
-            sys.stderr.flush()
+def _defaults(function: Callable) -> dict[str, object]:
+    """The keyword defaults of ``function``: the options' defaults live there alone."""
+    parameters = inspect.signature(function).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
-def _print_report(entry: Report) -> None:
-    print(
-        f"epoch {entry.epoch:6d}   cost {entry.cost:14.4f}   classification rate {entry.rate:.4f}"
-    )
+def _option(kind: type, valid: Callable[[float], bool], describe: str) -> Callable[[str], object]:
+    """An argparse ``type``: a finite ``kind`` (int or float) that ``valid`` accepts."""
+
+    def parse(text: str) -> object:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not (math.isfinite(value) and valid(value)):
+            raise argparse.ArgumentTypeError(f"must be {describe}, got {text!r}")
+        return value
+
+    return parse
+
+
+COUNT = _option(int, lambda v: v >= 0, "an integer >= 0")
+POSITIVE_INT = _option(int, lambda v: v >= 1, "an integer >= 1")
+POSITIVE = _option(float, lambda v: v > 0, "a finite number > 0")
+NON_NEGATIVE = _option(float, lambda v: v >= 0, "a finite number >= 0")
+
+
+def _check_plot(parser: argparse.ArgumentParser, path: str | None) -> None:
+    """Fail before any work when --plot cannot be drawn."""
+    if path:
+        try:
+            pyplot()
+        except ImportError:
+            parser.error(MISSING)
+
+
+# --- train: the reference run ------------------------------------------------------------------
+
+
+def _print_report(entry: training.Report, write: Callable[[str], None] = print) -> None:
+    rate = f"classification rate {entry.rate:.4f}"
+    write(f"epoch {entry.epoch:6d}   cost {entry.cost:14.4f}   {rate}")
 
 
 def _train_command(args: argparse.Namespace) -> int:
-    if args.example != "clouds":
-        return _example_command(args)
-    args.epochs = 1000 if args.epochs is None else args.epochs
-    args.learning_rate = 1e-3 if args.learning_rate is None else args.learning_rate
-    args.report_every = 100 if args.report_every is None else args.report_every
+    _check_plot(args.parser, args.plot)
     X, y = three_clouds(args.samples_per_class, seed=args.seed)
-    bar = ProgressBar(args.epochs)
-
-    def on_epoch(epoch: int, cost: float, entry: Report | None) -> None:
-        if entry is not None:
-            bar.clear()
-            _print_report(entry)
-        bar.update(epoch + 1)
-
     print(
         f"three clouds: N={len(X)}, D=2, M={args.hidden}, K=3; learning rate "
         f"{args.learning_rate}, {args.epochs} epochs, rung "
         f"{args.rung or 'auto'} ({'plain Python' if args.plain else 'compiled'}), {args.dtype}"
     )
+    # Drawn on stderr only when it is a terminal; the reports go to stdout.
+    bar = tqdm(total=args.epochs, unit="epoch", leave=False, disable=None)
+
+    def on_epoch(epoch: int, cost: float, entry: training.Report | None) -> None:
+        if entry is not None:
+            _print_report(entry, bar.write)
+        bar.update()
+
     start = time.perf_counter()
-    result = train(
-        X,
-        y,
-        hidden=args.hidden,
-        learning_rate=args.learning_rate,
-        epochs=args.epochs,
-        rung=args.rung,
-        compiled=not args.plain,
-        seed=args.seed,
-        report_every=args.report_every,
-        dtype=np.dtype(args.dtype),
-        callback=on_epoch,
-    )
+    try:
+        result = training.train(
+            X,
+            y,
+            hidden=args.hidden,
+            learning_rate=args.learning_rate,
+            epochs=args.epochs,
+            rung=args.rung,
+            compiled=not args.plain,
+            seed=args.seed,
+            report_every=args.report_every,
+            dtype=np.dtype(args.dtype),
+            callback=on_epoch,
+        )
+    except ValueError as error:  # divergence: the learning rate is too large
+        args.parser.error(str(error))
+    finally:
+        bar.close()
     elapsed = time.perf_counter() - start
-    bar.clear()
     _print_report(result.final)
     print(
         f"final classification rate: {result.final.rate:.4f} "
@@ -88,41 +113,11 @@ def _train_command(args: argparse.Namespace) -> int:
     return 0
 
 
-CLOUDS_ONLY = {"rung": None, "plain": False, "hidden": 3, "samples_per_class": 500, "plot": None}
-
-
-def _example_command(args: argparse.Namespace) -> int:
-    """The general-network tutorials (``fastbp.examples``)."""
-    from .examples import run
-
-    for option, default in CLOUDS_ONLY.items():
-        if getattr(args, option) != default:
-            flag = "--" + option.replace("_", "-")
-            raise SystemExit(f"{flag} applies to --example clouds only")
-    run(
-        args.example,
-        epochs=args.epochs,
-        learning_rate=args.learning_rate,
-        seed=args.seed,
-        report_every=args.report_every,
-        dtype=np.dtype(args.dtype).type,
-    )
-    return 0
-
-
-def _plot(result: TrainResult, X: np.ndarray, y: np.ndarray, path: str) -> None:
+def _plot(result: training.TrainResult, X: np.ndarray, y: np.ndarray, path: str) -> None:
     """Cost curve and decision regions over the data, saved to ``path``."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise SystemExit(
-            "--plot needs matplotlib: pip install 'fastbp[plot]' (or pip install matplotlib)"
-        ) from None
     from .api import forward
 
+    plt = pyplot()
     fig, (curve, regions) = plt.subplots(1, 2, figsize=(11, 4.5))
     curve.plot([r.epoch for r in result.history], [r.cost for r in result.history], "o-")
     curve.set(xlabel="epoch", ylabel="log-likelihood sum(T log Y)", title="cost")
@@ -138,27 +133,47 @@ def _plot(result: TrainResult, X: np.ndarray, y: np.ndarray, path: str) -> None:
     plt.close(fig)
 
 
+# --- example: the general network's tutorials --------------------------------------------------
+
+
+def _example_command(args: argparse.Namespace) -> int:
+    try:
+        examples.run(
+            args.name,
+            epochs=args.epochs,
+            learning_rate=args.learning_rate,
+            seed=args.seed,
+            report_every=args.report_every,
+            dtype=np.dtype(args.dtype).type,
+        )
+    except ValueError as error:  # divergence: the learning rate is too large
+        args.parser.error(str(error))
+    return 0
+
+
+# --- study: the timings --------------------------------------------------------------------------
+
+
+def _names(parser: argparse.ArgumentParser, option: str, given: str, known) -> list[str]:
+    chosen = [s.strip() for s in given.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in known]
+    if unknown or not chosen:
+        parser.error(f"{option}: unknown {unknown}; choose from {', '.join(known)}")
+    return chosen
+
+
 def _study_command(args: argparse.Namespace) -> int:
-    import tempfile
-
-    from .study import NETWORK_CASES, run
-
-    def names(option: str, given: str, known) -> list[str]:
-        chosen = [s.strip() for s in given.split(",") if s.strip()]
-        unknown = [s for s in chosen if s not in known]
-        if unknown or not chosen:
-            raise SystemExit(f"{option}: unknown {unknown}; choose from {', '.join(known)}")
-        return chosen
-
+    parser = args.parser
     network = args.network or args.cases is not None
-    cases = names("--cases", args.cases or ",".join(NETWORK_CASES), NETWORK_CASES)
+    cases = _names(parser, "--cases", args.cases or ",".join(NETWORK_CASES), NETWORK_CASES)
     # --network alone runs the network study only; --sizes adds (or, alone, is) the rung study
     given_sizes = args.sizes if args.sizes is not None else ("" if network else "seed")
-    sizes = names("--sizes", given_sizes, SIZES) if given_sizes else []
+    sizes = _names(parser, "--sizes", given_sizes, SIZES) if given_sizes else []
     if args.plot and not sizes:
-        raise SystemExit("--plot sweeps the rungs over N: give --sizes too")
+        parser.error("--plot sweeps the rungs over N: give --sizes too")
+    _check_plot(parser, args.plot)
     with tempfile.TemporaryDirectory() as cache:
-        run(
+        study.run(
             sizes,
             repeat=args.repeat,
             min_time=args.min_time,
@@ -171,6 +186,31 @@ def _study_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- the parser ----------------------------------------------------------------------------------
+
+
+def _training_options(parser: argparse.ArgumentParser, defaults: dict, default: str) -> None:
+    """The options train and example share; ``default`` says what a missing one means."""
+    for flag, kind in (("--epochs", COUNT), ("--learning-rate", POSITIVE)):
+        name = flag[2:].replace("-", "_")
+        parser.add_argument(flag, type=kind, default=defaults[name], help=f"default: {default}")
+    parser.add_argument(
+        "--seed",
+        type=COUNT,
+        default=defaults["seed"],
+        help="seed of the data and the weights (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--report-every",
+        type=POSITIVE_INT,
+        default=defaults["report_every"],
+        help=f"epochs between reports (default: {default})",
+    )
+    parser.add_argument(
+        "--dtype", choices=["float64", "float32"], default=np.dtype(defaults["dtype"]).name
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fastbp", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -179,29 +219,34 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="the reference training run on the three clouds (docs/math.md, section 5)",
         description="Full-batch gradient ascent on the three Gaussian clouds; prints the cost "
-        "and classification rate every --report-every epochs and the final rate. "
-        "--example picks another tutorial: "
-        + "; ".join(f"{name}: {example.summary}" for name, example in EXAMPLES.items()),
+        "and classification rate every --report-every epochs and the final rate.",
     )
-    tr.add_argument(
-        "--example",
-        choices=["clouds", *EXAMPLES],
-        default="clouds",
-        help="which tutorial (default: clouds, the classic run)",
-    )
+    train_defaults = _defaults(training.train)
     tr.add_argument("--rung", choices=list(RUNGS), default=None, help="default: auto by shape")
     tr.add_argument("--plain", action="store_true", help="run the rung as plain Python/NumPy")
-    tr.add_argument("--epochs", type=int, help="default: 1000 for clouds, else the example's")
     tr.add_argument(
-        "--learning-rate", type=float, help="default: 1e-3 for clouds, else the example's"
+        "--hidden", type=POSITIVE_INT, default=train_defaults["hidden"], help="hidden units M"
     )
-    tr.add_argument("--hidden", type=int, default=3, help="hidden units M")
-    tr.add_argument("--samples-per-class", type=int, default=500)
-    tr.add_argument("--seed", type=int, default=0, help="seed for the data and the weights")
-    tr.add_argument("--report-every", type=int, help="default: 100 for clouds, else the example's")
-    tr.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    tr.add_argument(
+        "--samples-per-class",
+        type=POSITIVE_INT,
+        default=_defaults(three_clouds)["n_per_class"],
+        help="default: %(default)s",
+    )
+    _training_options(tr, train_defaults, "%(default)s")
     tr.add_argument("--plot", metavar="FILE.png", help="save the cost curve and decision regions")
-    tr.set_defaults(run=_train_command)
+    tr.set_defaults(run=_train_command, parser=tr)
+
+    ex = commands.add_parser(
+        "example",
+        help="a tutorial of the general network: " + ", ".join(examples.EXAMPLES),
+        description="Trains a tutorial's network with fastbp.fit and prints the loss and "
+        "accuracy as it goes. "
+        + "; ".join(f"{name}: {example.summary}" for name, example in examples.EXAMPLES.items()),
+    )
+    ex.add_argument("name", choices=list(examples.EXAMPLES), help="which tutorial")
+    _training_options(ex, _defaults(examples.run), "the tutorial's")
+    ex.set_defaults(run=_example_command, parser=ex)
 
     st = commands.add_parser(
         "study",
@@ -212,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         "through fastbp.fit (and the bare compiled epoch, and with --peers the same training "
         "in PyTorch), per epoch and per step. Progress goes to stderr.",
     )
+    study_defaults = _defaults(study.run)
     st.add_argument(
         "--sizes",
         default=None,
@@ -228,8 +274,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated network cases (implies --network; default: all of "
         f"{', '.join(NETWORK_CASES)})",
     )
-    st.add_argument("--repeat", type=int, default=7, help="rounds per candidate")
-    st.add_argument("--min-time", type=float, default=0.05, help="seconds per round")
+    st.add_argument(
+        "--repeat",
+        type=POSITIVE_INT,
+        default=study_defaults["repeat"],
+        help="rounds per candidate (default: %(default)s)",
+    )
+    st.add_argument(
+        "--min-time",
+        type=NON_NEGATIVE,
+        default=study_defaults["min_time"],
+        help="seconds per round (default: %(default)s)",
+    )
     st.add_argument(
         "--peers", action="store_true", help="add PyTorch and JAX if installed (network: PyTorch)"
     )
@@ -241,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument("--plot", metavar="FILE.png", help="time per sample against N (log-log)")
     st.add_argument("--json", metavar="FILE.json", help="write the raw numbers")
-    st.set_defaults(run=_study_command)
+    st.set_defaults(run=_study_command, parser=st)
     return parser
 
 

@@ -1,6 +1,6 @@
 """The sister tutorials of docs/math.md §6.2 as runnable examples of the general network:
-``python -m fastbp train --example NAME`` (the default example, ``clouds``, is the classic
-three-clouds run of ``fastbp.train``)."""
+``python -m fastbp example NAME`` (the classic three-clouds run of ``fastbp.train`` is
+``python -m fastbp train``)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
 """Every rung, compiled and plain, agrees with the one NumPy reference in tests/reference.py."""
 
+import numba
 import numpy as np
 import pytest
 import reference
 from conftest import DTYPES, SHAPES
+from fastbp.kernels import parallel
 
 import fastbp
 
@@ -18,8 +20,8 @@ def test_each_function_matches_reference(rung, compiled, shape, dtype):
     Y, Z = fastbp.forward(X, W1, b1, W2, b2, **options)
     Y_ref, Z_ref = reference.forward(X, W1, b1, W2, b2)
     # sigmoid and softmax outputs lie in [0, 1]; their rounding is a few eps per term summed.
-    reference.assert_close(Z, Z_ref, 1.0, dtype, terms=D + 1)
-    reference.assert_close(Y, Y_ref, 1.0, dtype, terms=D + M + K)
+    reference.assert_close(Z, Z_ref, 1.0, dtype, terms=D + 1, worst_case=True)
+    reference.assert_close(Y, Y_ref, 1.0, dtype, terms=D + M + K, worst_case=True)
     np.testing.assert_allclose(Y.sum(axis=1), 1.0, rtol=10 * np.finfo(dtype).eps * K)
 
     exact, magnitude = reference.derivatives(X, Z, T, Y, W2)
@@ -40,20 +42,58 @@ def test_each_function_matches_reference(rung, compiled, shape, dtype):
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "N{}-D{}-M{}-K{}".format(*s))
 def test_gradients_match_reference(rung, compiled, shape, dtype):
-    N, D, M, K = shape
     X, T, W1, b1, W2, b2 = reference.problem(*shape, dtype=dtype, seed=1)
     result = fastbp.gradients(X, T, W1, b1, W2, b2, rung=rung, compiled=compiled)
-
-    Y_ref, Z_ref = reference.forward(X, W1, b1, W2, b2)
-    exact, magnitude = reference.derivatives(X, Z_ref, T, Y_ref, W2)
-    # In float32 the rung's own forward pass rounds Z and Y too: count its terms.
-    terms = N * K * (1 if dtype == np.float64 else D + M + K)
-    for value, ref, size in zip(result[:4], exact, magnitude):
-        reference.assert_close(value, ref, size, dtype, terms)
-    cost_ref = reference.log_likelihood(T, Y_ref)
+    assert_gradients_match(result, X, T, W1, b1, W2, b2, dtype)
+    cost_ref = reference.log_likelihood(T, reference.forward(X, W1, b1, W2, b2)[0])
     rtol = 1e-10 if dtype == np.float64 else 1e-5
     assert isinstance(result.cost, float)
     assert result.cost == pytest.approx(cost_ref, rel=rtol, abs=rtol)
+
+
+def assert_gradients_match(result, X, T, W1, b1, W2, b2, dtype):
+    """The four gradients of ``result`` against the float64 reference at the same inputs."""
+    N, D = X.shape
+    M, K = W2.shape
+    Y_ref, Z_ref = reference.forward(X, W1, b1, W2, b2)
+    if dtype == np.float64:
+        terms, z_rounding = N * K, 0.0
+    else:
+        # Each summed term also carries the roundings of the rung's own float32 forward pass:
+        # D + 1 for Z, M + 1 for the logits, K for the softmax. Rounding Z itself moves the
+        # slope Z (1 - Z) by about u Z, a single rounding rather than a chain of ``terms``:
+        # with z_rounding = 1 / sqrt(terms) the bound LAMBDA u sqrt(terms) allows LAMBDA u Z.
+        terms = N * K + D + M + K
+        z_rounding = 1 / np.sqrt(terms)
+    exact, magnitude = reference.derivatives(X, Z_ref, T, Y_ref, W2, z_rounding)
+    for name, value, ref, size in zip(("dW1", "db1", "dW2", "db2"), result[:4], exact, magnitude):
+        try:
+            reference.assert_close(value, ref, size, dtype, terms)
+        except AssertionError as error:
+            raise AssertionError(f"{name}: {error}") from None
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_a_single_class_gives_probability_one_and_zero_gradients(rung, compiled, dtype):
+    """K = 1: softmax of one logit is 1, so T - Y and all four gradients are exactly 0."""
+    N, D, M, K = 6, 3, 4, 1
+    X, T, W1, b1, W2, b2 = reference.problem(N, D, M, K, dtype=dtype, seed=3)
+    options = dict(rung=rung, compiled=compiled)
+    Y, Z = fastbp.forward(X, W1, b1, W2, b2, **options)
+    np.testing.assert_array_equal(Y, np.ones((N, 1), dtype))
+    Z_ref = reference.forward(X, W1, b1, W2, b2)[1]
+    reference.assert_close(Z, Z_ref, 1.0, dtype, terms=D + 1, worst_case=True)
+    derivatives = (
+        fastbp.derivative_w1(X, Z, T, Y, W2, **options),
+        fastbp.derivative_b1(T, Y, W2, Z, **options),
+        fastbp.derivative_w2(Z, T, Y, **options),
+        fastbp.derivative_b2(T, Y, **options),
+    )
+    result = fastbp.gradients(X, T, W1, b1, W2, b2, **options)
+    shapes = [(D, M), (M,), (M, K), (K,)]
+    for value, shape in zip((*derivatives, *result[:4]), shapes + shapes):
+        np.testing.assert_array_equal(value, np.zeros(shape, dtype), strict=True)
+    assert result.cost == 0.0
 
 
 def _strided(a):
@@ -70,21 +110,32 @@ def _layouts(*arrays):
     yield "strided", [_strided(a) for a in arrays]
 
 
+def _every_result(rung, X, T, W1, b1, W2, b2, Y, Z):
+    """The results of every public function on these arrays, as lists of arrays by name."""
+    options = dict(rung=rung)
+    gradients = fastbp.gradients(X, T, W1, b1, W2, b2, **options)
+    return {
+        "gradients": [*gradients[:4], np.array(gradients.cost)],
+        "forward": list(fastbp.forward(X, W1, b1, W2, b2, **options)),
+        "derivative_w1": [fastbp.derivative_w1(X, Z, T, Y, W2, **options)],
+        "derivative_b1": [fastbp.derivative_b1(T, Y, W2, Z, **options)],
+        "derivative_w2": [fastbp.derivative_w2(Z, T, Y, **options)],
+        "derivative_b2": [fastbp.derivative_b2(T, Y, **options)],
+    }
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_non_contiguous_inputs(rung, dtype):
     X, T, W1, b1, W2, b2 = reference.problem(13, 7, 5, 3, dtype=dtype, seed=2)
-    expected = fastbp.gradients(X, T, W1, b1, W2, b2, rung=rung)
     Y, Z = fastbp.forward(X, W1, b1, W2, b2, rung=rung)
-    for layout, (Xl, Tl, W1l, b1l, W2l, Zl) in _layouts(X, T, W1, b1, W2, Z):
-        assert not any(a.flags.c_contiguous for a in (Xl, Tl, W1l, W2l, Zl)), layout
-        got = fastbp.gradients(Xl, Tl, W1l, b1l, W2l, b2, rung=rung)
-        for value, ref in zip(got, expected):
-            np.testing.assert_array_equal(value, ref, err_msg=layout)
-        np.testing.assert_array_equal(
-            fastbp.derivative_w1(Xl, Zl, Tl, Y, W2l, rung=rung),
-            fastbp.derivative_w1(X, Z, T, Y, W2, rung=rung),
-            err_msg=layout,
-        )
+    expected = _every_result(rung, X, T, W1, b1, W2, b2, Y, Z)
+    for layout, arrays in _layouts(X, T, W1, b1, W2, b2, Y, Z):
+        # Fortran order leaves a 1-D array (b1, b2) contiguous; strided views never are.
+        assert not any(a.flags.c_contiguous for a in arrays if a.ndim == 2 or layout != "fortran")
+        got = _every_result(rung, *arrays)
+        for name, values in got.items():
+            for value, ref in zip(values, expected[name], strict=True):
+                np.testing.assert_array_equal(value, ref, err_msg=f"{layout} {name}", strict=True)
 
 
 def test_integer_targets_are_converted_and_keep_float32():
@@ -121,8 +172,6 @@ def test_classic_rows_typo_is_caught():
 
 
 def test_default_rung_follows_the_documented_rule(monkeypatch):
-    import numba
-
     from fastbp import registry
 
     monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
@@ -132,3 +181,32 @@ def test_default_rung_follows_the_documented_rule(monkeypatch):
     assert fastbp.choose_rung(1_000_000, 2, 3, 3) == "parallel"
     monkeypatch.setattr(numba, "get_num_threads", lambda: 1)
     assert registry.choose_rung(1_000_000, 2, 3, 3) == "fused"
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("N", [20_000, 8_449])
+def test_parallel_rung_with_uneven_chunks_matches_reference(N, dtype):
+    """More blocks of 256 samples than chunks (32), not a multiple of them, and a last block
+    that is not full: every chunk but some holds an extra block, and every sample must count
+    once. The result must be the reference's whatever the number of threads."""
+    blocks = -(-N // parallel.BLOCK)
+    assert blocks > parallel.MAX_CHUNKS and blocks % parallel.MAX_CHUNKS != 0
+    assert N % parallel.BLOCK != 0
+    D, M, K = 3, 5, 4
+    X, T, W1, b1, W2, b2 = reference.problem(N, D, M, K, dtype=dtype, seed=4)
+    Y_ref, Z_ref = reference.forward(X, W1, b1, W2, b2)
+    cost_ref = reference.log_likelihood(T, Y_ref)
+    before = numba.get_num_threads()
+    try:
+        most = numba.config.NUMBA_NUM_THREADS
+        for threads in sorted({1, min(2, most), most}):
+            numba.set_num_threads(threads)
+            Y, Z = fastbp.forward(X, W1, b1, W2, b2, rung="parallel")
+            reference.assert_close(Z, Z_ref, 1.0, dtype, terms=D + 1, worst_case=True)
+            reference.assert_close(Y, Y_ref, 1.0, dtype, terms=D + M + K, worst_case=True)
+            result = fastbp.gradients(X, T, W1, b1, W2, b2, rung="parallel")
+            assert_gradients_match(result, X, T, W1, b1, W2, b2, dtype)
+            rtol = 1e-10 if dtype == np.float64 else 1e-6
+            assert result.cost == pytest.approx(cost_ref, rel=rtol)
+    finally:
+        numba.set_num_threads(before)

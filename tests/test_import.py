@@ -1,7 +1,10 @@
-"""Importing fastbp compiles nothing; a rung compiles on its first call."""
+"""Importing fastbp compiles nothing; a rung compiles on its first call. Only the estimators
+need scikit-learn."""
 
 import subprocess
 import sys
+
+import pytest
 
 PROBE = """
 import numpy as np
@@ -17,6 +20,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_import_compiles_nothing_and_first_use_compiles_one_kernel(tmp_path):
     # A fresh cache directory, so that the first call really compiles (or loads nothing).
     env = {"NUMBA_CACHE_DIR": str(tmp_path), "PATH": ""}
@@ -25,3 +29,51 @@ def test_import_compiles_nothing_and_first_use_compiles_one_kernel(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+CLASSIC_CALLS = """
+import sys
+import numpy as np
+import fastbp
+X, T = np.eye(3), np.eye(3)
+W1, b1, W2, b2 = np.zeros((3, 2)), np.zeros(2), np.zeros((2, 3)), np.zeros(3)
+fastbp.gradients(X, T, W1, b1, W2, b2)
+fastbp.train(X, np.arange(3), hidden=2, epochs=2)
+fastbp.fit(fastbp.Network((3, 2, 3)), X, T, learning_rate=0.1, epochs=2)
+loaded = [n for n, m in sys.modules.items() if n.partition(".")[0] == "sklearn" and m is not None]
+assert not loaded, loaded
+"""
+BLOCK_SKLEARN = """
+import sys
+sys.modules["sklearn"] = None  # import sklearn now raises ImportError
+"""
+ESTIMATORS_MISSING = """
+for name in ("MLPClassifier", "MLPRegressor", "NotFittedError"):
+    try:
+        getattr(fastbp, name)
+    except ImportError as error:
+        assert "pip install 'fastbp[sklearn]'" in str(error), error
+    else:
+        raise AssertionError(f"fastbp.{name} without scikit-learn")
+try:
+    from fastbp import MLPClassifier
+except ImportError as error:
+    print(error)
+"""
+
+
+def run(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.slow
+def test_the_classic_api_network_and_fit_import_nothing_of_scikit_learn():
+    run(CLASSIC_CALLS)
+
+
+@pytest.mark.slow
+def test_without_scikit_learn_only_the_estimators_are_missing():
+    message = "fastbp.MLPClassifier needs scikit-learn: pip install 'fastbp[sklearn]'"
+    assert run(BLOCK_SKLEARN + CLASSIC_CALLS + ESTIMATORS_MISSING) == message

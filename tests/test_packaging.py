@@ -35,6 +35,7 @@ def wheel_files(tmp_path_factory) -> set[str]:
         return set(archive.namelist())
 
 
+@pytest.mark.slow
 def test_wheel_holds_every_module_the_kernels_and_the_data(wheel_files):
     expected = {f"fastbp/kernels/{path.name}" for path in (SOURCE / "kernels").glob("*.py")}
     package = SOURCE / "fastbp"
@@ -44,6 +45,7 @@ def test_wheel_holds_every_module_the_kernels_and_the_data(wheel_files):
     assert sorted(expected - wheel_files) == []
 
 
+@pytest.mark.slow
 def test_wheel_holds_no_tests_or_benchmarks(wheel_files):
     top_level = {name.split("/")[0] for name in wheel_files}
     assert all(name == "fastbp" or name.startswith("fastbp-") for name in top_level), top_level

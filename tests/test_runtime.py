@@ -79,6 +79,7 @@ print(sum(fused.gradients.stats.cache_hits.values()))
 """
 
 
+@pytest.mark.slow
 def test_two_cold_processes_share_the_cache_then_a_third_loads_it(tmp_path):
     env = {"NUMBA_CACHE_DIR": str(tmp_path)}
     both = [
@@ -140,11 +141,13 @@ def _check_recovery_from_damage(cache, how, env, **kwargs):
     assert "RuntimeWarning" not in third.stderr, third.stderr[-3000:]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["garbage", "halved"])
 def test_damaged_cache_is_discarded_with_one_warning_and_rebuilt(tmp_path, how):
     _check_recovery_from_damage(tmp_path, how, env={"NUMBA_CACHE_DIR": str(tmp_path)})
 
 
+@pytest.mark.slow
 def test_damaged_cache_beside_the_source_is_discarded_and_rebuilt(tmp_path):
     """A copy of the package, so that its cache (in its __pycache__) is not the checkout's."""
     site = tmp_path / "site"
@@ -157,6 +160,7 @@ def test_damaged_cache_beside_the_source_is_discarded_and_rebuilt(tmp_path):
     _check_recovery_from_damage(site, "halved", env=env, cwd=tmp_path)
 
 
+@pytest.mark.slow
 def test_read_only_install_imports_and_runs(tmp_path):
     """A read-only copy of the package (bind-mounted read-only) with a read-only home."""
     if shutil.which("unshare") is None or os.geteuid() != 0:

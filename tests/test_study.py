@@ -1,22 +1,23 @@
 """The study command runs end to end (tiny settings; its timings are not checked here)."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import reference
 
 import fastbp
-from fastbp import study
+from fastbp.__main__ import main
 from fastbp.peers import EPOCH_PEERS, PEERS
 from fastbp.registry import RUNGS
+from fastbp.study import cases, networks, rungs
+from fastbp.study.main import run
+from fastbp.study.probe import first_calls
 
 
 def test_study_times_every_rung_and_writes_json(tmp_path, capsys):
     out = tmp_path / "study.json"
-    results = study.run(["seed"], repeat=2, min_time=0.001, json_path=str(out), settle=0)
+    results = run(["seed"], repeat=2, min_time=0.001, json_path=str(out), settle=0)
     names = [t["name"] for t in results["sizes"]["seed"]["timings"]]
     for rung in RUNGS:
         assert f"{rung}/compiled" in names and f"{rung}/plain" in names
@@ -29,19 +30,68 @@ def test_study_times_every_rung_and_writes_json(tmp_path, capsys):
 
 
 def test_slow_rungs_are_left_out_of_large_sizes():
-    calls = study._candidates((100_000, 2, 3, 3), study.problem(10, 2, 3, 3), peers=False)
-    assert "loops/plain" not in calls and study.CLASSIC in calls and "loops/compiled" in calls
-    wide = study._candidates((10_000, 784, 256, 10), study.problem(10, 2, 3, 3), peers=False)
+    p = cases.make_problem(10, 2, 3, 3)
+    args = (p.X, p.T, *p.params)
+    calls = rungs.candidates((100_000, 2, 3, 3), args, peers=False)
+    assert "loops/plain" not in calls and rungs.CLASSIC in calls and "loops/compiled" in calls
+    wide = rungs.candidates((10_000, 784, 256, 10), args, peers=False)
     assert "loops/compiled" not in wide and "fused/compiled" in wide
 
 
-def test_study_cli_rejects_unknown_sizes():
-    done = subprocess.run(
-        [sys.executable, "-m", "fastbp", "study", "--sizes", "huge"],
-        capture_output=True,
-        text=True,
+def test_skip_policy_at_the_named_sizes():
+    """What asv_benchmarks/README.md says is skipped, and nothing else."""
+    plain = {
+        rung: [size for size, shape in cases.SIZES.items() if cases.runs(shape, rung, False)]
+        for rung in RUNGS
+    }
+    everywhere, seed_and_wide = list(cases.SIZES), ["seed", "small-wide"]
+    assert plain == {
+        rung: {"matrix": everywhere, "rows": seed_and_wide, "outer": seed_and_wide}.get(
+            rung, ["seed"]
+        )
+        for rung in RUNGS
+    }
+    skipped = [
+        (size, rung)
+        for size, shape in cases.SIZES.items()
+        for rung in RUNGS
+        if not cases.runs(shape, rung, True)
+    ]
+    assert skipped == [("mnist-like", "loops")]
+    assert [r for r in RUNGS if cases.runs_training(r, False)] == ["matrix"]
+
+
+def test_problems_are_fixed_and_their_forward_pass_is_fastbps():
+    p = cases.problem("seed")
+    again = cases.problem("seed", forward=False)
+    np.testing.assert_array_equal(p.X, again.X)
+    np.testing.assert_array_equal(p.W2, again.W2)
+    assert again.Z is None and again.Y is None
+    Y, Z = fastbp.forward(p.X, *p.params)
+    np.testing.assert_allclose(Y, p.Y, rtol=1e-12)
+    np.testing.assert_allclose(Z, p.Z, rtol=1e-12)
+    assert not np.array_equal(cases.problem("small-wide").X[:, :2], p.X)
+
+
+@pytest.mark.slow
+def test_compile_probe_reports_the_import_and_each_first_call():
+    imported, seconds = first_calls("rung", "fused", "gradients", "forward")
+    assert 0 < imported < 60 and len(seconds) == 3 and all(s > 0 for s in seconds)
+
+
+@pytest.mark.parametrize("option", [["--sizes", "huge"], ["--cases", "clouds-b32,huge"]])
+def test_study_cli_rejects_unknown_sizes_and_cases(option, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["study", *option])
+    assert stopped.value.code == 2
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[-1]
+        .endswith(
+            f"error: {option[0]}: unknown ['huge']; choose from "
+            + ", ".join(cases.SIZES if option[0] == "--sizes" else cases.NETWORK_CASES)
+        )
     )
-    assert done.returncode != 0 and "unknown ['huge']" in done.stderr
 
 
 @pytest.mark.parametrize("peer", list(PEERS))
@@ -56,7 +106,7 @@ def test_peers_compute_the_same_gradients(peer):
 
 def test_network_study_times_fit_and_the_kernel(tmp_path, capsys):
     out = tmp_path / "network.json"
-    results = study.run(
+    results = run(
         [],
         repeat=2,
         min_time=0.001,
@@ -68,32 +118,30 @@ def test_network_study_times_fit_and_the_kernel(tmp_path, capsys):
     for name, steps in (("clouds-b32", 47), ("clouds-full", 1)):
         row = results["network"][name]
         assert row["steps"] == steps and row["samples"] == 1500
-        assert [t["name"] for t in row["timings"]] == [study.FIT, study.KERNEL]
+        assert [t["name"] for t in row["timings"]] == [networks.FIT, networks.KERNEL]
         assert all(len(t["seconds"]) == 2 for t in row["timings"])
-    assert json.loads(out.read_text())["network"]["clouds-b32"]["batch_size"] == 32
+    saved = json.loads(out.read_text())["network"]["clouds-b32"]
+    assert saved["batch_size"] == 32 and saved["sizes"] == [2, 64, 64, 3]
     printed = capsys.readouterr().out
     assert "per step" in printed and "2-64-64-3 on the 1500 three-clouds points" in printed
 
 
 def test_network_cases_match_the_issue():
-    cases = study.NETWORK_CASES
-    assert {name: (c.sizes, c.batch_size, c.target) for name, c in cases.items()} == {
+    sizes = {name: net.sizes for name, net in cases.NETWORKS.items()}
+    assert {
+        name: (sizes[c.network], c.batch_size, c.target) for name, c in cases.NETWORK_CASES.items()
+    } == {
         "clouds-b32": ((2, 64, 64, 3), 32, 10.0),
         "clouds-b1": ((2, 64, 64, 3), 1, 50.0),
         "clouds-full": ((2, 64, 64, 3), None, None),
         "mnist-b32": ((784, 128, 10), 32, 1.5),
         "mnist-b256": ((784, 128, 10), 256, 1.2),
     }
-    assert cases["mnist-b32"].steps(10_000) == 313 and cases["clouds-full"].steps(1500) == 1
-
-
-def test_study_cli_rejects_unknown_network_cases():
-    done = subprocess.run(
-        [sys.executable, "-m", "fastbp", "study", "--cases", "clouds-b32,huge"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode != 0 and "unknown ['huge']" in done.stderr
+    steps = {
+        name: c.steps(10_000 if c.network == "784-128-10" else 1500)
+        for name, c in cases.NETWORK_CASES.items()
+    }
+    assert steps["mnist-b32"] == 313 and steps["clouds-full"] == 1
 
 
 @pytest.mark.parametrize(
@@ -126,10 +174,10 @@ def test_torch_epoch_trains_like_fit(hidden, output, bias, batch_size):
 
 def test_network_study_compares_with_pytorch(capsys):
     pytest.importorskip("torch")
-    results = study.run([], repeat=1, min_time=0.001, peers=True, settle=0, network=["clouds-b32"])
+    results = run([], repeat=1, min_time=0.001, peers=True, settle=0, network=["clouds-b32"])
     assert results["environment"]["torch"]
     row = results["network"]["clouds-b32"]
-    assert [t["name"] for t in row["timings"]] == [study.FIT, study.KERNEL, "pytorch"]
+    assert [t["name"] for t in row["timings"]] == [networks.FIT, networks.KERNEL, "pytorch"]
     assert row["speedup_vs_pytorch"] > 0 and row["speedup_vs_pytorch_best_rounds"] > 0
     printed = capsys.readouterr().out
     assert "vs pytorch" in printed and "target 10x" in printed

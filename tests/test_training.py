@@ -5,10 +5,12 @@ import sys
 
 import numpy as np
 import pytest
+import reference
 
 import fastbp
+from fastbp.__main__ import main
 from fastbp.datasets import three_clouds
-from fastbp.training import train
+from fastbp.training import init_params, train
 
 
 def test_three_clouds_reference_run_reaches_high_accuracy():
@@ -21,14 +23,36 @@ def test_three_clouds_reference_run_reaches_high_accuracy():
     assert costs[-1] > costs[0] and all(c <= 0 for c in costs)
 
 
+def reference_training(X, labels, epochs, report_every, learning_rate=1e-3, hidden=3, seed=0):
+    """docs/math.md §5 in plain NumPy on tests/reference.py: from the documented start
+    init_params(D, hidden, K, seed), P += learning_rate * dP with all four gradients taken at
+    the same parameters; the classification rate every report_every epochs and at the end."""
+    K = int(labels.max()) + 1
+    T = np.eye(K)[labels]
+    W1, b1, W2, b2 = (p.copy() for p in init_params(X.shape[1], hidden, K, seed))
+    rates = []
+    for epoch in range(epochs + 1):
+        Y, Z = reference.forward(X, W1, b1, W2, b2)
+        if epoch % report_every == 0 or epoch == epochs:
+            rates.append(float(np.mean(np.argmax(Y, axis=1) == labels)))
+        if epoch == epochs:
+            break
+        (dW1, db1, dW2, db2), _ = reference.derivatives(X, Z, T, Y, W2)
+        W1, b1 = W1 + learning_rate * dW1, b1 + learning_rate * db1
+        W2, b2 = W2 + learning_rate * dW2, b2 + learning_rate * db2
+    return (W1, b1, W2, b2), rates
+
+
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "plain"])
-def test_every_rung_trains_to_the_same_parameters(rung, compiled):
+def test_every_rung_trains_to_the_reference_parameters(rung, compiled):
     X, y = three_clouds(20, seed=4)
-    base = train(X, y, epochs=30, rung="matrix", report_every=10)
-    other = train(X, y, epochs=30, rung=rung, compiled=compiled, report_every=10)
-    for a, b in zip((base.W1, base.b1, base.W2, base.b2), (other.W1, other.b1, other.W2, other.b2)):
-        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
-    assert [r.rate for r in other.history] == [r.rate for r in base.history]
+    expected, rates = reference_training(X, y, epochs=30, report_every=10)
+    start = init_params(X.shape[1], 3, 3, 0)
+    assert max(np.abs(a - b).max() for a, b in zip(expected, start)) > 1e-2  # it trained
+    result = train(X, y, epochs=30, rung=rung, compiled=compiled, report_every=10)
+    for got, want in zip((result.W1, result.b1, result.W2, result.b2), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    assert [r.rate for r in result.history] == rates
 
 
 def test_training_is_deterministic_for_a_seed_and_uses_same_parameter_gradients():
@@ -98,6 +122,7 @@ def _cli(*args):
     )
 
 
+@pytest.mark.slow
 def test_cli_train_prints_reports_and_final_rate(tmp_path):
     done = _cli("train", "--rung", "loops", "--epochs", "200", "--report-every", "50")
     assert done.returncode == 0, done.stderr
@@ -111,6 +136,50 @@ def test_cli_help_and_bad_rung():
     assert "--rung" in _cli("train", "--help").stdout
     bad = _cli("train", "--rung", "nope")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "--epochs", "-5"],
+        ["train", "--epochs", "ten"],
+        ["train", "--learning-rate", "0"],
+        ["train", "--learning-rate", "nan"],
+        ["train", "--hidden", "0"],
+        ["train", "--seed", "-1"],
+        ["train", "--report-every", "0"],
+        ["train", "--samples-per-class", "0"],
+        ["example", "iris", "--epochs", "-1"],
+        ["example", "iris", "--learning-rate", "-0.1"],
+        ["study", "--repeat", "0"],
+        ["study", "--min-time", "inf"],
+    ],
+)
+def test_cli_bad_option_is_a_usage_error(args, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(args)
+    assert stopped.value.code == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and f"argument {args[-2]}: must be" in errors[0]
+
+
+def test_cli_divergence_is_a_usage_error_not_a_traceback():
+    done = _cli("train", "--learning-rate", "1e308", "--epochs", "50")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].endswith("try a smaller learning_rate")
+
+
+@pytest.mark.parametrize("command", [["train"], ["study", "--sizes", "seed"]])
+def test_cli_plot_without_matplotlib_fails_first(command, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib fails
+    with pytest.raises(SystemExit) as stopped:
+        main([*command, "--plot", "out.png"])
+    assert stopped.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing ran
+    assert captured.err.splitlines()[-1].endswith(
+        "--plot needs matplotlib: pip install 'fastbp[plot]'"
+    )
 
 
 def test_cli_plot(tmp_path):

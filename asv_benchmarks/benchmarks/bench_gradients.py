@@ -4,8 +4,8 @@ from .common import (
     MODES,
     RUNG_NAMES,
     SIZE_NAMES,
-    SIZES,
     Suite,
+    cases,
     flops_per_step,
     median_call_seconds,
     problem,
@@ -47,7 +47,7 @@ class TrackStepCost(Suite):
     skip_params = skipped(param_names, params, lambda size, rung: runs(size, rung, "compiled"))
 
     def track_ns_per_sample(self, size, rung):
-        return seconds_per_step(size, rung) / SIZES[size].N * 1e9
+        return seconds_per_step(size, rung) / cases.SIZES[size].N * 1e9
 
     track_ns_per_sample.unit = "ns/sample"
 

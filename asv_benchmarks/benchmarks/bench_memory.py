@@ -1,15 +1,6 @@
 """Peak memory of a gradient step where memory is the point: a million samples."""
 
-from .common import (
-    MODES,
-    RUNG_NAMES,
-    SIZE_NAMES,
-    call_all,
-    make_problem,
-    problem,
-    require_fastbp,
-    skipped,
-)
+from .common import MODES, RUNG_NAMES, SIZE_NAMES, call_all, problem, require_fastbp, skipped
 
 # The tall size; a run limited by FASTBP_ASV_SIZES uses its largest selected size instead.
 MEMORY_SIZES = ["tall"] if "tall" in SIZE_NAMES else [SIZE_NAMES[-1]]
@@ -27,8 +18,7 @@ class PeakMemGradients:
     timeout = 300.0
 
     def setup(self, size, rung, mode):
-        require_fastbp()
-        call_all(rung, mode == "compiled", make_problem(7, 3, 4, 3))  # compile on tiny data
+        call_all(rung, mode == "compiled")  # compile on tiny data
         self.p = problem(size, forward=False)  # no Z, Y: only what gradients needs
 
     def peakmem_gradients(self, size, rung, mode):

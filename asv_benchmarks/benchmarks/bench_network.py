@@ -1,73 +1,37 @@
 """The general network: one epoch of SGD with momentum through ``fastbp.fit``, per network and
 SGD mode, timed and as the cost of one step (one parameter update)."""
 
-import functools
+from .common import BROKEN, SMOKE, Suite, cases, median_call_seconds, probe, require_fastbp
 
-import numpy as np
-
-from .common import SEED, SMOKE, Suite, median_call_seconds, require_fastbp
-
-# Sigmoid hidden layers, softmax output (mean cross-entropy), biases, float64.
-# 2-64-64-3: the three clouds (N=1500); 784-128-10: 10,000 standard normal 784-vectors with
-# random one-hot targets (an MNIST-shaped problem; its values do not matter to the time).
-NETWORKS: dict[str, tuple[int, ...]] = {
-    "2-64-64-3": (2, 64, 64, 3),
-    "784-128-10": (784, 128, 10),
-}
+# The networks and their data: fastbp.study.cases.NETWORKS (2-64-64-3 on the three clouds,
+# 784-128-10 on 10,000 random samples). The CI smoke run (FASTBP_ASV_SMOKE=1) runs the
+# small network only.
+NETWORK_NAMES = [BROKEN] if cases is None else list(cases.NETWORKS)[: 1 if SMOKE else None]
 SGD_MODES: dict[str, int | None] = {"full": None, "minibatch-32": 32, "per-sample": 1}
-# The CI smoke run (FASTBP_ASV_SMOKE=1) runs the small network only.
-NETWORK_NAMES = ["2-64-64-3"] if SMOKE else list(NETWORKS)
 MODE_NAMES = list(SGD_MODES)
-LEARNING_RATE, MOMENTUM = 0.01, 0.9
-
-
-@functools.cache
-def network_problem(name: str):
-    """(network, X, T, initial params) of a named network, built once per process."""
-    fb = require_fastbp()
-    from fastbp.datasets import one_hot, three_clouds
-
-    network = fb.Network(NETWORKS[name])
-    if name == "2-64-64-3":
-        X, labels = three_clouds(seed=0)
-        T = one_hot(labels, 3)
-    else:
-        rng = np.random.default_rng(SEED + 100)
-        X = rng.standard_normal((10_000, 784))
-        T = one_hot(rng.integers(0, 10, len(X)), 10)
-    return network, X, T, network.init_params(0)
 
 
 def one_epoch(name: str, mode: str):
     """One epoch of ``fastbp.fit`` from the network's fixed start, as a user runs it
     (validation, the epoch's shuffle and the compiled epoch)."""
-    network, X, T, params = network_problem(name)
+    network, X, T, params = cases.network_problem(name)
     return require_fastbp().fit(
         network,
         X,
         T,
-        learning_rate=LEARNING_RATE,
-        momentum=MOMENTUM,
+        learning_rate=cases.LEARNING_RATE,
+        momentum=cases.MOMENTUM,
         epochs=1,
         batch_size=SGD_MODES[mode],
         params=params,
     )
 
 
-def steps_per_epoch(name: str, mode: str) -> int:
-    batch = SGD_MODES[mode]
-    n = len(network_problem(name)[1])
-    return 1 if batch is None else -(-n // batch)
-
-
 def warm_network_kernels() -> None:
     """Compile the network's epoch kernel into Numba's on-disk cache on tiny data (the same
     float64 C-contiguous signature as the benchmarks use)."""
-    fb = require_fastbp()
-    network = fb.Network((3, 4, 3))
-    X = np.linspace(-1.0, 1.0, 21).reshape(7, 3)
-    T = np.eye(3)[np.arange(7) % 3]
-    fb.fit(network, X, T, learning_rate=0.1, momentum=0.9, epochs=1, batch_size=2)
+    require_fastbp()
+    probe.network_calls()[probe.FIT_CALL]()
 
 
 class NetworkSuite(Suite):
@@ -103,6 +67,7 @@ class TrackNetworkStep(NetworkSuite):
 
     def track_us_per_step(self, network, mode):
         seconds = median_call_seconds(lambda: one_epoch(network, mode))
-        return seconds / steps_per_epoch(network, mode) * 1e6
+        n = len(cases.network_problem(network)[1])
+        return seconds / cases.steps_per_epoch(n, SGD_MODES[mode]) * 1e6
 
     track_us_per_step.unit = "us/step"

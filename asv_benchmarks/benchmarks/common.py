@@ -1,12 +1,13 @@
-"""What every suite shares: problem sizes, the rung list, fixed-seed data, and the skip policy.
+"""What every suite shares: the cases of ``fastbp/study/cases.py`` (sizes, fixed-seed data, the
+skip policy, the networks) made into asv parameters, and the steady-state machinery.
 
-Nothing runs at import time beyond reading the registry and initialising Numba (below), so
+Nothing runs at import time beyond reading the cases and initialising Numba (below), so
 that discovery (and ``asv check``) stays fast; data sets are built on first use and kept for
 the process.
 
-A failed ``import fastbp`` does not break discovery: the rung list becomes one placeholder
-entry and every benchmark that needs the package re-raises the import error when it runs,
-so asv reports each of them as failed with the real traceback.
+A failed ``import fastbp`` does not break discovery: every parameter list becomes one
+placeholder entry and every benchmark that needs the package re-raises the import error
+when it runs, so asv reports each of them as failed with the real traceback.
 """
 
 from __future__ import annotations
@@ -14,16 +15,25 @@ from __future__ import annotations
 import functools
 import os
 import statistics
+import sys
 import time
-from typing import NamedTuple
+from pathlib import Path
 
-import numpy as np
+BROKEN = "<import failed>"
+
+# The cases and the compile probe come from this checkout's fastbp/study/ by path, not from
+# the installed fastbp: every commit asv measures (the gate's baseline too, which may predate
+# them) runs the same cases. They use only fastbp's public API.
+STUDY = Path(__file__).resolve().parents[2] / "fastbp" / "study"
+sys.path.insert(0, str(STUDY))
 
 try:
+    import cases
     import fastbp
+    import probe
     from fastbp.registry import RUNGS
 except Exception as error:  # any import failure must only fail the benchmarks
-    fastbp = None
+    fastbp = cases = probe = None
     RUNGS = {}
     IMPORT_ERROR: Exception | None = error
 else:
@@ -32,11 +42,7 @@ else:
     # 0.4 s to initialise Numba's CPU target. Pay it here, at import: asv's forkserver
     # (asv.conf.json) imports the suites once and forks every benchmark from that process,
     # so no benchmark's first call, which asv spends calibrating `number`, includes it.
-    from numba import njit
-
-    njit(lambda x: x + 1)(1)
-
-BROKEN = "<import failed>"
+    probe.start_numba()
 
 
 def require_fastbp():
@@ -46,22 +52,7 @@ def require_fastbp():
     return fastbp
 
 
-# --- problem sizes -------------------------------------------------------------------------
-
-
-class Size(NamedTuple):
-    N: int
-    D: int
-    M: int
-    K: int
-
-
-SIZES: dict[str, Size] = {
-    "seed": Size(1500, 2, 3, 3),  # the three clouds (docs/math.md §5)
-    "small-wide": Size(1500, 20, 50, 10),
-    "mnist-like": Size(10_000, 784, 256, 10),
-    "tall": Size(1_000_000, 2, 3, 3),
-}
+SMOKE = os.environ.get("FASTBP_ASV_SMOKE", "") not in ("", "0")
 
 
 def _selected_sizes() -> tuple[str, ...]:
@@ -69,130 +60,56 @@ def _selected_sizes() -> tuple[str, ...]:
 
     FASTBP_ASV_SMOKE=1 (the CI smoke run) defaults to the seed size alone.
     """
-    smoke = os.environ.get("FASTBP_ASV_SMOKE", "") not in ("", "0")
-    names = os.environ.get("FASTBP_ASV_SIZES", "seed" if smoke else "")
+    if cases is None:
+        return (BROKEN,)
+    names = os.environ.get("FASTBP_ASV_SIZES", "seed" if SMOKE else "")
     if not names.strip():
-        return tuple(SIZES)
+        return tuple(cases.SIZES)
     chosen = tuple(name.strip() for name in names.split(",") if name.strip())
-    unknown = [name for name in chosen if name not in SIZES]
+    unknown = [name for name in chosen if name not in cases.SIZES]
     if unknown:
-        raise ValueError(f"FASTBP_ASV_SIZES names unknown sizes {unknown}; known: {list(SIZES)}")
+        known = list(cases.SIZES)
+        raise ValueError(f"FASTBP_ASV_SIZES names unknown sizes {unknown}; known: {known}")
     return chosen
 
 
-SMOKE = os.environ.get("FASTBP_ASV_SMOKE", "") not in ("", "0")
 SIZE_NAMES = _selected_sizes()
-
-# --- rungs and what is too slow to run -----------------------------------------------------
-
 RUNG_NAMES: list[str] = list(RUNGS) or [BROKEN]
-COMPILED_RUNGS = RUNG_NAMES  # every rung is compiled; "plain" runs its .py_func twin
 MODES = ["compiled", "plain"]
-
-# Where the *plain-Python* form of a rung runs. Any rung not listed here (loops, and every
-# new rung until it is added) runs plain at the seed size only: plain scalar loops cost
-# seconds to minutes per call above it (plain loops at small-wide: a 15-million-term
-# quadruple loop in the interpreter). rows and outer loop over samples in Python, so they
-# stop below mnist-like / tall; matrix plain is the classic NumPy code, the baseline
-# every size is compared with.
-PLAIN_SIZES: dict[str, tuple[str, ...]] = {
-    "matrix": tuple(SIZES),
-    "rows": ("seed", "small-wide"),
-    "outer": ("seed", "small-wide"),
-}
-DEFAULT_PLAIN_SIZES = ("seed",)
-
-# Compiled runs that are skipped: the quadruple loop of compiled `loops` at mnist-like is
-# 2e10 multiply-adds (about 90 s per gradient step here), too long for even one sample.
-COMPILED_TOO_SLOW: set[tuple[str, str]] = {("loops", "mnist-like")}
 
 
 def runs(size: str, rung: str, mode: str) -> bool:
     """Whether (size, rung, mode) is benchmarked (False: asv skips it, shown as n/a)."""
-    if mode == "plain":
-        return size in PLAIN_SIZES.get(rung, DEFAULT_PLAIN_SIZES)
-    return (rung, size) not in COMPILED_TOO_SLOW
+    return cases.runs(cases.SIZES[size], rung, mode == "compiled")
 
 
 def runs_training(rung: str, mode: str) -> bool:
-    """The 1000-epoch training run: compiled for every rung, plain only for rungs whose plain
-    form runs at every size (1000 plain steps of the others take 10 s to minutes)."""
-    return mode == "compiled" or set(PLAIN_SIZES.get(rung, DEFAULT_PLAIN_SIZES)) == set(SIZES)
+    """Whether the 1000-epoch training run of (rung, mode) is benchmarked."""
+    return cases.runs_training(rung, mode == "compiled")
 
 
-def skipped(param_names: list[str], params: list[list], predicate=None) -> list[tuple]:
-    """asv ``skip_params``: every combination of the params that ``predicate`` (default
-    ``runs``, called with the params by name) rejects.
-
-    """
+def skipped(param_names: list[str], params: list[list], predicate=runs) -> list[tuple]:
+    """asv ``skip_params``: every combination of the params that ``predicate`` (called with
+    the params by name) rejects; none when fastbp failed to import."""
+    if IMPORT_ERROR is not None:
+        return []
     combos = [()]
     for values in params:
         combos = [(*combo, value) for combo in combos for value in values]
-    out = []
-    for combo in combos:
-        if not (predicate or runs)(**dict(zip(param_names, combo))):
-            out.append(combo)
-    return out
-
-
-# --- data ----------------------------------------------------------------------------------
-
-SEED = 20261122  # every data set and weight draw is fixed by this and the size's name
-
-
-class Problem(NamedTuple):
-    """Inputs of every public function at one size, float64 and C-contiguous.
-
-    Z and Y are the forward pass at these weights (computed here with NumPy, independent of
-    the kernels), so the derivative benchmarks time the derivative alone.
-    """
-
-    X: np.ndarray
-    T: np.ndarray
-    W1: np.ndarray
-    b1: np.ndarray
-    W2: np.ndarray
-    b2: np.ndarray
-    Z: np.ndarray
-    Y: np.ndarray
-
-    @property
-    def params(self):
-        return self.W1, self.b1, self.W2, self.b2
-
-
-def make_problem(N: int, D: int, M: int, K: int, seed: int = SEED, forward: bool = True):
-    """Standard-normal inputs, random one-hot targets, weights scaled by 1/sqrt(fan-in)
-    (so that activations stay in sigmoid's working range rather than saturating).
-    ``forward=False`` leaves Z and Y as None (and allocates nothing of size N for them)."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, D))
-    T = np.zeros((N, K))
-    T[np.arange(N), rng.integers(0, K, N)] = 1.0
-    W1 = rng.standard_normal((D, M)) / np.sqrt(D)
-    b1 = rng.standard_normal(M)
-    W2 = rng.standard_normal((M, K)) / np.sqrt(M)
-    b2 = rng.standard_normal(K)
-    if not forward:
-        return Problem(X, T, W1, b1, W2, b2, None, None)
-    Z = 1.0 / (1.0 + np.exp(-(X @ W1 + b1)))
-    A = Z @ W2 + b2
-    E = np.exp(A - A.max(axis=1, keepdims=True))
-    Y = E / E.sum(axis=1, keepdims=True)
-    return Problem(X, T, W1, b1, W2, b2, Z, Y)
+    return [c for c in combos if not predicate(**dict(zip(param_names, c)))]
 
 
 @functools.cache
-def problem(size: str, forward: bool = True) -> Problem:
-    """The fixed data set of a named size (built once per process)."""
-    return make_problem(*SIZES[size], seed=SEED + list(SIZES).index(size), forward=forward)
+def problem(size: str, forward: bool = True) -> cases.Problem:
+    """The fixed data of a named size, built once per benchmark process."""
+    return cases.problem(size, forward)
 
 
 def flops_per_step(size: str) -> float:
     """Nominal floating-point operations of one step (forward + all four gradients): the
     matrix products only, 2 per multiply-add: X@W1, Z@W2 forward; Z.T@E, E@W2.T, X.T@dZ
     backward, i.e. 4*N*D*M + 6*N*M*K."""
-    N, D, M, K = SIZES[size]
+    N, D, M, K = cases.SIZES[size]
     return 4.0 * N * D * M + 6.0 * N * M * K
 
 
@@ -216,26 +133,21 @@ def median_call_seconds(call, batch_seconds: float = 0.005, batches: int = 5) ->
 # --- warming -------------------------------------------------------------------------------
 
 
-def call_all(rung: str, compiled: bool, p: Problem) -> None:
-    """Call every public function of a rung once on ``p`` (through the public API)."""
-    fb = require_fastbp()
-    fb.forward(p.X, *p.params, rung=rung, compiled=compiled)
-    fb.derivative_w1(p.X, p.Z, p.T, p.Y, p.W2, rung=rung, compiled=compiled)
-    fb.derivative_b1(p.T, p.Y, p.W2, p.Z, rung=rung, compiled=compiled)
-    fb.derivative_w2(p.Z, p.T, p.Y, rung=rung, compiled=compiled)
-    fb.derivative_b2(p.T, p.Y, rung=rung, compiled=compiled)
-    fb.gradients(p.X, p.T, *p.params, rung=rung, compiled=compiled)
+def call_all(rung: str, compiled: bool) -> None:
+    """Call every public function of a rung once on a tiny problem (through the public API):
+    same float64 C-contiguous signatures as the benchmarks use."""
+    require_fastbp()
+    tiny = cases.make_problem(7, 3, 4, 3)
+    for call in cases.public_calls(tiny, rung=rung, compiled=compiled).values():
+        call()
 
 
 def warm_disk_cache() -> None:
-    """Compile every compiled kernel once on a tiny problem, so that Numba's on-disk cache
-    holds them (same float64 C-contiguous signatures as the benchmarks use). Each benchmark
-    process then loads a kernel in milliseconds instead of compiling it inside asv's
-    calibration of ``number``."""
-    require_fastbp()
-    tiny = make_problem(7, 3, 4, 3)
+    """Compile every compiled kernel once, so that Numba's on-disk cache holds them. Each
+    benchmark process then loads a kernel in milliseconds instead of compiling it inside
+    asv's calibration of ``number``."""
     for rung in RUNG_NAMES:
-        call_all(rung, True, tiny)
+        call_all(rung, True)
 
 
 class Suite:
@@ -245,9 +157,9 @@ class Suite:
     ``number`` to 1 (one call per sample), which is too coarse for calls of microseconds. So
     data are built on first use (``problem``) and kernels are precompiled into the on-disk
     cache by ``setup_cache`` (run once per commit and environment, in its own process,
-    before the suites). The first call in a benchmark process therefore costs the data build plus a
-    cache load (milliseconds at the small sizes), which asv spends during its calibration
-    and warm-up: never in a sample.
+    before the suites). The first call in a benchmark process therefore costs the data build
+    plus a cache load (milliseconds at the small sizes), which asv spends during its
+    calibration and warm-up: never in a sample.
     """
 
     warmup_time = 0.25  # longer than any first call at the sizes where number > 1

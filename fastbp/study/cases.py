@@ -1,0 +1,199 @@
+"""The benchmark cases, shared by ``python -m fastbp study`` and the asv suites
+(``asv_benchmarks/``): problem sizes and their fixed-seed data, which (size, rung, mode)
+combinations are too slow to time, and the general network's cases.
+
+The asv suites load this file by path from their own checkout, whatever fastbp version is
+installed, so that every commit is measured on the same cases: it imports only fastbp's
+public API, by absolute names.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from fastbp import api
+
+if TYPE_CHECKING:
+    from fastbp.network import Network
+
+SEED = 20261122  # every data set and weight draw is fixed by this and the case's name
+
+
+# --- the classic one-hidden-layer network ----------------------------------------------------
+
+
+class Size(NamedTuple):
+    N: int
+    D: int
+    M: int
+    K: int
+
+
+SIZES: dict[str, Size] = {
+    "seed": Size(1500, 2, 3, 3),  # the three clouds (docs/math.md §5)
+    "small-wide": Size(1500, 20, 50, 10),
+    "mnist-like": Size(10_000, 784, 256, 10),
+    "tall": Size(1_000_000, 2, 3, 3),
+}
+
+
+class Problem(NamedTuple):
+    """Inputs of every public function at one size, float64 and C-contiguous. Z and Y are
+    the forward pass at these weights (computed with NumPy, independent of the kernels), so
+    that a derivative can be timed alone; None when built with ``forward=False``."""
+
+    X: np.ndarray
+    T: np.ndarray
+    W1: np.ndarray
+    b1: np.ndarray
+    W2: np.ndarray
+    b2: np.ndarray
+    Z: np.ndarray | None
+    Y: np.ndarray | None
+
+    @property
+    def params(self) -> tuple[np.ndarray, ...]:
+        return self.W1, self.b1, self.W2, self.b2
+
+
+def make_problem(N: int, D: int, M: int, K: int, seed: int = SEED, forward: bool = True) -> Problem:
+    """Standard normal inputs, random one-hot targets, weights scaled by 1/sqrt(fan-in) (so
+    that activations stay in sigmoid's working range rather than saturating)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, D))
+    T = np.zeros((N, K))
+    T[np.arange(N), rng.integers(0, K, N)] = 1.0
+    W1 = rng.standard_normal((D, M)) / np.sqrt(D)
+    b1 = rng.standard_normal(M)
+    W2 = rng.standard_normal((M, K)) / np.sqrt(M)
+    b2 = rng.standard_normal(K)
+    if not forward:
+        return Problem(X, T, W1, b1, W2, b2, None, None)
+    Z = 1.0 / (1.0 + np.exp(-(X @ W1 + b1)))
+    A = Z @ W2 + b2
+    E = np.exp(A - A.max(axis=1, keepdims=True))
+    return Problem(X, T, W1, b1, W2, b2, Z, E / E.sum(axis=1, keepdims=True))
+
+
+def problem(size: str, forward: bool = True) -> Problem:
+    """The fixed data of a named size (seed: SEED plus the size's place in SIZES)."""
+    return make_problem(*SIZES[size], seed=SEED + list(SIZES).index(size), forward=forward)
+
+
+def public_calls(p: Problem, **options: object) -> dict[str, Callable[[], object]]:
+    """Every public function of the classic API bound to ``p`` and ``options`` (``rung``,
+    ``compiled``): ``gradients`` first, then ``forward`` and the four derivatives."""
+    return {
+        "gradients": lambda: api.gradients(p.X, p.T, *p.params, **options),
+        "forward": lambda: api.forward(p.X, *p.params, **options),
+        "derivative_w1": lambda: api.derivative_w1(p.X, p.Z, p.T, p.Y, p.W2, **options),
+        "derivative_b1": lambda: api.derivative_b1(p.T, p.Y, p.W2, p.Z, **options),
+        "derivative_w2": lambda: api.derivative_w2(p.Z, p.T, p.Y, **options),
+        "derivative_b2": lambda: api.derivative_b2(p.T, p.Y, **options),
+    }
+
+
+# What is too slow to time. Plain scalar loops in the interpreter (loops, fused, parallel,
+# blas and any new rung) cost seconds a call above the seed size; rows and outer loop over
+# samples in Python with NumPy inside, so they stop below mnist-like and tall; matrix plain
+# is the classic NumPy code, the baseline every size is compared with. Compiled loops at
+# mnist-like are 2e10 multiply-adds, about 90 s a step.
+PLAIN_WORK_LIMIT = 30_000  # on N * (D*M + M*K), for rungs not in PLAIN_WORK_LIMITS
+PLAIN_WORK_LIMITS: dict[str, float] = {"matrix": math.inf, "rows": 5e6, "outer": 5e6}
+LOOPS_WORK_LIMIT = 10**9  # on N * D * M * K, compiled loops
+
+
+def runs(shape: tuple[int, int, int, int], rung: str, compiled: bool) -> bool:
+    """Whether a gradient step of ``rung`` at ``shape`` is timed (False: too slow)."""
+    N, D, M, K = shape
+    if compiled:
+        return rung != "loops" or N * D * M * K <= LOOPS_WORK_LIMIT
+    return N * (D * M + M * K) <= PLAIN_WORK_LIMITS.get(rung, PLAIN_WORK_LIMIT)
+
+
+def runs_training(rung: str, compiled: bool) -> bool:
+    """The 1000-epoch three-clouds run: compiled for every rung, plain only for rungs whose
+    plain form runs at every size (1000 plain steps of the others take 10 s to minutes)."""
+    return compiled or all(runs(shape, rung, False) for shape in SIZES.values())
+
+
+# --- the general network: SGD with momentum --------------------------------------------------
+
+
+class Net(NamedTuple):
+    sizes: tuple[int, ...]
+    data: str  # a key of NETWORK_DATA
+
+
+# Sigmoid hidden layers, softmax output with mean cross-entropy, biases, float64, Glorot
+# weights from seed 0, this learning rate and momentum.
+NETWORKS: dict[str, Net] = {
+    "2-64-64-3": Net((2, 64, 64, 3), "clouds"),
+    "784-128-10": Net((784, 128, 10), "random"),
+}
+NETWORK_DATA: dict[str, str] = {
+    "clouds": "the 1500 three-clouds points",
+    "random": "10000 random samples",  # MNIST-shaped; the values do not matter to the time
+}
+LEARNING_RATE, MOMENTUM = 0.01, 0.9
+
+
+@functools.cache
+def network_problem(name: str) -> tuple[Network, np.ndarray, np.ndarray, np.ndarray]:
+    """(network, X, T, initial params) of a network of NETWORKS, built once per process: the
+    three clouds (docs/math.md §5) with one-hot targets, or 10,000 standard normal
+    784-vectors with random one-hot targets over 10 classes (seed SEED + 100)."""
+    from fastbp.datasets import one_hot, three_clouds
+    from fastbp.network import Network
+
+    sizes, data = NETWORKS[name]
+    if data == "clouds":
+        X, labels = three_clouds(seed=0)
+        T = one_hot(labels, 3)
+    else:
+        rng = np.random.default_rng(SEED + 100)
+        X = rng.standard_normal((10_000, 784))
+        T = one_hot(rng.integers(0, 10, len(X)), 10)
+    network = Network(sizes)
+    return network, X, T, network.init_params(0)
+
+
+def steps_per_epoch(n: int, batch_size: int | None) -> int:
+    """Parameter updates in an epoch of ``n`` samples (batch size None: full batch)."""
+    return 1 if batch_size is None else -(-n // batch_size)
+
+
+@dataclass(frozen=True)
+class NetworkCase:
+    """A case of the network study: one epoch of a network of NETWORKS in batches."""
+
+    network: str  # a key of NETWORKS
+    batch_size: int | None  # None: full batch
+    target: float | None  # the speedup per epoch over PyTorch asked for, if any
+
+    def steps(self, n: int) -> int:
+        return steps_per_epoch(n, self.batch_size)
+
+    def describe(self, n: int) -> str:
+        batch = "full batch" if self.batch_size is None else f"batch {self.batch_size}"
+        if self.batch_size == 1:
+            batch += " (per-sample SGD)"
+        target = f"; target {self.target:g}x PyTorch" if self.target else ""
+        steps = f"{self.steps(n)} step{'s' if self.steps(n) > 1 else ''} an epoch"
+        data = NETWORK_DATA[NETWORKS[self.network].data]
+        return f"{self.network} on {data}, {batch}, {steps}{target}"
+
+
+NETWORK_CASES: dict[str, NetworkCase] = {
+    "clouds-b32": NetworkCase("2-64-64-3", 32, 10.0),
+    "clouds-b1": NetworkCase("2-64-64-3", 1, 50.0),
+    "clouds-full": NetworkCase("2-64-64-3", None, None),
+    "mnist-b32": NetworkCase("784-128-10", 32, 1.5),
+    "mnist-b256": NetworkCase("784-128-10", 256, 1.2),
+}

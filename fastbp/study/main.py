@@ -1,0 +1,93 @@
+"""``study.run``: the rung study, the network study, compile times and the plot, printed as
+text tables on stdout (progress on stderr) and returned as one dictionary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from . import networks, rungs, tables
+from .cases import NETWORK_CASES, NETWORKS, SIZES, network_problem
+from .environment import environment
+from .plot import pyplot, sweep_plot
+from .timing import SETTLE
+
+
+def _rung_study(sizes: list[str], repeat: int, min_time: float, peers: bool, settle: float):
+    results: dict[str, object] = {"sizes": {}}
+    for size in sizes:
+        timings = rungs.step_times(size, repeat, min_time, peers, settle)
+        print(tables.steps(size, SIZES[size], timings, rungs.CLASSIC), flush=True)
+        results["sizes"][size] = {"shape": SIZES[size], "timings": [asdict(t) for t in timings]}
+    if "seed" in sizes:
+        timings = rungs.training_times(max(3, repeat // 2), settle)
+        print(tables.training(timings, "train: " + rungs.CLASSIC))
+        results["training"] = [asdict(t) for t in timings]
+    return results
+
+
+def _network_study(cases: list[str], repeat: int, min_time: float, peers: bool, settle: float):
+    out: dict[str, dict] = {}
+    for name in cases:
+        case = NETWORK_CASES[name]
+        n = len(network_problem(case.network)[1])
+        timings = networks.epoch_times(name, repeat, min_time, peers, settle)
+        print(tables.epochs(name, case, n, timings), flush=True)
+        row = out[name] = {
+            **asdict(case),
+            "data": NETWORKS[case.network].data,
+            "sizes": NETWORKS[case.network].sizes,
+            "samples": n,
+            "steps": case.steps(n),
+            "timings": [asdict(t) for t in timings],
+        }
+        speedup = networks.speedup(timings)
+        if case.target and speedup:
+            row["speedup_vs_pytorch"], row["speedup_vs_pytorch_best_rounds"] = speedup
+    verdicts = tables.verdicts(out)
+    if verdicts:
+        print(verdicts, flush=True)
+    return out
+
+
+def run(
+    sizes: list[str],
+    repeat: int = 7,
+    min_time: float = 0.05,
+    peers: bool = False,
+    compile_cache: str | None = None,
+    plot_path: str | None = None,
+    json_path: str | None = None,
+    settle: float = SETTLE,
+    network: list[str] | None = None,
+) -> dict:
+    """The rung study over ``sizes`` and the network study over the ``network`` cases
+    (either may be empty), ``repeat`` rounds of about ``min_time`` seconds per candidate;
+    compile times for whichever ran when ``compile_cache`` is a folder to put Numba caches
+    in; the time per sample against N at the first size's widths, plotted to ``plot_path``
+    (checked first: ImportError without matplotlib); the results as JSON to ``json_path``."""
+    if plot_path and sizes:
+        pyplot()
+    env = environment(peers)
+    print(tables.machine(env))
+    results: dict[str, object] = {"environment": env}
+    results.update(_rung_study(sizes, repeat, min_time, peers, settle))
+    if network:
+        results["network"] = _network_study(network, repeat, min_time, peers, settle)
+    if compile_cache and sizes:
+        results["compile"] = rungs.compile_times(compile_cache)
+        print(tables.compile_rungs(results["compile"]))
+    if compile_cache and network:
+        results["network_compile"] = networks.compile_times(compile_cache)
+        print(tables.compile_network(results["network_compile"]))
+    if plot_path and sizes:
+        widths = SIZES[sizes[0]][1:]
+        curves = rungs.sweep(widths, max(3, repeat // 2), min_time)
+        results["sweep"] = {name: {str(n): v for n, v in p.items()} for name, p in curves.items()}
+        sweep_plot(curves, widths, plot_path)
+        print(f"plot saved to {plot_path}")
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(results, f, indent=1)
+        print(f"raw numbers saved to {json_path}")
+    return results

@@ -1,0 +1,102 @@
+"""First calls in a new process: what compiling a kernel, or loading it from Numba's
+on-disk cache, costs a user.
+
+``python -m fastbp.study.probe rung NAME [FUNCTION ...]`` (or this file run by path) starts
+Numba (one trivial function), then calls each public function of the classic API (default: all of
+``cases.public_calls``) once with rung NAME (``default``: the rung fastbp picks) at the seed
+size. ``python -m fastbp.study.probe network`` calls the general network's public functions
+once each (``NETWORK_CALLS``, after Numba's start). Each prints the
+seconds of every call. ``first_calls`` runs a probe in a new process and also reads how
+long ``import fastbp`` took there.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+try:
+    from . import cases
+except ImportError:  # loaded by path (the asv suites, on any commit): cases.py is beside it
+    import cases
+
+FIT_CALL = "1st fit (train_epoch)"
+NETWORK_CALLS = (
+    "Numba start",
+    FIT_CALL,
+    "1st loss_gradient",
+    "1st predict",
+)
+
+
+def start_numba() -> None:
+    """Pay Numba's one-off start (about 0.4 s: initialising its CPU target) by compiling a
+    trivial function, so that it falls in no timed call after this."""
+    from numba import njit
+
+    njit(lambda x: x + 1)(1)
+
+
+def rung_calls(rung: str | None, functions: list[str]) -> list[Callable[[], object]]:
+    """Numba's start, then the named public functions with ``rung`` at the seed size."""
+    calls = cases.public_calls(cases.problem("seed"), rung=rung)
+    return [start_numba, *(calls[name] for name in functions or calls)]
+
+
+def network_calls() -> dict[str, Callable[[], object]]:
+    """The general network's public calls on a 2-64-64-3 float64 net and tiny data, by
+    their labels in ``NETWORK_CALLS``."""
+    import fastbp
+
+    net = fastbp.Network((2, 64, 64, 3))
+    X = np.linspace(-1.0, 1.0, 14).reshape(7, 2)
+    T = np.eye(3)[np.arange(7) % 3]
+    params = net.init_params(0)
+    calls = [
+        start_numba,
+        lambda: fastbp.fit(net, X, T, learning_rate=0.1, epochs=1, batch_size=2, momentum=0.9),
+        lambda: net.loss_gradient(params, X, T),
+        lambda: net.predict(params, X),
+    ]
+    return dict(zip(NETWORK_CALLS, calls))
+
+
+def first_calls(*args: str, cache_dir: str | None = None) -> tuple[float, list[float]]:
+    """Run this file with ``ARGS`` in a new process (with NUMBA_CACHE_DIR set
+    to ``cache_dir`` if given): the seconds of ``import fastbp`` there, and of each call."""
+    env = dict(os.environ)
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    command = [sys.executable, "-X", "importtime", __file__, *args]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    # -X importtime writes "import time: self [us] | cumulative | package" lines to stderr
+    rows = [line.split("|") for line in done.stderr.splitlines()]
+    imported = [row[1] for row in rows if len(row) == 3 and row[2].strip() == "fastbp"]
+    if done.returncode != 0 or not imported:
+        errors = "\n".join(line for line in done.stderr.splitlines() if "|" not in line)
+        raise RuntimeError(f"probe {' '.join(args)} failed:\n{errors}")
+    return float(imported[0]) / 1e6, [float(v) for v in done.stdout.split()]
+
+
+def main(argv: list[str]) -> None:
+    kind, *rest = argv
+    if kind == "rung":
+        name, *functions = rest
+        calls = rung_calls(None if name == "default" else name, functions)
+    else:
+        calls = list(network_calls().values())
+    seconds = []
+    for call in calls:
+        start = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - start)
+    print(*seconds)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,101 @@
+"""The rung study: one gradient step (``fastbp.gradients``: the forward pass and all four
+gradients, validation included) of every rung, plain and compiled, at the sizes of
+``cases.SIZES``; the 1000-epoch three-clouds run; the time per sample against N; and the
+compile and cold-start times. "classic NumPy" is the ``matrix`` rung run as plain NumPy:
+the classic code's fastest form.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from .. import api
+from ..peers import PEERS
+from ..registry import RUNGS, choose_rung
+from .cases import SIZES, make_problem, problem, runs, runs_training
+from .probe import first_calls
+from .timing import SETTLE, Timing, add_peers, progress, time_interleaved
+
+CLASSIC = "matrix/plain"
+SWEEP_COUNTS = (30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000)
+
+
+def _bind(args: tuple, **options: object) -> Callable[[], object]:
+    return lambda: api.gradients(*args, **options)
+
+
+def candidates(shape: tuple[int, ...], args: tuple, peers: bool) -> dict[str, Callable]:
+    """Every rung's step, plain then compiled, where ``cases.runs`` allows it; the rung
+    fastbp picks, as "default (RUNG)"; and with ``peers`` PyTorch and JAX."""
+    out: dict[str, Callable[[], object]] = {}
+    for name in RUNGS:
+        for compiled in (False, True):
+            if runs(shape, name, compiled):
+                mode = "compiled" if compiled else "plain"
+                out[f"{name}/{mode}"] = _bind(args, rung=name, compiled=compiled)
+    out[f"default ({choose_rung(*shape)})"] = _bind(args)
+    if peers:
+        add_peers(out, PEERS, *args)
+    return out
+
+
+def step_times(
+    size: str, repeat: int, min_time: float, peers: bool, settle: float = SETTLE
+) -> list[Timing]:
+    """Seconds per gradient step of every candidate at a size of ``cases.SIZES``."""
+    p = problem(size, forward=False)
+    calls = candidates(SIZES[size], (p.X, p.T, *p.params), peers)
+    return time_interleaved(calls, repeat, min_time, size, settle)
+
+
+def training_times(repeat: int, settle: float = SETTLE) -> list[Timing]:
+    """The 1000-epoch three-clouds run (docs/math.md §5): plain where ``cases.runs_training``
+    allows it (the classic NumPy code), then the default rung and every rung compiled."""
+    from ..datasets import three_clouds
+    from ..training import train
+
+    X, y = three_clouds()
+    options = {
+        f"train: {r}/plain": dict(rung=r, compiled=False) for r in RUNGS if runs_training(r, False)
+    }
+    options["train: default"] = {}
+    options.update({f"train: {r}/compiled": dict(rung=r) for r in RUNGS if runs_training(r, True)})
+    calls = {name: (lambda o=o: train(X, y, **o)) for name, o in options.items()}
+    return time_interleaved(calls, repeat, 0.0, "three-clouds training", settle)
+
+
+def sweep(
+    widths: tuple[int, int, int], repeat: int, min_time: float
+) -> dict[str, dict[int, float]]:
+    """Seconds per sample against N (``SWEEP_COUNTS``) at the widths D, M, K for every
+    compiled rung, classic NumPy, and plain loops where ``cases.runs`` allows it."""
+    out: dict[str, dict[int, float]] = {}
+    for N in SWEEP_COUNTS:
+        p = make_problem(N, *widths, forward=False)
+        args = (p.X, p.T, *p.params)
+        calls = {f"{name}/compiled": _bind(args, rung=name) for name in RUNGS}
+        calls[CLASSIC] = _bind(args, rung="matrix", compiled=False)
+        if runs((N, *widths), "loops", False):
+            calls["loops/plain"] = _bind(args, rung="loops", compiled=False)
+        for t in time_interleaved(calls, repeat, min_time, f"sweep N={N}"):
+            out.setdefault(t.name, {})[N] = t.median / N
+    return out
+
+
+def compile_times(cache_dir: str) -> dict[str, dict[str, float]]:
+    """Per rung and the default one: ``import fastbp`` and the first ``fastbp.gradients``
+    call (Numba's start included) in new processes, with an empty Numba cache in a folder
+    of ``cache_dir`` ("cold"), then with the cache that left ("warm")."""
+    out = {}
+    for rung in [*RUNGS, None]:
+        name = rung or f"default ({choose_rung(*SIZES['seed'])})"
+        progress(f"compile: {name}")
+        folder = os.path.join(cache_dir, name.replace(" ", "_").replace("(", "").replace(")", ""))
+        row = {}
+        for state in ("cold", "warm"):
+            probe = ("rung", rung or "default", "gradients")
+            imported, (start, call) = first_calls(*probe, cache_dir=folder)
+            row[f"import_{state}"], row[f"first_call_{state}"] = imported, start + call
+        out[name] = row
+    return out

@@ -1,0 +1,104 @@
+"""The study's text tables: medians, spreads over rounds and speedups."""
+
+from __future__ import annotations
+
+from .cases import NetworkCase
+from .timing import Timing
+
+
+def format_time(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:7.1f} {unit}"
+    return f"{seconds * 1e9:7.1f} ns"
+
+
+def spread(t: Timing) -> str:
+    """The fastest and slowest round relative to the median, e.g. ``-3%/+12%``."""
+    return f"-{1 - min(t.seconds) / t.median:.0%}/+{max(t.seconds) / t.median - 1:.0%}"
+
+
+def machine(env: dict[str, object]) -> str:
+    return "machine: " + ", ".join(f"{k} {v}" for k, v in env.items())
+
+
+def steps(size: str, shape: tuple[int, ...], timings: list[Timing], classic: str) -> str:
+    """Median, spread, speedup over ``classic`` and over each compiled rung's plain twin."""
+    by_name = {t.name: t.median for t in timings}
+    baseline = by_name.get(classic)
+    lines = [
+        f"{size}: N={shape[0]}, D={shape[1]}, M={shape[2]}, K={shape[3]}",
+        f"  {'candidate':24} {'median':>10} {'spread':>15} {'vs classic':>11} {'vs plain':>9}",
+    ]
+    for t in timings:
+        vs_classic = f"{baseline / t.median:10.1f}x" if baseline else ""
+        plain = by_name.get(t.name.replace("/compiled", "/plain"))
+        vs_plain = f"{plain / t.median:8.0f}x" if t.name.endswith("/compiled") and plain else ""
+        median = format_time(t.median)
+        lines.append(f"  {t.name:24} {median:>10} {spread(t):>15} {vs_classic:>11} {vs_plain:>9}")
+    return "\n".join(lines)
+
+
+def training(timings: list[Timing], classic: str) -> str:
+    """Median of each training run and its speedup over ``classic``."""
+    baseline = next(t.median for t in timings if t.name == classic)
+    lines = ["three clouds, 1000 epochs (N=1500, D=2, M=3, K=3):"]
+    for t in timings:
+        lines.append(f"  {t.name:30} {format_time(t.median):>10} {baseline / t.median:8.1f}x")
+    return "\n".join(lines)
+
+
+def compile_rungs(rows: dict[str, dict[str, float]]) -> str:
+    heading = f"{'import':>8} {'1st call, empty cache':>22} {'1st call, warm cache':>21}"
+    lines = ["compile and cold start (new processes; seconds):", f"  {'rung':20} {heading}"]
+    for name, row in rows.items():
+        lines.append(
+            f"  {name:20} {row['import_cold']:8.2f} {row['first_call_cold']:22.2f} "
+            f"{row['first_call_warm']:21.3f}"
+        )
+    return "\n".join(lines)
+
+
+def epochs(name: str, case: NetworkCase, n: int, timings: list[Timing]) -> str:
+    """Median per epoch and per step, spread, speedup over PyTorch."""
+    by_name = {t.name: t.median for t in timings}
+    torch = by_name.get("pytorch")
+    lines = [
+        f"{name}: {case.describe(n)}",
+        f"  {'candidate':22} {'per epoch':>10} {'per step':>10} {'spread':>13} {'vs pytorch':>10}",
+    ]
+    for t in timings:
+        per_step = format_time(t.median / case.steps(n))
+        vs_torch = f"{torch / t.median:9.2f}x" if torch else ""
+        lines.append(
+            f"  {t.name:22} {format_time(t.median):>10} {per_step:>10} {spread(t):>13} "
+            f"{vs_torch:>10}"
+        )
+    return "\n".join(lines)
+
+
+def verdicts(rows: dict[str, dict]) -> str:
+    """How fastbp.fit stands against each case's target (cases timed with PyTorch only)."""
+    lines = [
+        "fastbp.fit vs PyTorch, per epoch (medians; the fastest rounds, least disturbed "
+        "by the rest of the machine, in brackets), against the targets:"
+    ]
+    for name, row in rows.items():
+        if row["target"] and "speedup_vs_pytorch" in row:
+            ratio, best = row["speedup_vs_pytorch"], row["speedup_vs_pytorch_best_rounds"]
+            verdict = "met" if ratio >= row["target"] else "MISSED"
+            lines.append(
+                f"  {name:12} {ratio:6.2f}x (best rounds {best:6.2f}x; "
+                f"target {row['target']:g}x): {verdict}"
+            )
+    return "\n".join(lines) if len(lines) > 1 else ""
+
+
+def compile_network(rows: dict[str, dict[str, float]]) -> str:
+    lines = [
+        "network kernels, compile and cold start (new processes, float64; seconds):",
+        f"  {'':28} {'empty cache':>12} {'warm cache':>11}",
+    ]
+    for name, row in rows.items():
+        lines.append(f"  {name:28} {row['first_call_cold']:12.2f} {row['first_call_warm']:11.3f}")
+    return "\n".join(lines)

@@ -1,0 +1,78 @@
+"""The timing harness: candidates timed interleaved, round by round, in one process, so that
+the machine's drift hits them alike; each round repeats a call until it lasts ``min_time``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Pause before each round: BLAS, OpenMP (PyTorch) and JAX worker threads spin for a while
+# after a call (measured here: 0.05 s is not enough, 0.2 s is), and would otherwise slow
+# down whichever candidate runs next.
+SETTLE = 0.25
+
+
+@dataclass
+class Timing:
+    name: str  # the candidate, e.g. "fused/compiled" or a peer's name
+    seconds: list[float] = field(default_factory=list)  # per call, one value per round
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.seconds))
+
+
+def progress(message: str) -> None:
+    """A progress line on stderr (the results go to stdout)."""
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def calibrate(call: Callable[[], object], min_time: float) -> int:
+    """Calls per round so that a round lasts about min_time (after one warm-up call)."""
+    call()
+    start = time.perf_counter()
+    call()
+    once = time.perf_counter() - start
+    return max(1, int(min_time / max(once, 1e-9)))
+
+
+def time_interleaved(
+    calls: dict[str, Callable[[], object]],
+    repeat: int,
+    min_time: float,
+    label: str,
+    settle: float = SETTLE,
+) -> list[Timing]:
+    """Seconds per call of every candidate in ``repeat`` rounds, each round running every
+    candidate once for about ``min_time`` after a pause of ``settle`` seconds."""
+    numbers = {}
+    for i, (name, call) in enumerate(calls.items(), 1):
+        progress(f"{label}: warming up {name} ({i}/{len(calls)})")
+        numbers[name] = calibrate(call, min_time)
+    timings = {name: Timing(name) for name in calls}
+    for r in range(repeat):
+        progress(f"{label}: round {r + 1}/{repeat}")
+        for name, call in calls.items():
+            time.sleep(settle)
+            start = time.perf_counter()
+            for _ in range(numbers[name]):
+                call()
+            timings[name].seconds.append((time.perf_counter() - start) / numbers[name])
+    return list(timings.values())
+
+
+def add_peers(
+    calls: dict[str, Callable[[], object]], makers: dict[str, Callable], *args, **options
+) -> None:
+    """Add each peer's call ``make(*args, **options)`` to ``calls``, noting on stderr the
+    peers that are not installed."""
+    for peer, make in makers.items():
+        try:
+            calls[peer] = make(*args, **options)
+        except ImportError as error:
+            print(f"note: {peer} skipped ({error})", file=sys.stderr)
