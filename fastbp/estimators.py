@@ -49,14 +49,15 @@ from ._validation import (
 )
 from .datasets import one_hot
 from .fitting import DivergenceError, FitResult, fit
-from .network import Network
+from .network import DEFAULT_LOSSES, HIDDEN_ACTIVATIONS, Network
 
 # Re-exported: the classes of what the estimators raise and warn.
 __all__ = ["DataConversionWarning", "MLPClassifier", "MLPRegressor", "NotFittedError"]
 
-ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "sigmoid": "sigmoid"}
-ACTIVATIONS |= {"tanh": "tanh", "relu": "relu"}  # parameter value -> Network's name
-REGRESSION_OUTPUTS = ("identity", "sigmoid")
+# Parameter value -> Network's name: every hidden activation, and scikit-learn's "logistic".
+ACTIVATIONS = {name: name for name in HIDDEN_ACTIVATIONS} | {"logistic": "sigmoid"}
+# The regressor's outputs: those whose default loss is the squared error.
+REGRESSION_OUTPUTS = tuple(o for o, loss in DEFAULT_LOSSES.items() if loss == "squared_error")
 DEFAULT_BATCH = 200  # batch_size="auto" means min(DEFAULT_BATCH, n_samples)
 # scikit-learn checks the arrays' shapes and converts them to numbers; Network checks
 # them for NaN and infinity (so each is checked once).

@@ -1,12 +1,14 @@
-"""The general network of docs/math.md §6: any depth, a table of activations, three outputs.
+"""The general network of docs/math.md §6: any depth, a table of activations, three outputs
+and two losses.
 
 A :class:`Network` describes the architecture; its parameters are one flat vector (see
 ``fastbp.kernels.network``), which :meth:`Network.unpack` shows as per-layer (W, b) views.
-The loss is a mean over samples: cross-entropy for a softmax output (the classic
-log-likelihood with the opposite sign, divided by N), half the squared error
-``sum_k (y_k - t_k)**2 / 2`` for a sigmoid or identity output. Gradients are of that loss,
-for descent. On the classic network (one sigmoid hidden layer, softmax output)
-``-N * gradient`` is exactly what the classic ``derivative_*`` functions return.
+The loss is a mean over samples: cross-entropy (for a softmax output the classic
+log-likelihood with the opposite sign, divided by N; for a sigmoid output the binary
+log-loss of every output) or half the squared error ``sum_k (y_k - t_k)**2 / 2``; by default
+cross-entropy for a softmax output, squared error otherwise. Gradients are of that loss, for
+descent. On the classic network (one sigmoid hidden layer, softmax output) ``-N * gradient``
+is exactly what the classic ``derivative_*`` functions return.
 """
 
 from __future__ import annotations
@@ -24,15 +26,35 @@ from ._validation import (
     check_parameters,
     kernel_ready,
 )
+from .kernels import activations as tables
 from .kernels import network as kernels
 
-HIDDEN_ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu")
-OUTPUT_LOSSES = {
-    "softmax": "cross-entropy",
-    "sigmoid": "squared error",
-    "identity": "squared error",
-}
+# Name -> code (the kernels' number) of each activation and loss, and where they may be used.
+ACTIVATION_CODES = {entry.name: code for code, entry in enumerate(tables.ACTIVATIONS)}
+LOSS_CODES = {entry.name: code for code, entry in enumerate(tables.LOSSES)}
+HIDDEN_ACTIVATIONS = tuple(entry.name for entry in tables.ACTIVATIONS if entry.hidden)
+DEFAULT_LOSSES = {entry.name: entry.loss for entry in tables.ACTIVATIONS if entry.loss}
+LOSSES = {entry.name: entry for entry in tables.LOSSES}
 INITIALISATIONS = ("glorot", "normal")
+
+
+def check_activations(hidden: object, output: object, loss: object) -> str:
+    """The name of the loss (``loss``, or the output's default when None), after checking
+    that the three names are in the tables and that the loss is defined for the output."""
+    check_parameters(
+        {"hidden": hidden, "output": output},
+        names={"hidden": "hidden activation"},
+        table={
+            "hidden": (Options(HIDDEN_ACTIVATIONS),),
+            "output": (Options(tuple(DEFAULT_LOSSES)),),
+        },
+    )
+    if loss is None:
+        return DEFAULT_LOSSES[output]
+    allowed = tuple(name for name, entry in LOSSES.items() if output in entry.outputs)
+    if loss not in allowed:  # a constraint across two parameters
+        raise ValueError(f"loss must be one of {allowed} for output {output!r}, got {loss!r}")
+    return loss
 
 
 @dataclass(frozen=True)
@@ -40,9 +62,11 @@ class Network:
     """A fully connected network: ``sizes = (D, hidden..., K)``.
 
     hidden: activation of every hidden layer (sigmoid, tanh, relu or identity); output:
-    softmax (cross-entropy), sigmoid or identity (squared error); bias: whether layers have
-    biases; bias_trick: compute with a column of ones appended to each layer's input instead
-    of adding the bias (same parameters, same results: for checking and for study).
+    softmax, sigmoid or identity; bias: whether layers have biases; bias_trick: compute with
+    a column of ones appended to each layer's input instead of adding the bias (same
+    parameters, same results: for checking and for study); loss: cross_entropy (softmax or
+    sigmoid output) or squared_error (any output); None (stored as the name it stands for)
+    is cross_entropy for a softmax output, squared_error otherwise.
     """
 
     sizes: tuple[int, ...]
@@ -50,6 +74,7 @@ class Network:
     output: str = "softmax"
     bias: bool = True
     bias_trick: bool = False
+    loss: str | None = None
 
     def __post_init__(self) -> None:
         sizes = tuple(self.sizes)
@@ -58,14 +83,7 @@ class Network:
         for i, size in enumerate(sizes):
             check_parameters({"sizes": size}, names={"sizes": f"sizes[{i}]"})
         object.__setattr__(self, "sizes", tuple(int(s) for s in sizes))
-        check_parameters(
-            {"hidden": self.hidden, "output": self.output},
-            names={"hidden": "hidden activation"},
-            table={
-                "hidden": (Options(HIDDEN_ACTIVATIONS),),
-                "output": (Options(tuple(OUTPUT_LOSSES)),),
-            },
-        )
+        object.__setattr__(self, "loss", check_activations(self.hidden, self.output, self.loss))
         if self.bias_trick and not self.bias:
             raise ValueError(
                 "bias_trick=True needs bias=True (the trick is a way to compute the bias)"
@@ -73,7 +91,7 @@ class Network:
 
     @property
     def loss_name(self) -> str:
-        return OUTPUT_LOSSES[self.output]
+        return LOSSES[self.loss].title
 
     @property
     def n_params(self) -> int:
@@ -83,11 +101,11 @@ class Network:
         return kernels.parameter_offsets(np.array(self.sizes, np.int64), self.bias)
 
     def _kernel_args(self) -> tuple:
-        codes = kernels.ACTIVATIONS
         return (
             np.array(self.sizes, np.int64),
-            codes.index(self.hidden),
-            codes.index(self.output),
+            ACTIVATION_CODES[self.hidden],
+            ACTIVATION_CODES[self.output],
+            LOSS_CODES[self.loss],
             self.bias,
             self.bias_trick,
         )

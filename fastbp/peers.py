@@ -13,6 +13,7 @@ shuffle=False, ...)`` does, and returns the parameters in fastbp's flat layout.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -74,9 +75,9 @@ def torch_sgd_epoch(
     ``torch.optim.SGD(lr, momentum)``, and per batch forward, loss, ``zero_grad``,
     ``backward``, ``step``. Batches are consecutive slices of the samples in their given
     order (no shuffling); None is full batch. The loss is fastbp's, a mean over the batch:
-    ``nn.CrossEntropyLoss`` on the logits for a softmax output (class indices when T is
-    one-hot, else T as probabilities), half the summed squared error of the output
-    activation otherwise.
+    ``nn.CrossEntropyLoss`` on the logits for softmax with cross-entropy (class indices when
+    T is one-hot, else T as probabilities), ``nn.BCEWithLogitsLoss`` for sigmoid with
+    cross-entropy, half the summed squared error of the output activation otherwise.
 
     Each call resets the parameters to ``params`` and the momentum buffers to empty (as a
     new optimiser starts), runs one epoch in the dtype of ``params``, and returns the
@@ -87,7 +88,9 @@ def torch_sgd_epoch(
     import torch
     from torch import nn
 
-    activations = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+    # fastbp's activations by name (a new one must be added here too: KeyError, not a guess).
+    modules = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+    modules["softmax"] = functools.partial(nn.Softmax, dim=1)
     dtype = torch.float64 if params.dtype == np.float64 else torch.float32
     layers: list[nn.Module] = []
     linears = []
@@ -95,10 +98,11 @@ def torch_sgd_epoch(
         linear = nn.Linear(n_in, n_out, bias=network.bias, dtype=dtype)
         linears.append(linear)
         layers.append(linear)
-        if i < len(network.sizes) - 2 and network.hidden in activations:
-            layers.append(activations[network.hidden]())
-    if network.output == "sigmoid":
-        layers.append(nn.Sigmoid())
+        if i < len(network.sizes) - 2:
+            layers.append(modules[network.hidden]())
+    cross_entropy = network.loss == "cross_entropy"  # on the logits: no output layer
+    if not cross_entropy:
+        layers.append(modules[network.output]())
     model = nn.Sequential(*layers)
     start = [
         (torch.tensor(W.T), None if b is None else torch.tensor(b))
@@ -107,12 +111,18 @@ def torch_sgd_epoch(
 
     tX = torch.from_numpy(np.ascontiguousarray(X, params.dtype))
     T = np.ascontiguousarray(T, params.dtype)
-    if network.output == "softmax":
+    targets = torch.from_numpy(T)
+    if cross_entropy and network.output == "softmax":
         one_hot = bool(((T == 0) | (T == 1)).all() and (T.sum(axis=1) == 1).all())
-        targets = torch.from_numpy(T.argmax(axis=1)) if one_hot else torch.from_numpy(T)
+        targets = torch.from_numpy(T.argmax(axis=1)) if one_hot else targets
         loss_fn: Callable = nn.CrossEntropyLoss()
+    elif cross_entropy:  # sigmoid outputs: the log-loss summed over outputs, mean over samples
+        binary = nn.BCEWithLogitsLoss(reduction="sum")
+
+        def loss_fn(a, t):
+            return binary(a, t) / len(t)
+
     else:
-        targets = torch.from_numpy(T)
         squared = nn.MSELoss(reduction="sum")
 
         def loss_fn(y, t):

@@ -1,4 +1,6 @@
-"""Numba kernels, one module per strategy (rung) of the gradient ladder.
+"""Numba kernels, one module per strategy (rung) of the gradient ladder; the general network
+in ``network`` with its tables (``activations``) and products (``layers``); shared settings
+and helpers in ``common`` and ``fastmath``.
 
 Shipped as ``fastbp.kernels``. Kernels trust their inputs: C-contiguous floating arrays of
 one dtype and consistent shapes. ``fastbp`` validates before calling them. Every kernel is an

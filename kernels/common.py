@@ -1,9 +1,15 @@
-"""Numerically stable activations shared by the ladder rungs (plain Python and Numba alike)."""
+"""Settings shared by the compiled kernels, and the numerically stable activations of the
+ladder rungs (plain Python and Numba alike)."""
 
 import math
 
 import numpy as np
 from numba.extending import register_jitable
+
+BLOCK = 256  # samples per block of the fused rungs and the general network
+# Reassociation lets LLVM vectorise the sums over samples; contraction allows FMA. No NaN/inf
+# assumptions: the kernels rely on exp over- and underflowing to inf and 0.
+FASTMATH = {"reassoc", "contract"}
 
 
 @register_jitable

@@ -14,11 +14,9 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
+from .activations import sigmoid_of_negated
+from .common import BLOCK, FASTMATH
 from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
-
-BLOCK = 256
-# Reassociation lets LLVM vectorise the sums over samples; contraction allows FMA.
-FASTMATH = {"reassoc", "contract"}
 
 
 @register_jitable
@@ -74,10 +72,7 @@ def hidden_layer(xt, W1, b1, size, zt, scratch):
             x = xt[d, :size]
             for i in range(size):
                 z[i] -= w * x[i]
-        exp_inplace(z, scratch)
-        for i in range(size):
-            z[i] += 1.0
-        reciprocal_inplace(z, scratch)
+        sigmoid_of_negated(z, scratch)
 
 
 @register_jitable

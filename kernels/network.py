@@ -1,5 +1,6 @@
-"""The general network: any depth, a table of activations, full-batch, minibatch and per-sample
-SGD, each epoch in one compiled call (docs/math.md §6; the classic network is the depth-1 case).
+"""The general network: any depth, a table of activations and one of losses, full-batch,
+minibatch and per-sample SGD, each epoch in one compiled call (docs/math.md §6; the classic
+network is the depth-1 case).
 
 Parameters live in one flat vector. Layer ``i`` maps ``sizes[i]`` inputs to ``sizes[i + 1]``
 outputs; its weights are stored row-major, followed by its bias when there is one. So a
@@ -7,172 +8,29 @@ layer's weights and bias are, in memory, exactly the ``(n_in + 1) x n_out`` matr
 "bias trick", whose extra row multiplies a column of ones appended to the layer's input.
 
 Samples go through in blocks of at most ``BLOCK`` rows: the buffers hold one block per layer,
-never N rows. Products of ``BLAS_MIN_FLOPS`` multiply-adds or more go to BLAS, except outer
-products; the others run as vectorisable loops. exp runs on the SIMD routines of
-``fastmath`` in float64; everything else runs in the parameters' dtype.
+never N rows. Products follow the BLAS rule of ``layers``; activations and losses are the
+tables of ``activations``. Everything runs in the parameters' dtype but exp (float64).
 
-Losses are means over the samples of a batch: softmax output with cross-entropy
-``-sum_k t_k log y_k``, other outputs with half the squared error ``sum_k (y_k - t_k)**2 / 2``.
-Gradients are of that loss (descent: ``params -= learning_rate * gradient``).
+A network reaches the kernels as ``sizes`` (int64 array), the ``hidden`` and ``output``
+activation codes, the ``loss`` code, ``bias`` and ``trick``; inside they travel together as
+an ``Architecture``. Losses are means over the samples of a batch, gradients are of that loss
+(descent: ``params -= learning_rate * gradient``).
 """
 
-import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
-from .fastmath import exp_inplace, reciprocal_inplace
+from .activations import activate, loss_and_error, multiply_by_derivative
+from .common import BLOCK, FASTMATH
+from .layers import add_column_sums, add_row, product, product_transposed
 
-FASTMATH = {"reassoc", "contract"}  # lets the reductions vectorise; no NaN/inf assumptions
-BLOCK = 256  # samples per block
-# Products of at least this many multiply-adds go to BLAS, except outer products (inner
-# dimension 1), which loops do faster (measured: 64x64 outer product 0.65 us as a loop,
-# 2.0 us in BLAS; a 32x64 by 64x3 product 6.7 us as a loop, 0.58 us in BLAS).
-BLAS_MIN_FLOPS = 2048
-
-# The activation table: a kernel receives the index of the name. Each activation's
-# derivative is written in terms of its output z = f(a), as backpropagation needs it.
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "softmax")
-IDENTITY, SIGMOID, TANH, RELU, SOFTMAX = range(len(ACTIVATIONS))
-
-
-@register_jitable
-def activate(code, a, h, work, scratch):
-    """h[:, :n] = f(a) for the n columns of the B x n block ``a`` (work, scratch: B * n each).
-
-    sigmoid = 1 / (1 + exp(-a)); tanh = 1 - 2 / (exp(2a) + 1); relu = max(a, 0); softmax row
-    by row after subtracting the row maximum. exp over- and underflows to inf and 0, which
-    these forms turn into the right limits.
-    """
-    rows, n = a.shape
-    flat = work[: rows * n]
-    if code == SIGMOID or code == TANH:
-        factor = -1.0 if code == SIGMOID else 2.0
-        for r in range(rows):
-            for j in range(n):
-                flat[r * n + j] = factor * a[r, j]
-        exp_inplace(flat, scratch)
-        for i in range(rows * n):
-            flat[i] += 1.0
-        reciprocal_inplace(flat, scratch)
-        for r in range(rows):
-            for j in range(n):
-                s = flat[r * n + j]
-                h[r, j] = s if code == SIGMOID else 1.0 - 2.0 * s
-    elif code == RELU:
-        for r in range(rows):
-            for j in range(n):
-                h[r, j] = max(a[r, j], 0.0)
-    elif code == SOFTMAX:
-        for r in range(rows):
-            top = a[r, 0]
-            for j in range(1, n):
-                top = max(top, a[r, j])
-            for j in range(n):
-                flat[r * n + j] = a[r, j] - top
-        exp_inplace(flat, scratch)
-        for r in range(rows):
-            total = 0.0
-            for j in range(n):
-                total += flat[r * n + j]
-            for j in range(n):
-                h[r, j] = flat[r * n + j] / total
-    else:
-        for r in range(rows):
-            for j in range(n):
-                h[r, j] = a[r, j]
-
-
-@register_jitable
-def multiply_by_derivative(code, h, delta):
-    """delta *= f'(a), with f' written in terms of the output h = f(a) (B x n blocks; h may
-    have an extra column): sigmoid h (1 - h), tanh 1 - h**2, relu 1 where h > 0, identity 1."""
-    rows, n = delta.shape
-    if code == SIGMOID:
-        for r in range(rows):
-            for j in range(n):
-                delta[r, j] *= h[r, j] * (1.0 - h[r, j])
-    elif code == TANH:
-        for r in range(rows):
-            for j in range(n):
-                delta[r, j] *= 1.0 - h[r, j] * h[r, j]
-    elif code == RELU:
-        for r in range(rows):
-            for j in range(n):
-                if h[r, j] <= 0.0:
-                    delta[r, j] = 0.0
-
-
-@register_jitable
-def output_loss_and_error(code, a, y, t, delta):
-    """The summed loss of the block and its error ``delta = dloss / da`` (B x K blocks; y
-    already holds f(a)). Softmax with cross-entropy: loss -sum t log y, taken as
-    sum t (logsumexp(a) - a) with logsumexp(a) = a_j - log y_j at the largest a_j, so that no
-    log of an underflowed y is taken; delta = y - t.
-    Otherwise half the squared error, delta = (y - t) f'(a)."""
-    rows, n = a.shape
-    loss = 0.0
-    for r in range(rows):
-        for j in range(n):
-            delta[r, j] = y[r, j] - t[r, j]
-    if code == SOFTMAX:
-        for r in range(rows):
-            top = 0  # the largest logit, whose probability is at least 1 / K: no underflow
-            for j in range(1, n):
-                if a[r, j] > a[r, top]:
-                    top = j
-            log_norm = a[r, top] - math.log(y[r, top])  # logsumexp(a[r])
-            for j in range(n):
-                loss += t[r, j] * (log_norm - a[r, j])
-    else:
-        for r in range(rows):
-            for j in range(n):
-                loss += 0.5 * delta[r, j] * delta[r, j]
-        multiply_by_derivative(code, y, delta)
-    return loss
-
-
-@register_jitable
-def product(a, b, out, accumulate, spare):
-    """out = a @ b, or out += a @ b when ``accumulate`` (spare: a buffer of out's size)."""
-    rows, inner = a.shape
-    cols = b.shape[1]
-    if inner > 1 and rows * inner * cols >= BLAS_MIN_FLOPS:
-        if accumulate:
-            result = spare[: rows * cols].reshape((rows, cols))
-            np.dot(a, b, result)
-            for r in range(rows):
-                for j in range(cols):
-                    out[r, j] += result[r, j]
-        else:
-            np.dot(a, b, out)
-        return
-    if not accumulate:
-        for r in range(rows):
-            for j in range(cols):
-                out[r, j] = 0.0
-    for r in range(rows):
-        for p in range(inner):
-            v = a[r, p]
-            for j in range(cols):
-                out[r, j] += v * b[p, j]
-
-
-@register_jitable
-def product_transposed(a, b, out):
-    """out = a @ b.T, as dot products of rows when small."""
-    rows, inner = a.shape
-    cols = b.shape[0]
-    if inner > 1 and rows * inner * cols >= BLAS_MIN_FLOPS:
-        np.dot(a, b.T, out)
-        return
-    for r in range(rows):
-        for j in range(cols):
-            total = 0.0
-            for p in range(inner):
-                total += a[r, p] * b[j, p]
-            out[r, j] = total
+# offsets[i]: where layer i starts in the flat vector (``parameter_offsets``).
+Architecture = namedtuple("Architecture", "sizes offsets hidden output loss bias trick")
+# The block buffers (``workspace``).
+Workspace = namedtuple("Workspace", "activations starts errors pre spare work scratch")
 
 
 @register_jitable
@@ -186,18 +44,26 @@ def parameter_offsets(sizes, bias):
 
 
 @register_jitable
-def layer_matrix(vector, offsets, sizes, bias, layer):
+def architecture(sizes, hidden, output, loss, bias, trick):
+    """The kernels' arguments that describe a network, with its parameter offsets."""
+    return Architecture(sizes, parameter_offsets(sizes, bias), hidden, output, loss, bias, trick)
+
+
+@register_jitable
+def layer_matrix(vector, arch, layer):
     """A layer's (n_in [+ 1]) x n_out block of a flat vector (parameters or gradient)."""
-    rows = sizes[layer] + (1 if bias else 0)
+    sizes, offsets = arch.sizes, arch.offsets
+    rows = sizes[layer] + (1 if arch.bias else 0)
     return vector[offsets[layer] : offsets[layer + 1]].reshape((rows, sizes[layer + 1]))
 
 
 @register_jitable
-def workspace(sizes, trick, dtype_sample):
+def workspace(arch, dtype_sample):
     """Block buffers: activations of every layer (with a ones column under the bias trick)
-    and their start offsets; two error buffers and the pre-activations (as wide as the widest
-    layer after the input); a spare for a product or the targets; the float64 work and int64
+    and their starts; two error buffers and the pre-activations (as wide as the widest layer
+    after the input); a spare for a product or the targets; the float64 work and int64
     scratch arrays of the SIMD exp."""
+    sizes, trick = arch.sizes, arch.trick
     layers = sizes.shape[0] - 1
     starts = np.zeros(layers + 2, np.int64)
     for layer in range(layers + 1):
@@ -214,24 +80,24 @@ def workspace(sizes, trick, dtype_sample):
     spare = np.empty(max(largest, BLOCK * sizes[layers]), dtype)
     work = np.empty(BLOCK * widest, np.float64)
     scratch = np.empty(BLOCK * widest, np.int64)
-    return activations, starts, errors, pre, spare, work, scratch
+    return Workspace(activations, starts, errors, pre, spare, work, scratch)
 
 
 @register_jitable
-def block_activations(space, sizes, trick, layer, rows):
+def block_activations(space, layer, rows):
     """A layer's activations of a block of ``rows`` samples, as a rows x width view."""
-    activations, starts = space[0], space[1]
+    starts = space.starts
     width = (starts[layer + 1] - starts[layer]) // BLOCK
-    return activations[starts[layer] : starts[layer] + rows * width].reshape((rows, width))
+    return space.activations[starts[layer] : starts[layer] + rows * width].reshape((rows, width))
 
 
 @register_jitable
-def forward_block(params, offsets, sizes, hidden, output, bias, trick, X, samples, space):
+def forward_block(params, arch, X, samples, space):
     """Forward pass of the samples X[samples] (at most BLOCK): every layer's activations."""
+    sizes, trick = arch.sizes, arch.trick
     layers = sizes.shape[0] - 1
     rows = samples.shape[0]
-    pre, spare = space[3], space[4]
-    h = block_activations(space, sizes, trick, 0, rows)
+    h = block_activations(space, 0, rows)
     for r in range(rows):
         for d in range(sizes[0]):
             h[r, d] = X[samples[r], d]
@@ -239,104 +105,96 @@ def forward_block(params, offsets, sizes, hidden, output, bias, trick, X, sample
             h[r, sizes[0]] = 1.0
     for layer in range(layers):
         n_in, n_out = sizes[layer], sizes[layer + 1]
-        matrix = layer_matrix(params, offsets, sizes, bias, layer)
-        a = pre[: rows * n_out].reshape((rows, n_out))
+        matrix = layer_matrix(params, arch, layer)
+        a = space.pre[: rows * n_out].reshape((rows, n_out))
         if trick:  # the ones column meets the bias row inside the product
-            product(h, matrix, a, False, spare)
+            product(h, matrix, a, False, space.spare)
         else:
-            product(h, matrix[:n_in], a, False, spare)
-            if bias:
-                for r in range(rows):
-                    for j in range(n_out):
-                        a[r, j] += matrix[n_in, j]
-        h = block_activations(space, sizes, trick, layer + 1, rows)
-        activate(output if layer == layers - 1 else hidden, a, h, space[5], space[6])
+            product(h, matrix[:n_in], a, False, space.spare)
+            if arch.bias:
+                add_row(a, matrix[n_in])
+        h = block_activations(space, layer + 1, rows)
+        code = arch.output if layer == layers - 1 else arch.hidden
+        activate(code, a, h, space.work, space.scratch)
         if trick and layer < layers - 1:
             for r in range(rows):
                 h[r, n_out] = 1.0
 
 
 @register_jitable
-def backward_block(params, offsets, sizes, hidden, output, bias, trick, T, samples, space, grad,
-                   first):  # fmt: skip
+def backward_block(params, arch, T, samples, space, grad, first):
     """Add the block's loss gradient (summed over its samples) to ``grad``, or write it there
     when ``first``; return the block's summed loss."""
+    sizes = arch.sizes
     layers = sizes.shape[0] - 1
     rows = samples.shape[0]
-    errors, pre, spare = space[2], space[3], space[4]
     n_out = sizes[layers]
-    targets = spare[: rows * n_out].reshape((rows, n_out))
+    targets = space.spare[: rows * n_out].reshape((rows, n_out))
     for r in range(rows):
         for k in range(n_out):
             targets[r, k] = T[samples[r], k]
-    a = pre[: rows * n_out].reshape((rows, n_out))
-    delta = errors[0, : rows * n_out].reshape((rows, n_out))
-    y = block_activations(space, sizes, trick, layers, rows)
-    loss = output_loss_and_error(output, a, y, targets, delta)
+    a = space.pre[: rows * n_out].reshape((rows, n_out))
+    delta = space.errors[0, : rows * n_out].reshape((rows, n_out))
+    y = block_activations(space, layers, rows)
+    loss = loss_and_error(arch.loss, arch.output, a, y, targets, delta)
     for layer in range(layers - 1, -1, -1):
         n_in, n_out = sizes[layer], sizes[layer + 1]
-        h = block_activations(space, sizes, trick, layer, rows)
-        matrix = layer_matrix(params, offsets, sizes, bias, layer)
-        step = layer_matrix(grad, offsets, sizes, bias, layer)
-        if trick:  # weights and bias in one product: the bias row meets the ones column
-            product(h.T, delta, step, not first, spare)
+        h = block_activations(space, layer, rows)
+        step = layer_matrix(grad, arch, layer)
+        if arch.trick:  # weights and bias in one product: the bias row meets the ones column
+            product(h.T, delta, step, not first, space.spare)
         else:
-            product(h.T, delta, step[:n_in], not first, spare)
-            if bias:
+            product(h.T, delta, step[:n_in], not first, space.spare)
+            if arch.bias:
                 for j in range(n_out if first else 0):
                     step[n_in, j] = 0.0
-                for r in range(rows):
-                    for j in range(n_out):
-                        step[n_in, j] += delta[r, j]
+                add_column_sums(delta, step[n_in])
         if layer > 0:
-            below = errors[(layers - layer) % 2, : rows * n_in].reshape((rows, n_in))
-            product_transposed(delta, matrix[:n_in], below)
-            multiply_by_derivative(hidden, h, below)
+            below = space.errors[(layers - layer) % 2, : rows * n_in].reshape((rows, n_in))
+            product_transposed(delta, layer_matrix(params, arch, layer)[:n_in], below)
+            multiply_by_derivative(arch.hidden, h, below)
             delta = below
     return loss
 
 
 @register_jitable
-def batch_gradient(params, offsets, sizes, hidden, output, bias, trick, X, T, samples, space,
-                   grad):  # fmt: skip
+def batch_gradient(params, arch, X, T, samples, space, grad):
     """grad = the loss gradient summed over X[samples]; returns the summed loss (callers
     divide: a mean over the batch)."""
     loss = 0.0
     for start in range(0, samples.shape[0], BLOCK):
         block = samples[start : start + BLOCK]
-        forward_block(params, offsets, sizes, hidden, output, bias, trick, X, block, space)
-        loss += backward_block(params, offsets, sizes, hidden, output, bias, trick, T, block,
-                               space, grad, start == 0)  # fmt: skip
+        forward_block(params, arch, X, block, space)
+        loss += backward_block(params, arch, T, block, space, grad, start == 0)
     return loss
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def loss_gradient(params, sizes, hidden, output, bias, trick, X, T):
+def loss_gradient(params, sizes, hidden, output, loss, bias, trick, X, T):
     """(mean loss, its gradient as a flat vector like ``params``) over all of X (N x D) and
     T (N x K)."""
-    offsets = parameter_offsets(sizes, bias)
-    space = workspace(sizes, trick, params)
+    arch = architecture(sizes, hidden, output, loss, bias, trick)
+    space = workspace(arch, params)
     grad = np.empty_like(params)
     samples = np.arange(X.shape[0])
-    loss = batch_gradient(params, offsets, sizes, hidden, output, bias, trick, X, T, samples,
-                          space, grad)  # fmt: skip
+    total = batch_gradient(params, arch, X, T, samples, space, grad)
     scale = 1.0 / X.shape[0]
     for i in range(grad.shape[0]):
         grad[i] *= scale
-    return loss * scale, grad
+    return total * scale, grad
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def predict(params, sizes, hidden, output, bias, trick, X):
+def predict(params, sizes, hidden, output, loss, bias, trick, X):
     """The network's outputs for X (N x D): N x K."""
-    offsets = parameter_offsets(sizes, bias)
-    space = workspace(sizes, trick, params)
+    arch = architecture(sizes, hidden, output, loss, bias, trick)
+    space = workspace(arch, params)
     layers = sizes.shape[0] - 1
     out = np.empty((X.shape[0], sizes[layers]), params.dtype)
     for start in range(0, X.shape[0], BLOCK):
         block = np.arange(start, min(start + BLOCK, X.shape[0]))
-        forward_block(params, offsets, sizes, hidden, output, bias, trick, X, block, space)
-        y = block_activations(space, sizes, trick, layers, block.shape[0])
+        forward_block(params, arch, X, block, space)
+        y = block_activations(space, layers, block.shape[0])
         for r in range(block.shape[0]):
             for k in range(sizes[layers]):
                 out[start + r, k] = y[r, k]
@@ -344,25 +202,24 @@ def predict(params, sizes, hidden, output, bias, trick, X):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def train_epoch(params, velocity, sizes, hidden, output, bias, trick, X, T, order, batch_size,
-                learning_rate, momentum):  # fmt: skip
+def train_epoch(params, velocity, sizes, hidden, output, loss, bias, trick, X, T, order,
+                batch_size, learning_rate, momentum):  # fmt: skip
     """One epoch of (minibatch) gradient descent with momentum, in place on params and
     velocity: for each batch of ``batch_size`` samples taken in ``order``, the gradient g at
     the current parameters, then ``velocity = momentum * velocity - learning_rate * g`` and
     ``params += velocity``. Returns the mean over samples of each batch's loss before its
     update, or the first non-finite batch loss at once (that batch is not applied).
     """
-    offsets = parameter_offsets(sizes, bias)
-    space = workspace(sizes, trick, params)
+    arch = architecture(sizes, hidden, output, loss, bias, trick)
+    space = workspace(arch, params)
     grad = np.empty_like(params)
     total = 0.0
     for start in range(0, order.shape[0], batch_size):
         samples = order[start : start + batch_size]
-        loss = batch_gradient(params, offsets, sizes, hidden, output, bias, trick, X, T,
-                              samples, space, grad)  # fmt: skip
-        if not np.isfinite(loss):
-            return loss
-        total += loss
+        value = batch_gradient(params, arch, X, T, samples, space, grad)
+        if not np.isfinite(value):
+            return value
+        total += value
         rate = learning_rate / samples.shape[0]  # grad is a sum: this makes it a mean
         for i in range(params.shape[0]):
             velocity[i] = momentum * velocity[i] - rate * grad[i]

@@ -13,9 +13,8 @@ import numpy as np
 from numba import njit, prange
 from numba.extending import register_jitable
 
+from .common import BLOCK, FASTMATH
 from .fused import (
-    BLOCK,
-    FASTMATH,
     derivative_b1,
     derivative_b2,
     derivative_w1,

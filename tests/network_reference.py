@@ -2,31 +2,43 @@
 
 Written from the documented contract only: the flat parameter layout (per layer, the
 n_in x n_out weights row-major, then the n_out bias when there is one), the activations, the
-losses (softmax: mean cross-entropy; otherwise half the squared error, summed over outputs
-and averaged over samples) and textbook backpropagation. It shares no code with the kernels:
-it uses np.tanh for the sigmoid, a log-sum-exp softmax and derivatives taken from the
-pre-activations rather than from the outputs.
+losses (summed over outputs and averaged over samples; by default cross-entropy for a softmax
+output, half the squared error otherwise) and textbook backpropagation. It shares no code with
+the kernels: it uses np.tanh for the sigmoid, a log-sum-exp softmax, np.logaddexp for the
+log-sigmoid and derivatives taken from the pre-activations rather than from the outputs.
+
+``ACTIVATIONS`` and ``LOSSES`` are its two tables; the tests run every entry of fastbp's
+tables against them, so a new activation or loss needs its entry here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 
 @dataclass(frozen=True)
 class Spec:
-    """The architecture, as plain values (so the reference never calls the code under test)."""
+    """The architecture, as plain values (so the reference never calls the code under test);
+    loss None is the documented default."""
 
     sizes: tuple[int, ...]
     hidden: str = "sigmoid"
     output: str = "softmax"
     bias: bool = True
+    loss: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.loss is None:
+            default = "cross_entropy" if self.output == "softmax" else "squared_error"
+            object.__setattr__(self, "loss", default)
 
 
 def spec_of(network) -> Spec:
-    return Spec(tuple(network.sizes), network.hidden, network.output, network.bias)
+    return Spec(tuple(network.sizes), network.hidden, network.output, network.bias, network.loss)
 
 
 def n_params(spec: Spec) -> int:
@@ -67,32 +79,51 @@ def log_softmax(A):
     return A - (top + np.log(np.exp(A - top).sum(axis=1, keepdims=True)))
 
 
-def activate(name: str, A):
-    if name == "sigmoid":
-        return sigmoid(A)
-    if name == "tanh":
-        return np.tanh(A)
-    if name == "relu":
-        return np.where(A > 0, A, 0.0)
-    if name == "identity":
-        return A.copy()
-    if name == "softmax":
-        return np.exp(log_softmax(A))
-    raise AssertionError(name)
+def softmax_backward(A, G):
+    """G J^T for softmax's Jacobian J = diag(y) - y y^T, row by row."""
+    Y = np.exp(log_softmax(A))
+    return Y * (G - (G * Y).sum(axis=1, keepdims=True))
 
 
-def slope(name: str, A):
-    """f'(A) from the pre-activations."""
-    if name == "sigmoid":
-        s = sigmoid(A)
-        return s * (1.0 - s)
-    if name == "tanh":
-        return 1.0 - np.tanh(A) ** 2
-    if name == "relu":
-        return (A > 0).astype(np.float64)
-    if name == "identity":
-        return np.ones_like(A)
-    raise AssertionError(name)
+class Activation(NamedTuple):
+    """f(A), and backward(A, G): the loss's gradient at A given its gradient G at f(A)."""
+
+    forward: Callable
+    backward: Callable
+
+
+ACTIVATIONS = {
+    "identity": Activation(lambda A: A.copy(), lambda A, G: G.copy()),
+    "sigmoid": Activation(sigmoid, lambda A, G: G * (sigmoid(A) * (1.0 - sigmoid(A)))),
+    "tanh": Activation(np.tanh, lambda A, G: G * (1.0 - np.tanh(A) ** 2)),
+    "relu": Activation(lambda A: np.where(A > 0, A, 0.0), lambda A, G: G * (A > 0)),
+    "softmax": Activation(lambda A: np.exp(log_softmax(A)), softmax_backward),
+}
+
+
+def cross_entropy(output, A, Y, T):
+    """-sum T log Y: of the class distribution for softmax; for sigmoid, of each output's
+    two outcomes, -sum T log Y + (1 - T) log(1 - Y), with log Y = -log(1 + exp(-A))."""
+    if output == "softmax":
+        return -np.sum(T * log_softmax(A))
+    return np.sum(T * np.logaddexp(0.0, -A) + (1.0 - T) * np.logaddexp(0.0, A))
+
+
+class Loss(NamedTuple):
+    """value(output, A, Y, T): the loss summed over samples; error(...): its gradient at the
+    output pre-activations A (Y = f(A))."""
+
+    value: Callable
+    error: Callable
+
+
+LOSSES = {
+    "cross_entropy": Loss(cross_entropy, lambda output, A, Y, T: Y - T),
+    "squared_error": Loss(
+        lambda output, A, Y, T: np.sum((Y - T) ** 2) / 2,
+        lambda output, A, Y, T: ACTIVATIONS[output].backward(A, Y - T),
+    ),
+}
 
 
 def forward(spec: Spec, params, X):
@@ -103,7 +134,8 @@ def forward(spec: Spec, params, X):
     for i, (W, b) in enumerate(weights):
         A = H[-1] @ W + b
         pre.append(A)
-        H.append(activate(spec.output if i == len(weights) - 1 else spec.hidden, A))
+        name = spec.output if i == len(weights) - 1 else spec.hidden
+        H.append(ACTIVATIONS[name].forward(A))
     return H, pre
 
 
@@ -113,10 +145,7 @@ def predict(spec: Spec, params, X):
 
 def loss_from(spec: Spec, A_out, Y, T):
     T = np.asarray(T, dtype=np.float64)
-    N = T.shape[0]
-    if spec.output == "softmax":
-        return float(-np.sum(T * log_softmax(A_out)) / N)
-    return float(np.sum((Y - T) ** 2) / (2 * N))
+    return float(LOSSES[spec.loss].value(spec.output, A_out, Y, T) / T.shape[0])
 
 
 def loss(spec: Spec, params, X, T) -> float:
@@ -130,16 +159,13 @@ def loss_gradient(spec: Spec, params, X, T) -> tuple[float, np.ndarray]:
     T = np.asarray(T, dtype=np.float64)
     N = T.shape[0]
     Y = H[-1]
-    if spec.output == "softmax":
-        delta = (Y - T) / N
-    else:
-        delta = (Y - T) * slope(spec.output, pre[-1]) / N
+    delta = LOSSES[spec.loss].error(spec.output, pre[-1], Y, T) / N
     weights = layers(spec, params)
     grads = [None] * len(weights)
     for i in range(len(weights) - 1, -1, -1):
         grads[i] = (H[i].T @ delta, delta.sum(axis=0))
         if i > 0:
-            delta = (delta @ weights[i][0].T) * slope(spec.hidden, pre[i - 1])
+            delta = ACTIVATIONS[spec.hidden].backward(pre[i - 1], delta @ weights[i][0].T)
     return loss_from(spec, pre[-1], Y, T), flatten(spec, grads)
 
 

@@ -101,21 +101,27 @@ def test_iris_tutorial_network_descends():
 # --- minibatch and per-sample SGD against the NumPy reference ------------------------------
 
 SGD_CASES = [
-    # (sizes, hidden, output, N, batch_size)
-    ((3, 5, 4), "sigmoid", "softmax", 37, 1),
-    ((3, 5, 4), "tanh", "softmax", 37, 5),
-    ((3, 5, 4, 2), "relu", "sigmoid", 37, 16),
-    ((2, 6, 4, 5, 1), "tanh", "identity", 23, 4),
-    ((3, 4, 2), "identity", "identity", 9, 9),  # a batch of all samples: full batch
-    ((3, 4, 2), "sigmoid", "sigmoid", 600, 300),  # batches larger than one block of 256
+    # (sizes, hidden, output, loss, N, batch_size); loss None: the output's default
+    ((3, 5, 4), "sigmoid", "softmax", None, 37, 1),
+    ((3, 5, 4), "tanh", "softmax", None, 37, 5),
+    ((3, 5, 4, 2), "relu", "sigmoid", None, 37, 16),
+    ((2, 6, 4, 5, 1), "tanh", "identity", None, 23, 4),
+    ((3, 4, 2), "identity", "identity", None, 9, 9),  # a batch of all samples: full batch
+    ((3, 4, 2), "sigmoid", "sigmoid", None, 600, 300),  # batches larger than one block of 256
+    ((3, 5, 4), "tanh", "sigmoid", "cross_entropy", 37, 5),
+    ((3, 5, 4), "relu", "softmax", "squared_error", 37, 16),
 ]
 
 
 @pytest.mark.parametrize("shuffle", [False, True], ids=["in-order", "shuffled"])
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
-@pytest.mark.parametrize(("sizes", "hidden", "output", "N", "batch_size"), SGD_CASES, ids=str)
-def test_sgd_matches_the_numpy_reference(sizes, hidden, output, N, batch_size, momentum, shuffle):
-    network = Network(sizes, hidden=hidden, output=output)
+@pytest.mark.parametrize(
+    ("sizes", "hidden", "output", "loss", "N", "batch_size"), SGD_CASES, ids=str
+)
+def test_sgd_matches_the_numpy_reference(
+    sizes, hidden, output, loss, N, batch_size, momentum, shuffle
+):
+    network = Network(sizes, hidden=hidden, output=output, loss=loss)
     X, T = data(network, N, seed=N)
     epochs, seed, lr = 4, 5, 0.05
     result = fit(

@@ -1,6 +1,7 @@
 """The general network (docs/math.md §6): gradients against finite differences, the forward
-pass and loss against an independent NumPy reference, the bias trick, agreement with the
-classic API, stability at huge activations, and argument checking."""
+pass and loss against an independent NumPy reference, for every entry of the activation and
+loss tables; the bias trick, agreement with the classic API, stability at huge activations,
+and argument checking."""
 
 import warnings
 
@@ -8,12 +9,16 @@ import network_reference as ref
 import numpy as np
 import pytest
 import reference
+from fastbp.kernels import activations as tables
 
 import fastbp
 from fastbp import Network
+from fastbp.network import HIDDEN_ACTIVATIONS, LOSSES
 
-HIDDEN = ("sigmoid", "tanh", "relu", "identity")
-OUTPUTS = ("softmax", "sigmoid", "identity")
+HIDDEN = HIDDEN_ACTIVATIONS
+# Every (output, loss) pair the tables allow.
+PAIRS = [(output, loss) for loss, entry in LOSSES.items() for output in entry.outputs]
+PAIR_IDS = [f"{output}-{loss}" for output, loss in PAIRS]
 # Non-square widths; depth = number of hidden layers.
 DEPTH_SIZES = {1: (3, 5, 4), 2: (3, 5, 4, 2), 3: (3, 5, 4, 6, 2)}
 LAYOUTS = {
@@ -49,32 +54,34 @@ def assert_close_to(got, expected, rtol_of_max, rtol=0.0):
 @pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
 @pytest.mark.parametrize("N", [1, 7])
 @pytest.mark.parametrize("depth", DEPTH_SIZES)
-@pytest.mark.parametrize("output", OUTPUTS)
+@pytest.mark.parametrize(("output", "loss"), PAIRS, ids=PAIR_IDS)
 @pytest.mark.parametrize("hidden", HIDDEN)
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_gradient_matches_finite_differences(layout, hidden, output, depth, N, dtype):
-    network = Network(DEPTH_SIZES[depth], hidden=hidden, output=output, **LAYOUTS[layout])
+def test_gradient_matches_finite_differences(layout, hidden, output, loss, depth, N, dtype):
+    network = Network(
+        DEPTH_SIZES[depth], hidden=hidden, output=output, loss=loss, **LAYOUTS[layout]
+    )
     spec = ref.spec_of(network)
     X, T, params = problem(network, N, seed=10 * depth + N, dtype=dtype)
-    loss, grad = network.loss_gradient(params, X, T)
-    assert isinstance(loss, float)
+    value, grad = network.loss_gradient(params, X, T)
+    assert isinstance(value, float)
     assert grad.dtype == dtype and grad.shape == params.shape
     # Central differences of the float64 loss at the same (dtype-rounded) point.
     numeric = ref.finite_differences(spec, params, X, T)
     assert np.abs(numeric).max() > 1e-6, "degenerate test case: the gradient is ~0"
     if dtype == np.float64:
         assert_close_to(grad, numeric, 1e-6)
-        assert loss == pytest.approx(ref.loss(spec, params, X, T), rel=1e-12)
+        assert value == pytest.approx(ref.loss(spec, params, X, T), rel=1e-12)
     else:
         assert_close_to(grad, numeric, 1e-4)
-        assert loss == pytest.approx(ref.loss(spec, params, X, T), rel=1e-5)
+        assert value == pytest.approx(ref.loss(spec, params, X, T), rel=1e-5)
 
 
 def test_reference_backpropagation_matches_finite_differences():
     """The NumPy reference gradient used below (and by the SGD tests) is itself right."""
     for hidden in HIDDEN:
-        for output in OUTPUTS:
-            spec = ref.Spec((2, 4, 3, 3), hidden, output, bias=True)
+        for output, loss in PAIRS:
+            spec = ref.Spec((2, 4, 3, 3), hidden, output, bias=True, loss=loss)
             rng = np.random.default_rng(5)
             X = rng.standard_normal((6, 2))
             T = ref.targets(output, 6, 3, rng)
@@ -85,20 +92,25 @@ def test_reference_backpropagation_matches_finite_differences():
 
 # --- forward pass, loss and gradient against the reference, over many shapes --------------
 
-# (sizes, hidden, output, N): single sample, single input, single output (identity and
+# (sizes, hidden, output, loss, N): single sample, single input, single output (identity and
 # sigmoid outputs), two classes, no hidden layer at all, N not a multiple of the block of
-# 256 samples, and layers wide enough that the products go to BLAS.
+# 256 samples, and layers wide enough that the products go to BLAS; loss None: the default.
 SHAPES = [
-    ((1, 1), "sigmoid", "identity", 1),
-    ((1, 3, 1), "tanh", "identity", 1),
-    ((1, 3, 1), "sigmoid", "sigmoid", 5),
-    ((4, 2, 2), "relu", "softmax", 9),
-    ((3, 4, 2), "identity", "identity", 1),
-    ((2, 3, 3), "sigmoid", "softmax", 300),
-    ((3, 8, 5, 4), "tanh", "softmax", 517),
-    ((5, 7, 3, 6, 1), "relu", "sigmoid", 517),
-    ((6, 40, 30, 3), "tanh", "softmax", 300),
-    ((7, 64, 2), "sigmoid", "sigmoid", 260),
+    ((1, 1), "sigmoid", "identity", None, 1),
+    ((1, 3, 1), "tanh", "identity", None, 1),
+    ((1, 3, 1), "sigmoid", "sigmoid", None, 5),
+    ((4, 2, 2), "relu", "softmax", None, 9),
+    ((3, 4, 2), "identity", "identity", None, 1),
+    ((2, 3, 3), "sigmoid", "softmax", None, 300),
+    ((3, 8, 5, 4), "tanh", "softmax", None, 517),
+    ((5, 7, 3, 6, 1), "relu", "sigmoid", None, 517),
+    ((6, 40, 30, 3), "tanh", "softmax", None, 300),
+    ((7, 64, 2), "sigmoid", "sigmoid", None, 260),
+    ((1, 3, 1), "tanh", "sigmoid", "cross_entropy", 5),
+    ((5, 7, 3, 6, 1), "relu", "sigmoid", "cross_entropy", 517),
+    ((7, 64, 2), "sigmoid", "sigmoid", "cross_entropy", 260),
+    ((4, 2, 2), "relu", "softmax", "squared_error", 9),
+    ((6, 40, 30, 3), "tanh", "softmax", "squared_error", 300),
 ]
 
 
@@ -118,25 +130,25 @@ def arrange(X, order):
 @pytest.mark.parametrize("order", ["C", "F", "strided"])
 @pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize(("sizes", "hidden", "output", "N"), SHAPES, ids=str)
+@pytest.mark.parametrize(("sizes", "hidden", "output", "loss", "N"), SHAPES, ids=str)
 def test_predict_loss_and_gradient_match_the_reference(
-    sizes, hidden, output, N, layout, dtype, order
+    sizes, hidden, output, loss, N, layout, dtype, order
 ):
-    network = Network(sizes, hidden=hidden, output=output, **LAYOUTS[layout])
+    network = Network(sizes, hidden=hidden, output=output, loss=loss, **LAYOUTS[layout])
     spec = ref.spec_of(network)
     X, T, params = problem(network, N, seed=N + len(sizes), dtype=dtype)
     Y = network.predict(params, arrange(X, order))
-    loss, grad = network.loss_gradient(params, arrange(X, order), T)
+    value, grad = network.loss_gradient(params, arrange(X, order), T)
     expected_loss, expected_grad = ref.loss_gradient(spec, params, X, T)
     assert Y.dtype == dtype and Y.shape == (N, sizes[-1])
     assert grad.dtype == dtype
     if dtype == np.float64:
         assert_close_to(Y, ref.predict(spec, params, X), 1e-13, rtol=1e-12)
-        assert loss == pytest.approx(expected_loss, rel=1e-12)
+        assert value == pytest.approx(expected_loss, rel=1e-12)
         assert_close_to(grad, expected_grad, 1e-11)
     else:
         assert_close_to(Y, ref.predict(spec, params, X), 1e-5)
-        assert loss == pytest.approx(expected_loss, rel=1e-5)
+        assert value == pytest.approx(expected_loss, rel=1e-5)
         assert_close_to(grad, expected_grad, 1e-4)
 
 
@@ -176,12 +188,12 @@ def test_predict_does_not_modify_its_arguments():
 # --- the bias trick ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("output", OUTPUTS)
+@pytest.mark.parametrize(("output", "loss"), PAIRS, ids=PAIR_IDS)
 @pytest.mark.parametrize("hidden", HIDDEN)
 @pytest.mark.parametrize("depth", DEPTH_SIZES)
-def test_bias_trick_gives_the_same_results_as_explicit_bias(depth, hidden, output):
-    plain = Network(DEPTH_SIZES[depth], hidden=hidden, output=output)
-    trick = Network(DEPTH_SIZES[depth], hidden=hidden, output=output, bias_trick=True)
+def test_bias_trick_gives_the_same_results_as_explicit_bias(depth, hidden, output, loss):
+    plain = Network(DEPTH_SIZES[depth], hidden=hidden, output=output, loss=loss)
+    trick = Network(DEPTH_SIZES[depth], hidden=hidden, output=output, loss=loss, bias_trick=True)
     assert trick.n_params == plain.n_params
     np.testing.assert_array_equal(trick.init_params(4), plain.init_params(4))
     X, T, params = problem(plain, 300, seed=depth)
@@ -245,8 +257,7 @@ def test_classic_network_agrees_with_the_classic_api(shape):
 def test_normal_initialisation_draws_the_classic_numbers_in_the_classic_order():
     for D, M, K, seed in [(2, 3, 3, 0), (4, 2, 3, 5), (1, 7, 2, 11)]:
         network = Network((D, M, K))
-        rng = np.random.default_rng(seed)  # the classic code's draws
-        W1, b1, W2, b2 = (rng.standard_normal(s) for s in [(D, M), (M,), (M, K), (K,)])
+        W1, b1, W2, b2 = reference.classic_start(D, M, K, seed)
         expected = network.pack([(W1, b1), (W2, b2)])
         np.testing.assert_array_equal(network.init_params(seed, scheme="normal"), expected)
 
@@ -331,9 +342,13 @@ def test_hidden_activations_saturate_to_their_limits(hidden, dtype, scale):
 
 @pytest.mark.parametrize("scale", [1e3, 1e30])
 @pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
-@pytest.mark.parametrize("output", ["softmax", "sigmoid"])
-def test_huge_output_activations_give_no_nan(output, dtype, scale):
-    network = Network((3, 5, 4), hidden="tanh", output=output)
+@pytest.mark.parametrize(
+    ("output", "loss"),
+    [pair for pair in PAIRS if pair[0] != "identity"],
+    ids=[name for name in PAIR_IDS if not name.startswith("identity")],
+)
+def test_huge_output_activations_give_no_nan(output, loss, dtype, scale):
+    network = Network((3, 5, 4), hidden="tanh", output=output, loss=loss)
     rng = np.random.default_rng(2)
     X = rng.standard_normal((300, 3)).astype(dtype)
     T = ref.targets(output, 300, 4, rng).astype(dtype)
@@ -343,23 +358,23 @@ def test_huge_output_activations_give_no_nan(output, dtype, scale):
     ]
     params = network.pack(layers, dtype)
     Y = no_warnings(network.predict, params, X)
-    loss, grad = no_warnings(network.loss_gradient, params, X, T)
+    value, grad = no_warnings(network.loss_gradient, params, X, T)
     assert np.isfinite(Y).all() and Y.min() >= 0 and Y.max() <= 1
-    assert np.isfinite(loss) and loss > 0 and np.isfinite(grad).all()
+    assert np.isfinite(value) and value > 0 and np.isfinite(grad).all()
     if output == "softmax":
         np.testing.assert_allclose(Y.sum(axis=1), 1.0, rtol=1e-6 if dtype == np.float32 else 1e-12)
     spec = ref.spec_of(network)
     expected_loss, expected_grad = ref.loss_gradient(spec, params, X, T)
     if dtype == np.float64:
         assert_close_to(Y, ref.predict(spec, params, X), 1e-12)
-        assert loss == pytest.approx(expected_loss, rel=1e-10)
+        assert value == pytest.approx(expected_loss, rel=1e-10)
         assert_close_to(grad, expected_grad, 1e-10)
     else:
         # Output activations of size ~scale carry float32 rounding of ~eps * scale. A Python
         # float: pytest.approx rejects a NumPy float32 tolerance (pytest >= 9).
         slack = min(0.1, 100 * float(np.finfo(np.float32).eps) * scale)
         np.testing.assert_allclose(Y, ref.predict(spec, params, X), atol=slack)
-        assert loss == pytest.approx(expected_loss, rel=slack)
+        assert value == pytest.approx(expected_loss, rel=slack)
 
 
 # --- argument checking --------------------------------------------------------------------
@@ -372,6 +387,15 @@ def test_huge_output_activations_give_no_nan(output, dtype, scale):
         (dict(sizes=(3, 4, 2), hidden="softmax"), "hidden activation must be one of"),
         (dict(sizes=(3, 4, 2), output="tanh"), "output must be one of"),
         (dict(sizes=(3, 4, 2), output="relu"), "output must be one of"),
+        (
+            dict(sizes=(3, 4, 2), output="identity", loss="cross_entropy"),
+            r"loss must be one of \('squared_error',\) for output 'identity', got 'cross_entropy'",
+        ),
+        (
+            dict(sizes=(3, 4, 2), loss="mse"),
+            r"loss must be one of \('cross_entropy', 'squared_error'\) for output 'softmax'",
+        ),
+        (dict(sizes=(3, 4, 2), output="sigmoid", loss="cross-entropy"), "loss must be one of"),
         (dict(sizes=(3, 0, 2)), r"sizes\[1\] must be a positive integer"),
         (dict(sizes=(3, -4, 2)), r"sizes\[1\] must be a positive integer"),
         (dict(sizes=(0, 4, 2)), r"sizes\[0\] must be a positive integer"),
@@ -480,3 +504,34 @@ def test_loss_names():
     assert Network((2, 2), output="softmax").loss_name == "cross-entropy"
     assert Network((2, 2), output="sigmoid").loss_name == "squared error"
     assert Network((2, 2), output="identity").loss_name == "squared error"
+
+
+def test_loss_is_a_separate_choice_and_none_is_the_documented_default():
+    for output, default in [
+        ("softmax", "cross_entropy"),
+        ("sigmoid", "squared_error"),
+        ("identity", "squared_error"),
+    ]:
+        network = Network((2, 2), output=output)
+        assert network.loss == default == ref.Spec((2, 2), output=output).loss
+        assert network == Network((2, 2), output=output, loss=default)
+    network = Network((2, 2), output="sigmoid", loss="cross_entropy")
+    assert network.loss == "cross_entropy" and network.loss_name == "cross-entropy"
+    assert Network((2, 2), output="softmax", loss="squared_error").loss_name == "squared error"
+
+
+def test_every_table_entry_has_a_kernel_code_and_a_reference_entry():
+    """A kernel branches on an entry's position: its named code must be that position. The
+    parametrisations above run every entry against tests/network_reference.py."""
+    for table, reference_table in [
+        (tables.ACTIVATIONS, ref.ACTIVATIONS),
+        (tables.LOSSES, ref.LOSSES),
+    ]:
+        assert [entry.name for entry in table] == list(reference_table), "reference entries"
+        for code, entry in enumerate(table):
+            assert getattr(tables, entry.name.upper()) == code
+    outputs = {entry.name for entry in tables.ACTIVATIONS if entry.loss}
+    for entry in tables.LOSSES:
+        assert set(entry.outputs) <= outputs
+    for name in outputs:  # each output's default loss is defined for it
+        assert name in LOSSES[Network((2, 2), output=name).loss].outputs

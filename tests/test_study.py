@@ -145,23 +145,25 @@ def test_network_cases_match_the_issue():
 
 
 @pytest.mark.parametrize(
-    ("hidden", "output", "bias", "batch_size"),
+    ("hidden", "output", "loss", "bias", "batch_size"),
     [
-        ("sigmoid", "softmax", True, 7),  # the study's network; a short last batch
-        ("sigmoid", "softmax", True, 1),
-        ("relu", "softmax", True, None),
-        ("tanh", "identity", False, 16),
-        ("sigmoid", "sigmoid", True, 5),
+        ("sigmoid", "softmax", None, True, 7),  # the study's network; a short last batch
+        ("sigmoid", "softmax", None, True, 1),
+        ("relu", "softmax", None, True, None),
+        ("tanh", "identity", None, False, 16),
+        ("sigmoid", "sigmoid", None, True, 5),
+        ("identity", "sigmoid", "cross_entropy", True, 5),
+        ("tanh", "softmax", "squared_error", True, 8),
     ],
 )
-def test_torch_epoch_trains_like_fit(hidden, output, bias, batch_size):
+def test_torch_epoch_trains_like_fit(hidden, output, loss, bias, batch_size):
     """The PyTorch epoch of the network study trains exactly as fastbp.fit does: one epoch
     from the same start gives the same parameters, and every call starts afresh."""
     pytest.importorskip("torch")
     rng = np.random.default_rng(3)
     X = rng.standard_normal((40, 3))
     T = np.eye(4)[rng.integers(0, 4, 40)]
-    network = fastbp.Network((3, 6, 5, 4), hidden=hidden, output=output, bias=bias)
+    network = fastbp.Network((3, 6, 5, 4), hidden=hidden, output=output, bias=bias, loss=loss)
     start = network.init_params(1)
     options = dict(learning_rate=0.1, momentum=0.9, batch_size=batch_size)
     expected = fastbp.fit(network, X, T, epochs=1, shuffle=False, params=start, **options)

@@ -1,0 +1,184 @@
+"""The general network's two tables, activations and losses (docs/math.md §6.1).
+
+Each table is a tuple of entries for Python (``fastbp.network`` reads them: names, where an
+entry may be used); a kernel receives an entry's position, its code, and branches on it:
+``activate`` (f) and ``multiply_by_derivative`` (f', in terms of the output z = f(a)) for an
+activation, ``loss_and_error`` (the loss and dloss/da) for a loss. A new activation is an
+entry, its code and its branch in those two functions; a new loss an entry, its code, its
+function (the loss and its error, like ``cross_entropy``) and its branch in
+``loss_and_error``; each also needs its formulas in the tests' reference table
+(tests/network_reference.py).
+
+Blocks are B x n (samples x units) in the parameters' dtype; exp runs on the SIMD routines
+of ``fastmath`` in float64 (``work``: float64, ``scratch``: int64, B * n each). exp over- and
+underflows to inf and 0, which these forms turn into the right limits.
+"""
+
+import math
+from collections import namedtuple
+
+from numba.extending import register_jitable
+
+from .fastmath import exp_inplace, reciprocal_inplace
+
+# hidden: hidden layers may use it; loss: an output layer's loss when none is named (None:
+# it cannot be the output activation).
+Activation = namedtuple("Activation", "name hidden loss")
+ACTIVATIONS = (
+    Activation("identity", hidden=True, loss="squared_error"),
+    Activation("sigmoid", hidden=True, loss="squared_error"),
+    Activation("tanh", hidden=True, loss=None),
+    Activation("relu", hidden=True, loss=None),
+    Activation("softmax", hidden=False, loss="cross_entropy"),
+)
+IDENTITY, SIGMOID, TANH, RELU, SOFTMAX = range(len(ACTIVATIONS))
+
+# title: as ``Network.loss_name`` says it; outputs: the output activations it is defined for.
+Loss = namedtuple("Loss", "name title outputs")
+LOSSES = (
+    Loss("cross_entropy", "cross-entropy", outputs=("softmax", "sigmoid")),
+    Loss("squared_error", "squared error", outputs=("identity", "sigmoid", "softmax")),
+)
+CROSS_ENTROPY, SQUARED_ERROR = range(len(LOSSES))
+
+
+@register_jitable
+def sigmoid_of_negated(x, scratch):
+    """x[i] = sigmoid(-x[i]) = 1 / (1 + exp(x[i])) in place (x: 1-D float64): the one SIMD
+    sigmoid of the network, ``fused`` and ``blas``."""
+    exp_inplace(x, scratch)
+    for i in range(x.shape[0]):
+        x[i] += 1.0
+    reciprocal_inplace(x, scratch)
+
+
+@register_jitable
+def softmax(a, h, work, scratch):
+    """h[r] = exp(a[r] - max a[r]) / sum(exp(a[r] - max a[r])) for each row r of the B x n
+    block ``a`` (h may be a)."""
+    rows, n = a.shape
+    flat = work[: rows * n]
+    for r in range(rows):
+        top = a[r, 0]
+        for j in range(1, n):
+            top = max(top, a[r, j])
+        for j in range(n):
+            flat[r * n + j] = a[r, j] - top
+    exp_inplace(flat, scratch)
+    for r in range(rows):
+        total = 0.0
+        for j in range(n):
+            total += flat[r * n + j]
+        for j in range(n):
+            h[r, j] = flat[r * n + j] / total
+
+
+@register_jitable
+def activate(code, a, h, work, scratch):
+    """h[:, :n] = f(a) for the n columns of the B x n block ``a``: identity a; sigmoid
+    1 / (1 + exp(-a)); tanh 1 - 2 / (exp(2a) + 1); relu max(a, 0); softmax row by row."""
+    rows, n = a.shape
+    if code == SIGMOID or code == TANH:
+        flat = work[: rows * n]
+        factor = -1.0 if code == SIGMOID else 2.0
+        for r in range(rows):
+            for j in range(n):
+                flat[r * n + j] = factor * a[r, j]
+        sigmoid_of_negated(flat, scratch)
+        for r in range(rows):
+            for j in range(n):
+                s = flat[r * n + j]
+                h[r, j] = s if code == SIGMOID else 1.0 - 2.0 * s
+    elif code == RELU:
+        for r in range(rows):
+            for j in range(n):
+                h[r, j] = max(a[r, j], 0.0)
+    elif code == SOFTMAX:
+        softmax(a, h, work, scratch)
+    else:
+        for r in range(rows):
+            for j in range(n):
+                h[r, j] = a[r, j]
+
+
+@register_jitable
+def multiply_by_derivative(code, h, delta):
+    """delta = J^T delta for the Jacobian J of f at a, written in terms of the output h = f(a)
+    (B x n blocks; h may have an extra column): elementwise f' for sigmoid h (1 - h), tanh
+    1 - h**2, relu 1 where h > 0, identity 1; softmax h * (delta - sum(delta * h)) by row."""
+    rows, n = delta.shape
+    if code == SIGMOID:
+        for r in range(rows):
+            for j in range(n):
+                delta[r, j] *= h[r, j] * (1.0 - h[r, j])
+    elif code == TANH:
+        for r in range(rows):
+            for j in range(n):
+                delta[r, j] *= 1.0 - h[r, j] * h[r, j]
+    elif code == RELU:
+        for r in range(rows):
+            for j in range(n):
+                if h[r, j] <= 0.0:
+                    delta[r, j] = 0.0
+    elif code == SOFTMAX:
+        for r in range(rows):
+            along = 0.0
+            for j in range(n):
+                along += delta[r, j] * h[r, j]
+            for j in range(n):
+                delta[r, j] = h[r, j] * (delta[r, j] - along)
+
+
+@register_jitable
+def cross_entropy(output, a, y, t, delta):
+    """The block's summed cross-entropy, and ``delta = y - t`` (its dloss / da).
+
+    softmax: -sum t log y, taken as sum t (logsumexp(a) - a) with logsumexp(a) = a_j - log y_j
+    at the largest a_j, so that no log of an underflowed y is taken (rows of t sum to 1).
+    sigmoid: -sum t log y + (1 - t) log(1 - y) = sum softplus(a) - t a, with
+    softplus(a) = max(a, 0) + log1p(exp(-|a|)).
+    """
+    rows, n = a.shape
+    total = 0.0
+    if output == SOFTMAX:
+        for r in range(rows):
+            top = 0  # the largest logit, whose probability is at least 1 / K: no underflow
+            for j in range(1, n):
+                if a[r, j] > a[r, top]:
+                    top = j
+            log_norm = a[r, top] - math.log(y[r, top])  # logsumexp(a[r])
+            for j in range(n):
+                total += t[r, j] * (log_norm - a[r, j])
+    else:
+        for r in range(rows):
+            for j in range(n):
+                v = a[r, j]
+                total += max(v, 0.0) - t[r, j] * v + math.log1p(math.exp(-abs(v)))
+    for r in range(rows):
+        for j in range(n):
+            delta[r, j] = y[r, j] - t[r, j]
+    return total
+
+
+@register_jitable
+def squared_error(output, y, t, delta):
+    """The block's summed sum (y - t)**2 / 2, and its error ``delta = J^T (y - t)``."""
+    rows, n = y.shape
+    total = 0.0
+    for r in range(rows):
+        for j in range(n):
+            delta[r, j] = y[r, j] - t[r, j]
+    for r in range(rows):
+        for j in range(n):
+            total += 0.5 * delta[r, j] * delta[r, j]
+    multiply_by_derivative(output, y, delta)
+    return total
+
+
+@register_jitable
+def loss_and_error(loss, output, a, y, t, delta):
+    """The block's summed loss and its error ``delta = dloss / da`` (B x K blocks, y = f(a) of
+    the output activation f; delta may be a, not y)."""
+    if loss == CROSS_ENTROPY:
+        return cross_entropy(output, a, y, t, delta)
+    return squared_error(output, y, t, delta)

@@ -1,0 +1,70 @@
+"""A layer's arithmetic on blocks of samples: matrix products by the BLAS rule, the bias.
+
+Products of ``BLAS_MIN_FLOPS`` multiply-adds or more go to BLAS, except outer products
+(inner dimension 1); the others run as vectorisable loops.
+"""
+
+import numpy as np
+from numba.extending import register_jitable
+
+# Measured: a 64x64 outer product 0.65 us as a loop, 2.0 us in BLAS; a 32x64 by 64x3
+# product 6.7 us as a loop, 0.58 us in BLAS.
+BLAS_MIN_FLOPS = 2048
+
+
+@register_jitable
+def product(a, b, out, accumulate, spare):
+    """out = a @ b, or out += a @ b when ``accumulate`` (spare: a buffer of out's size)."""
+    rows, inner = a.shape
+    cols = b.shape[1]
+    if inner > 1 and rows * inner * cols >= BLAS_MIN_FLOPS:
+        if accumulate:
+            result = spare[: rows * cols].reshape((rows, cols))
+            np.dot(a, b, result)
+            for r in range(rows):
+                for j in range(cols):
+                    out[r, j] += result[r, j]
+        else:
+            np.dot(a, b, out)
+        return
+    if not accumulate:
+        for r in range(rows):
+            for j in range(cols):
+                out[r, j] = 0.0
+    for r in range(rows):
+        for p in range(inner):
+            v = a[r, p]
+            for j in range(cols):
+                out[r, j] += v * b[p, j]
+
+
+@register_jitable
+def product_transposed(a, b, out):
+    """out = a @ b.T, as dot products of rows when small."""
+    rows, inner = a.shape
+    cols = b.shape[0]
+    if inner > 1 and rows * inner * cols >= BLAS_MIN_FLOPS:
+        np.dot(a, b.T, out)
+        return
+    for r in range(rows):
+        for j in range(cols):
+            total = 0.0
+            for p in range(inner):
+                total += a[r, p] * b[j, p]
+            out[r, j] = total
+
+
+@register_jitable
+def add_row(a, row):
+    """a[r] += row for every row r of the B x n block ``a`` (a bias)."""
+    for r in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            a[r, j] += row[j]
+
+
+@register_jitable
+def add_column_sums(a, out):
+    """out += a.sum(axis=0) (a bias's gradient)."""
+    for r in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[j] += a[r, j]
