@@ -219,3 +219,13 @@ def sgd(spec: Spec, params, X, T, *, learning_rate, momentum, batch_size, orders
             params = params + velocity
         curve.append(total / len(order))
     return params, curve
+
+
+def problem(network, N, seed, dtype=np.float64):
+    """Random inputs, targets suited to the output, and parameters (not from init_params),
+    all rounded to ``dtype``."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, network.sizes[0]))
+    T = targets(network.output, N, network.sizes[-1], rng)
+    params = rng.uniform(-1.0, 1.0, n_params(spec_of(network)))
+    return X.astype(dtype), T.astype(dtype), params.astype(dtype)

@@ -4,13 +4,13 @@ import numba
 import numpy as np
 import pytest
 import reference
-from conftest import DTYPES, SHAPES
+from cases import DTYPES, SHAPES
 from fastbp.kernels import parallel
 
 import fastbp
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "N{}-D{}-M{}-K{}".format(*s))
 def test_each_function_matches_reference(rung, compiled, shape, dtype):
     N, D, M, K = shape
@@ -39,7 +39,7 @@ def test_each_function_matches_reference(rung, compiled, shape, dtype):
             raise AssertionError(f"derivative_{name}: {error}") from None
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "N{}-D{}-M{}-K{}".format(*s))
 def test_gradients_match_reference(rung, compiled, shape, dtype):
     X, T, W1, b1, W2, b2 = reference.problem(*shape, dtype=dtype, seed=1)
@@ -73,7 +73,7 @@ def assert_gradients_match(result, X, T, W1, b1, W2, b2, dtype):
             raise AssertionError(f"{name}: {error}") from None
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
 def test_a_single_class_gives_probability_one_and_zero_gradients(rung, compiled, dtype):
     """K = 1: softmax of one logit is 1, so T - Y and all four gradients are exactly 0."""
     N, D, M, K = 6, 3, 4, 1
@@ -124,7 +124,7 @@ def _every_result(rung, X, T, W1, b1, W2, b2, Y, Z):
     }
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
 def test_non_contiguous_inputs(rung, dtype):
     X, T, W1, b1, W2, b2 = reference.problem(13, 7, 5, 3, dtype=dtype, seed=2)
     Y, Z = fastbp.forward(X, W1, b1, W2, b2, rung=rung)
@@ -183,7 +183,7 @@ def test_default_rung_follows_the_documented_rule(monkeypatch):
     assert registry.choose_rung(1_000_000, 2, 3, 3) == "fused"
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
 @pytest.mark.parametrize("N", [20_000, 8_449])
 def test_parallel_rung_with_uneven_chunks_matches_reference(N, dtype):
     """More blocks of 256 samples than chunks (32), not a multiple of them, and a last block

@@ -9,6 +9,8 @@ import network_reference as ref
 import numpy as np
 import pytest
 import reference
+from cases import DTYPES
+from cases import SHAPES as CLASSIC_SHAPES  # the classic network's (N, D, M, K)
 from fastbp.kernels import activations as tables
 
 import fastbp
@@ -26,17 +28,6 @@ LAYOUTS = {
     "no-bias": dict(bias=False),
     "bias-trick": dict(bias=True, bias_trick=True),
 }
-DTYPES = {"float64": np.float64, "float32": np.float32}
-
-
-def problem(network, N, seed, dtype=np.float64):
-    """Random inputs, targets suited to the output, and parameters (not from init_params),
-    all rounded to ``dtype``."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, network.sizes[0]))
-    T = ref.targets(network.output, N, network.sizes[-1], rng)
-    params = rng.uniform(-1.0, 1.0, ref.n_params(ref.spec_of(network)))
-    return X.astype(dtype), T.astype(dtype), params.astype(dtype)
 
 
 def assert_close_to(got, expected, rtol_of_max, rtol=0.0):
@@ -62,7 +53,7 @@ def test_gradient_matches_finite_differences(layout, hidden, output, loss, depth
         DEPTH_SIZES[depth], hidden=hidden, output=output, loss=loss, **LAYOUTS[layout]
     )
     spec = ref.spec_of(network)
-    X, T, params = problem(network, N, seed=10 * depth + N, dtype=dtype)
+    X, T, params = ref.problem(network, N, seed=10 * depth + N, dtype=dtype)
     value, grad = network.loss_gradient(params, X, T)
     assert isinstance(value, float)
     assert grad.dtype == dtype and grad.shape == params.shape
@@ -136,7 +127,7 @@ def test_predict_loss_and_gradient_match_the_reference(
 ):
     network = Network(sizes, hidden=hidden, output=output, loss=loss, **LAYOUTS[layout])
     spec = ref.spec_of(network)
-    X, T, params = problem(network, N, seed=N + len(sizes), dtype=dtype)
+    X, T, params = ref.problem(network, N, seed=N + len(sizes), dtype=dtype)
     Y = network.predict(params, arrange(X, order))
     value, grad = network.loss_gradient(params, arrange(X, order), T)
     expected_loss, expected_grad = ref.loss_gradient(spec, params, X, T)
@@ -154,7 +145,7 @@ def test_predict_loss_and_gradient_match_the_reference(
 
 def test_result_dtype_follows_the_parameters_not_the_inputs():
     network = Network((3, 4, 2), hidden="tanh")
-    X, T, params = problem(network, 11, seed=1)
+    X, T, params = ref.problem(network, 11, seed=1)
     X32, T32 = X.astype(np.float32), T.astype(np.float32)
     # float32 inputs with float64 parameters: computed (and returned) in float64.
     Y = network.predict(params, X32)
@@ -177,7 +168,7 @@ def test_result_dtype_follows_the_parameters_not_the_inputs():
 
 def test_predict_does_not_modify_its_arguments():
     network = Network((3, 5, 4, 2), hidden="relu", output="sigmoid")
-    X, T, params = problem(network, 300, seed=2)
+    X, T, params = ref.problem(network, 300, seed=2)
     copies = X.copy(), T.copy(), params.copy()
     network.predict(params, X)
     network.loss_gradient(params, X, T)
@@ -196,7 +187,7 @@ def test_bias_trick_gives_the_same_results_as_explicit_bias(depth, hidden, outpu
     trick = Network(DEPTH_SIZES[depth], hidden=hidden, output=output, loss=loss, bias_trick=True)
     assert trick.n_params == plain.n_params
     np.testing.assert_array_equal(trick.init_params(4), plain.init_params(4))
-    X, T, params = problem(plain, 300, seed=depth)
+    X, T, params = ref.problem(plain, 300, seed=depth)
     assert_close_to(trick.predict(params, X), plain.predict(params, X), 1e-14, rtol=1e-12)
     loss_trick, grad_trick = trick.loss_gradient(params, X, T)
     loss_plain, grad_plain = plain.loss_gradient(params, X, T)
@@ -212,7 +203,7 @@ def test_bias_trick_gives_the_same_results_as_explicit_bias(depth, hidden, outpu
 def test_bias_trick_trains_to_the_same_parameters(depth):
     plain = Network(DEPTH_SIZES[depth], hidden="tanh", output="softmax")
     trick = Network(DEPTH_SIZES[depth], hidden="tanh", output="softmax", bias_trick=True)
-    X, T, _ = problem(plain, 37, seed=depth)
+    X, T, _ = ref.problem(plain, 37, seed=depth)
     settings = dict(learning_rate=0.05, epochs=8, batch_size=5, momentum=0.9, seed=3)
     a = fastbp.fit(plain, X, T, **settings)
     b = fastbp.fit(trick, X, T, **settings)
@@ -224,18 +215,6 @@ def test_bias_trick_trains_to_the_same_parameters(depth):
 
 
 # --- the classic network ------------------------------------------------------------------
-
-# As tests/conftest.py SHAPES: every K >= 2, as a single class has only zero gradients.
-CLASSIC_SHAPES = [
-    (1, 2, 3, 3),
-    (5, 1, 3, 3),
-    (6, 2, 1, 3),
-    (6, 3, 4, 6),
-    (9, 3, 4, 2),
-    (300, 4, 6, 5),
-    (517, 3, 2, 4),
-    (1500, 2, 3, 3),
-]
 
 
 @pytest.mark.parametrize("shape", CLASSIC_SHAPES, ids=str)
