@@ -39,7 +39,6 @@ class Rung:
     name: str
     summary: str
     module: ModuleType
-    classic: bool = True  # one of the four classic rungs, docs/math.md §4.1 (False: fastbp's own)
 
 
 RUNGS: dict[str, Rung] = {
@@ -53,19 +52,16 @@ RUNGS: dict[str, Rung] = {
             "fused",
             "one pass over blocks of samples, forward and backward together, SIMD exp",
             fused,
-            classic=False,
         ),
         Rung(
             "parallel",
             "the fused pass over chunks of samples on all cores, reduced in a fixed order",
             parallel,
-            classic=False,
         ),
         Rung(
             "blas",
             "the fused pass for wide layers: BLAS products on blocks, no N-sized temporaries",
             blas,
-            classic=False,
         ),
     )
 }
