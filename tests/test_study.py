@@ -10,7 +10,7 @@ import fastbp
 from fastbp.__main__ import main
 from fastbp.peers import EPOCH_PEERS, PEERS
 from fastbp.registry import RUNGS
-from fastbp.study import cases, networks, rungs
+from fastbp.study import cases, course, networks, rungs
 from fastbp.study.main import run
 from fastbp.study.probe import first_calls
 
@@ -71,6 +71,30 @@ def test_problems_are_fixed_and_their_forward_pass_is_fastbps():
     np.testing.assert_allclose(Y, p.Y, rtol=1e-12)
     np.testing.assert_allclose(Z, p.Z, rtol=1e-12)
     assert not np.array_equal(cases.problem("small-wide").X[:, :2], p.X)
+
+
+@pytest.mark.parametrize("rung", [None, "matrix"])
+def test_course_step_computes_fastbps_gradients(rung):
+    """The study's baseline does the same work as a fastbp step: the course functions give
+    fastbp's four gradients and cost (docs/math.md §2-§3) at the seed case."""
+    p = cases.problem("seed", forward=False)
+    args = (p.X, p.T, *p.params)
+    for got, expected in zip(course.step(*args), fastbp.gradients(*args, rung=rung)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+
+
+def test_course_training_loop_trains_like_fastbp():
+    """The baseline training run is fastbp.train's: the same updates from the same start
+    (docs/math.md §5), and the same reports."""
+    from fastbp.datasets import three_clouds
+
+    X, labels = three_clouds()
+    start = fastbp.train(X, labels, epochs=0)
+    params, reports = course.train(X, labels, start.W1, start.b1, start.W2, start.b2, epochs=200)
+    expected = fastbp.train(X, labels, epochs=200, rung="matrix", compiled=False)
+    for got, want in zip(params, (expected.W1, expected.b1, expected.W2, expected.b2)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(reports, [(r.epoch, r.cost, r.rate) for r in expected.history])
 
 
 @pytest.mark.slow
