@@ -19,12 +19,17 @@ def test_study_times_every_rung_and_writes_json(tmp_path, capsys):
     out = tmp_path / "study.json"
     results = run(["seed"], repeat=2, min_time=0.001, json_path=str(out), settle=0)
     names = [t["name"] for t in results["sizes"]["seed"]["timings"]]
+    assert names[0] == rungs.CLASSIC == results["classic"]  # the baseline, in the same rounds
     for rung in RUNGS:
         assert f"{rung}/compiled" in names and f"{rung}/plain" in names
     assert any(name.startswith("default (") for name in names)
     assert all(len(t["seconds"]) == 2 for t in results["sizes"]["seed"]["timings"])
     assert json.loads(out.read_text())["environment"]["numba"]
-    assert [t["name"] for t in results["training"]][:2] == ["train: matrix/plain", "train: default"]
+    assert [t["name"] for t in results["training"]][:3] == [
+        f"train: {rungs.CLASSIC}",
+        "train: matrix/plain",
+        "train: default",
+    ]
     printed = capsys.readouterr().out
     assert "vs classic" in printed and "loops/compiled" in printed and "1000 epochs" in printed
 

@@ -102,7 +102,7 @@ def public_calls(p: Problem, **options: object) -> dict[str, Callable[[], object
 # What is too slow to time. Plain scalar loops in the interpreter (loops, fused, parallel,
 # blas and any new rung) cost seconds a call above the seed size; rows and outer loop over
 # samples in Python with NumPy inside, so they stop below mnist-like and tall; matrix plain
-# is the classic NumPy code, the baseline every size is compared with. Compiled loops at
+# (the classic code's whole-batch NumPy products) runs at every size. Compiled loops at
 # mnist-like are 2e10 multiply-adds, about 90 s a step.
 PLAIN_WORK_LIMIT = 30_000  # on N * (D*M + M*K), for rungs not in PLAIN_WORK_LIMITS
 PLAIN_WORK_LIMITS: dict[str, float] = {"matrix": math.inf, "rows": 5e6, "outer": 5e6}

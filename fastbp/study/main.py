@@ -15,7 +15,7 @@ from .timing import SETTLE
 
 
 def _rung_study(sizes: list[str], repeat: int, min_time: float, peers: bool, settle: float):
-    results: dict[str, object] = {"sizes": {}}
+    results: dict[str, object] = {"classic": rungs.CLASSIC, "sizes": {}}
     for size in sizes:
         timings = rungs.step_times(size, repeat, min_time, peers, settle)
         print(tables.steps(size, SIZES[size], timings, rungs.CLASSIC), flush=True)

@@ -1,8 +1,8 @@
 """The rung study: one gradient step (``fastbp.gradients``: the forward pass and all four
 gradients, validation included) of every rung, plain and compiled, at the sizes of
 ``cases.SIZES``; the 1000-epoch three-clouds run; the time per sample against N; and the
-compile and cold-start times. "classic NumPy" is the ``matrix`` rung run as plain NumPy:
-the classic code's fastest form.
+compile and cold-start times. Every speedup is over the course code's own NumPy step and
+training loop (``course``), timed in the same rounds as the rest.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from collections.abc import Callable
 from .. import api
 from ..peers import PEERS
 from ..registry import RUNGS, choose_rung
+from . import course
 from .cases import SIZES, make_problem, problem, runs, runs_training
 from .probe import first_calls
 from .timing import SETTLE, Timing, add_peers, progress, time_interleaved
 
-CLASSIC = "matrix/plain"
+CLASSIC = "course (classic NumPy)"  # the baseline of every ratio: course.step, course.train
 SWEEP_COUNTS = (30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000)
 
 
@@ -26,9 +27,10 @@ def _bind(args: tuple, **options: object) -> Callable[[], object]:
 
 
 def candidates(shape: tuple[int, ...], args: tuple, peers: bool) -> dict[str, Callable]:
-    """Every rung's step, plain then compiled, where ``cases.runs`` allows it; the rung
-    fastbp picks, as "default (RUNG)"; and with ``peers`` PyTorch and JAX."""
-    out: dict[str, Callable[[], object]] = {}
+    """The course code's step (``CLASSIC``); every rung's step, plain then compiled, where
+    ``cases.runs`` allows it; the rung fastbp picks, as "default (RUNG)"; and with ``peers``
+    PyTorch and JAX."""
+    out: dict[str, Callable[[], object]] = {CLASSIC: lambda: course.step(*args)}
     for name in RUNGS:
         for compiled in (False, True):
             if runs(shape, name, compiled):
@@ -50,18 +52,22 @@ def step_times(
 
 
 def training_times(repeat: int, settle: float = SETTLE) -> list[Timing]:
-    """The 1000-epoch three-clouds run (docs/math.md §5): plain where ``cases.runs_training``
-    allows it (the classic NumPy code), then the default rung and every rung compiled."""
+    """The 1000-epoch three-clouds run (docs/math.md §5): the course loop (``CLASSIC``,
+    from fastbp.train's starting weights), fastbp.train plain where ``cases.runs_training``
+    allows it, then with the default rung and every rung compiled."""
     from ..datasets import three_clouds
     from ..training import train
 
     X, y = three_clouds()
+    start = train(X, y, epochs=0)  # no update: fastbp.train's starting weights
+    first = (start.W1, start.b1, start.W2, start.b2)
+    calls = {f"train: {CLASSIC}": lambda: course.train(X, y, *first)}
     options = {
         f"train: {r}/plain": dict(rung=r, compiled=False) for r in RUNGS if runs_training(r, False)
     }
     options["train: default"] = {}
     options.update({f"train: {r}/compiled": dict(rung=r) for r in RUNGS if runs_training(r, True)})
-    calls = {name: (lambda o=o: train(X, y, **o)) for name, o in options.items()}
+    calls.update({name: (lambda o=o: train(X, y, **o)) for name, o in options.items()})
     return time_interleaved(calls, repeat, 0.0, "three-clouds training", settle)
 
 
@@ -69,13 +75,13 @@ def sweep(
     widths: tuple[int, int, int], repeat: int, min_time: float
 ) -> dict[str, dict[int, float]]:
     """Seconds per sample against N (``SWEEP_COUNTS``) at the widths D, M, K for every
-    compiled rung, classic NumPy, and plain loops where ``cases.runs`` allows it."""
+    compiled rung, the course code's step, and plain loops where ``cases.runs`` allows it."""
     out: dict[str, dict[int, float]] = {}
     for N in SWEEP_COUNTS:
         p = make_problem(N, *widths, forward=False)
         args = (p.X, p.T, *p.params)
         calls = {f"{name}/compiled": _bind(args, rung=name) for name in RUNGS}
-        calls[CLASSIC] = _bind(args, rung="matrix", compiled=False)
+        calls[CLASSIC] = lambda args=args: course.step(*args)
         if runs((N, *widths), "loops", False):
             calls["loops/plain"] = _bind(args, rung="loops", compiled=False)
         for t in time_interleaved(calls, repeat, min_time, f"sweep N={N}"):
