@@ -17,6 +17,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 BROKEN = "<import failed>"
@@ -113,21 +114,34 @@ def flops_per_step(size: str) -> float:
     return 4.0 * N * D * M + 6.0 * N * M * K
 
 
-def median_call_seconds(call, batch_seconds: float = 0.005, batches: int = 5) -> float:
-    """Median seconds of one warm call: one call first (compile or cache load, first-touch
-    of temporaries), then ``batches`` batches of calls each lasting about
-    ``batch_seconds`` (long enough for the clock)."""
-    call()
-    start = time.perf_counter()
-    call()
-    number = max(1, int(batch_seconds / max(time.perf_counter() - start, 1e-9)))
-    out = []
-    for _ in range(batches):
+def interleaved_call_seconds(
+    calls: dict[str, Callable[[], object]], batch_seconds: float = 0.005, batches: int = 5
+) -> dict[str, list[float]]:
+    """Seconds of one warm call of each of ``calls``, one value per batch: each called once
+    first (compile or cache load, first-touch of temporaries), then ``batches`` rounds in
+    which each in turn runs a batch of calls lasting about ``batch_seconds`` (long enough for
+    the clock), so that the machine's drift hits them alike."""
+    numbers = {}
+    for name, call in calls.items():
+        call()
         start = time.perf_counter()
-        for _ in range(number):
-            call()
-        out.append((time.perf_counter() - start) / number)
-    return statistics.median(out)
+        call()
+        numbers[name] = max(1, int(batch_seconds / max(time.perf_counter() - start, 1e-9)))
+    out: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(batches):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            for _ in range(numbers[name]):
+                call()
+            out[name].append((time.perf_counter() - start) / numbers[name])
+    return out
+
+
+def median_call_seconds(call, batch_seconds: float = 0.005, batches: int = 5) -> float:
+    """Median seconds of one warm call (``interleaved_call_seconds`` of ``call`` alone)."""
+    return statistics.median(
+        interleaved_call_seconds({"call": call}, batch_seconds, batches)["call"]
+    )
 
 
 # --- warming -------------------------------------------------------------------------------
