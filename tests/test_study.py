@@ -102,6 +102,19 @@ def test_course_training_loop_trains_like_fastbp():
     np.testing.assert_allclose(reports, [(r.epoch, r.cost, r.rate) for r in expected.history])
 
 
+def test_call_overhead_case_feeds_the_kernel_as_the_api_does():
+    """The premise of asv's bench_overhead: the N = 8 arrays need no conversion, and the
+    default rung's own gradients kernel, given them in the API's order, returns what
+    fastbp.gradients does."""
+    p = cases.call_overhead_problem()
+    args = (p.X, p.T, *p.params)
+    assert cases.CALL_OVERHEAD == (8, 2, 3, 3)
+    assert all(a.dtype == np.float64 and a.flags.c_contiguous for a in args)
+    kernel = fastbp.RUNGS[fastbp.choose_rung(*cases.CALL_OVERHEAD)].module.gradients
+    for got, expected in zip(kernel(*args), fastbp.gradients(*args)):
+        np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.slow
 def test_compile_probe_reports_the_import_and_each_first_call():
     imported, seconds = first_calls("rung", "fused", "gradients", "forward")

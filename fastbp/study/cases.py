@@ -99,6 +99,19 @@ def public_calls(p: Problem, **options: object) -> dict[str, Callable[[], object
     }
 
 
+# The cost of a public call: at this size a step's arithmetic is negligible and the kernel
+# takes a few microseconds of fixed cost, so what ``fastbp.gradients`` adds to it
+# (validation, choosing the rung and the kernel, the result's tuple) shows.
+CALL_OVERHEAD = Size(8, 2, 3, 3)
+
+
+@functools.cache
+def call_overhead_problem() -> Problem:
+    """The fixed data at ``CALL_OVERHEAD`` (seed SEED + 200), float64 and C-contiguous: what
+    the kernels take, so that the bare kernel can be called with the same arrays."""
+    return make_problem(*CALL_OVERHEAD, seed=SEED + 200, forward=False)
+
+
 # What is too slow to time. Plain scalar loops in the interpreter (loops, fused, parallel,
 # blas and any new rung) cost seconds a call above the seed size; rows and outer loop over
 # samples in Python with NumPy inside, so they stop below mnist-like and tall; matrix plain
