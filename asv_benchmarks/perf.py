@@ -23,9 +23,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SMOKE_MACHINE = "fastbp-smoke"
 
-# asv marks a benchmark (or one parameter combination) that raised with "failed".
+# asv marks a benchmark (or one parameter combination) that raised with "failed". Its status
+# line ends in "ok" or "failed" for a benchmark with parameters, and in its value or "failed"
+# for one without.
 FAILED = re.compile(r"(···.*\bfailed\b|asv: benchmark failed|asv: benchmark suite import failed)")
-STATUS = re.compile(r"^\[\s*[\d.]+%\] ··· (\S+)\s+(ok|failed)\s*$")
+STATUS = re.compile(r"^\[\s*[\d.]+%\] ··· (\w+(?:\.\w+)+)\s+(\S+)\s*$")
 
 
 def asv(*args: str, env: dict[str, str] | None = None, capture: bool = False):
@@ -85,7 +87,8 @@ def smoke(args: argparse.Namespace) -> int:
         run_args += ["-b", pattern]
     done = asv(*run_args, env=env, capture=True)
     output = done.stdout + done.stderr
-    ran = [m.groups() for m in map(STATUS.match, output.splitlines()) if m]
+    lines = output.splitlines()
+    ran = [(m[1], "failed" if m[2] == "failed" else "ok") for m in map(STATUS.match, lines) if m]
     failed = done.returncode != 0 or bool(FAILED.search(output)) or not ran
     elapsed = time.monotonic() - start
     if failed:
