@@ -32,9 +32,8 @@ import fastbp
 
 NETWORK = "network"
 DTYPES = ("float64", "float32")
-# Every rung that fastbp.choose_rung picks (tests/test_compile_command.py checks it), in
-# decreasing compile time: on few processes the long units start first.
-DEFAULT_RUNGS = ("parallel", "fused", "blas")
+# Every rung that fastbp.choose_rung picks (tests/test_compile_command.py checks it).
+DEFAULT_RUNGS = ("fused", "parallel", "blas")
 
 
 class Unit(NamedTuple):
@@ -62,8 +61,10 @@ def cache_folder() -> str:
 
 def plan(rungs: Iterable[str], dtypes: Iterable[str], network: bool) -> list[list[Unit]]:
     """The units in waves, one wave per dtype: the network first (its compile is long),
-    then the rungs in the order given (each name once)."""
-    targets = dict.fromkeys(([NETWORK] if network else []) + list(rungs))
+    then the rungs in the order of fastbp.RUNGS, where a rung that reuses another's kernels
+    comes after it (outer after rows, blas after matrix, parallel after fused), so that on
+    few processes it finds them in the cache rather than compiling them again."""
+    targets = ([NETWORK] if network else []) + sorted(set(rungs), key=list(fastbp.RUNGS).index)
     return [[Unit(target, dtype) for target in targets] for dtype in dict.fromkeys(dtypes)]
 
 

@@ -114,11 +114,12 @@ def test_the_default_rungs_are_every_rung_the_default_picks(monkeypatch):
 
 def test_units_of_one_dtype_run_together_and_dtypes_in_turn():
     """Two processes saving different signatures of one kernel at once would race on its
-    cache index; processes of one dtype save the same signatures of shared kernels."""
-    waves = warmup.plan(["loops", "fused", "loops"], ["float32", "float64"], network=True)
+    cache index; processes of one dtype save the same signatures of shared kernels. Rungs
+    follow fastbp.RUNGS: parallel after fused, whose derivatives it reuses."""
+    waves = warmup.plan(["parallel", "loops", "fused", "loops"], ["float32", "float64"], True)
     assert [[str(unit) for unit in wave] for wave in waves] == [
-        ["network float32", "loops float32", "fused float32"],
-        ["network float64", "loops float64", "fused float64"],
+        ["network float32", "loops float32", "fused float32", "parallel float32"],
+        ["network float64", "loops float64", "fused float64", "parallel float64"],
     ]
 
 
