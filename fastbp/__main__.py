@@ -1,5 +1,6 @@
 """Command line: ``python -m fastbp train`` (the reference run), ``python -m fastbp example
-NAME`` (the general network's tutorials) and ``python -m fastbp study`` (the timings)."""
+NAME`` (the general network's tutorials), ``python -m fastbp study`` (the timings) and
+``python -m fastbp compile`` (fill the compile cache ahead of time)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from tqdm import tqdm
 
-from . import examples, training
+from . import examples, training, warmup
 from ._validation import ParameterError, check_parameters
 from .datasets import three_clouds
 from .registry import RUNGS
@@ -36,7 +37,7 @@ def _setting(kind: type, name: str) -> Callable[[str], object]:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+            value = text  # not a number: the boundary rejects it, saying what it expects
         try:
             check_parameters({name: value})
         except ParameterError as error:
@@ -183,6 +184,32 @@ def _study_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- compile: fill the compile cache ------------------------------------------------------------
+
+
+def _compile_command(args: argparse.Namespace) -> int:
+    parser = args.parser
+    # --network alone compiles the network only; --rungs alone, those rungs; neither, both
+    if args.rungs is not None:
+        rungs = _names(parser, "--rungs", args.rungs, RUNGS)
+    else:
+        rungs = [] if args.network else list(warmup.DEFAULT_RUNGS)
+    network = args.network or args.rungs is None
+    dtypes = _names(parser, "--dtypes", args.dtypes, warmup.DTYPES)
+    units = sum(map(len, warmup.plan(rungs, dtypes, network)))
+    print(f"units: {units}, processes at a time: {args.jobs}, cache: {warmup.cache_folder()}")
+    start = time.perf_counter()
+    warmup.warm_up(
+        rungs,
+        dtypes,
+        network,
+        args.jobs,
+        report=lambda unit, seconds: print(f"  {unit!s:<20} {seconds:6.1f} s", flush=True),
+    )
+    print(f"  {'total':<20} {time.perf_counter() - start:6.1f} s")
+    return 0
+
+
 # --- the parser ----------------------------------------------------------------------------------
 
 
@@ -300,6 +327,41 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--plot", metavar="FILE.png", help="time per sample against N (log-log)")
     st.add_argument("--json", metavar="FILE.json", help="write the raw numbers")
     st.set_defaults(run=_study_command, parser=st)
+
+    co = commands.add_parser(
+        "compile",
+        help="fill the on-disk compile cache ahead of time (container images, cluster workers)",
+        description="Compiles, in parallel processes, the kernels that the named rungs and "
+        "the general network call for each dtype, and saves them in Numba's on-disk cache "
+        "(NUMBA_CACHE_DIR if set, else beside the kernels' source), so that a later "
+        "process's first call loads them instead of compiling. Prints each unit's seconds "
+        "and the total. Default: every rung the default rung=None can pick "
+        f"({', '.join(warmup.DEFAULT_RUNGS)}) and the network, in float64.",
+    )
+    co.add_argument(
+        "--rungs",
+        default=None,
+        help=f"comma-separated, from {', '.join(RUNGS)} (default: "
+        f"{','.join(warmup.DEFAULT_RUNGS)}, or none with --network alone)",
+    )
+    co.add_argument(
+        "--dtypes",
+        default=",".join(_defaults(warmup.warm_up)["dtypes"]),
+        help=f"comma-separated, from {', '.join(warmup.DTYPES)} (default: %(default)s)",
+    )
+    co.add_argument(
+        "--network",
+        action="store_true",
+        help="the general network's kernels (fastbp.fit, Network.loss_gradient and predict); "
+        "alone: only those",
+    )
+    co.add_argument(
+        "--jobs",
+        type=_setting(int, "jobs"),
+        default=warmup.available_cpus(),
+        help="processes at a time (default: the CPUs available, %(default)s)",
+    )
+    co.set_defaults(run=_compile_command, parser=co)
     return parser
 
 

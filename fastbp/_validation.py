@@ -111,6 +111,8 @@ PARAMETERS: dict[str, tuple[Constraint, ...]] = {
     "n_per_class": (Interval(Integral, 1, None),),
     "repeat": (Interval(Integral, 1, None),),
     "min_time": (Interval(Real, 0, None),),
+    # python -m fastbp compile: processes at a time
+    "jobs": (Interval(Integral, 1, None),),
 }
 
 

@@ -1,0 +1,143 @@
+"""Filling the on-disk compile cache ahead of time (``python -m fastbp compile``).
+
+A unit of work is a rung, or the general network, in one dtype. Each runs in a worker
+process, spawned, so that it finds the cache as any new process does (``NUMBA_CACHE_DIR``,
+else beside the kernels' source), and calls the public functions once on tiny data of that
+dtype. Going through the public functions, the arrays reach the kernels as a user's do
+(converted at the boundary to C-contiguous arrays of the dtype): the signatures compiled
+and saved are the ones a later process looks up, and every kernel on the way (the
+boundary's finiteness check too) is saved. Plain mode (``compiled=False``) compiles nothing.
+
+Units of one dtype run at once, dtypes one after another. Numba saves a kernel's cache
+index by reading, extending and rewriting it, without a lock: two processes saving
+different signatures of one kernel at once can lose an entry, or leave one's entry naming
+a data file the other overwrote with its own machine code. Units of one dtype share
+kernels only with the same signature (the finiteness check; the fused derivatives that
+parallel reuses), so at worst they save the same entry twice.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+import fastbp
+from fastbp._validation import check_parameters
+
+NETWORK = "network"
+DTYPES = ("float64", "float32")
+# Every rung that fastbp.choose_rung picks (tests/test_compile_command.py checks it).
+DEFAULT_RUNGS = ("fused", "parallel", "blas")
+
+
+class Unit(NamedTuple):
+    """What one worker compiles: a rung's name or NETWORK, in a dtype's name."""
+
+    target: str
+    dtype: str
+
+    def __str__(self) -> str:
+        return f"{self.target} {self.dtype}"
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def cache_folder() -> str:
+    """Where new processes keep the compile cache, in words."""
+    return numba.config.CACHE_DIR or "beside the kernels' source (their __pycache__)"
+
+
+def plan(rungs: Iterable[str], dtypes: Iterable[str], network: bool) -> list[list[Unit]]:
+    """The units in waves, one wave per dtype: the network first (its compile is long),
+    then the rungs in the order of fastbp.RUNGS, where a rung that reuses another's kernels
+    comes after it (outer after rows, blas after matrix, parallel after fused), so that on
+    few processes it finds them in the cache rather than compiling them again."""
+    targets = ([NETWORK] if network else []) + sorted(set(rungs), key=list(fastbp.RUNGS).index)
+    return [[Unit(target, dtype) for target in targets] for dtype in dict.fromkeys(dtypes)]
+
+
+def _call_rung(rung: str, dtype: np.dtype) -> None:
+    """Each public function of the one-hidden-layer network once, on ``rung``, compiled."""
+    X, labels = fastbp.datasets.three_clouds(2)
+    X, T = X.astype(dtype), fastbp.datasets.one_hot(labels, 3, dtype)
+    # train first: it calls the rung's own kernels, the derivatives some rungs share come last
+    result = fastbp.train(X, labels, hidden=3, epochs=1, rung=rung, dtype=dtype)
+    W1, b1, W2, b2 = result.W1, result.b1, result.W2, result.b2
+    fastbp.gradients(X, T, W1, b1, W2, b2, rung=rung)
+    Y, Z = fastbp.forward(X, W1, b1, W2, b2, rung=rung)
+    fastbp.derivative_w1(X, Z, T, Y, W2, rung=rung)
+    fastbp.derivative_b1(T, Y, W2, Z, rung=rung)
+    fastbp.derivative_w2(Z, T, Y, rung=rung)
+    fastbp.derivative_b2(T, Y, rung=rung)
+
+
+def _call_network(dtype: np.dtype) -> None:
+    """fastbp.fit in its three modes (with a validation split), then loss_gradient and
+    predict, for a network with the default activations (sigmoid hidden, softmax output)."""
+    X, labels = fastbp.datasets.three_clouds(4)
+    X, T = X.astype(dtype), fastbp.datasets.one_hot(labels, 3, dtype)
+    network = fastbp.Network((2, 3, 3))
+    for batch_size in (None, 2, 1):  # full batch, minibatch, per sample
+        result = fastbp.fit(
+            network,
+            X,
+            T,
+            learning_rate=0.1,
+            epochs=1,
+            batch_size=batch_size,
+            validation_fraction=0.25,
+        )
+    network.loss_gradient(result.params, X, T)
+    network.predict(result.params, X)
+
+
+def _compile(unit: Unit) -> float:
+    """In a worker: compile (or load) what ``unit`` names; the seconds it took."""
+    start = time.perf_counter()
+    if unit.target == NETWORK:
+        _call_network(np.dtype(unit.dtype))
+    else:
+        _call_rung(unit.target, np.dtype(unit.dtype))
+    return time.perf_counter() - start
+
+
+def warm_up(
+    rungs: Iterable[str] = DEFAULT_RUNGS,
+    dtypes: Iterable[str] = DTYPES[:1],
+    network: bool = True,
+    jobs: int | None = None,
+    report: Callable[[Unit, float], None] | None = None,
+) -> list[tuple[Unit, float]]:
+    """Compile and cache the kernels of ``rungs`` (names from fastbp.RUNGS) and, with
+    ``network``, of the general network, for each of ``dtypes`` (names from DTYPES).
+
+    ``jobs`` worker processes at most (default: available_cpus()). Returns (unit, seconds)
+    in the order the units finished; ``report(unit, seconds)`` is called as each does.
+    """
+    jobs = available_cpus() if jobs is None else jobs
+    check_parameters({"jobs": jobs})
+    waves = plan(rungs, dtypes, network)
+    workers = min(jobs, max(1, *map(len, waves)))
+    finished = []
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+        for wave in waves:
+            futures = {pool.submit(_compile, unit): unit for unit in wave}
+            for future in as_completed(futures):
+                finished.append((futures[future], future.result()))
+                if report is not None:
+                    report(*finished[-1])
+    return finished
