@@ -13,7 +13,16 @@ import reference
 
 import fastbp
 
-ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent  # where the probes import reference.py from
+
+
+def copy_installed_package(site: Path) -> None:
+    """The fastbp that the tests import (editable checkout or installed wheel) into site/,
+    its kernels included, without compile caches."""
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(Path(fastbp.__file__).parent, site / "fastbp", ignore=skip)
+    kernels = Path(fastbp.kernels.__file__).parent
+    shutil.copytree(kernels, site / "fastbp" / "kernels", ignore=skip, dirs_exist_ok=True)
 
 
 def _python(code, env=None, **kwargs):
@@ -51,7 +60,7 @@ print(numba.threading_layer())
 
 def test_parallel_rung_from_several_python_threads_at_once():
     """The workqueue layer would abort the process here; fastbp picks a thread-safe one."""
-    done = _python(THREADS_PROBE.format(tests=str(ROOT / "tests")), timeout=600)
+    done = _python(THREADS_PROBE.format(tests=str(TESTS)), timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() in ("tbb", "omp")
 
@@ -125,7 +134,7 @@ def _damage(cache, how):
 
 def _check_recovery_from_damage(cache, how, env, **kwargs):
     """A run fills ``cache``; after damage the next warns once and recompiles; a third loads."""
-    probe = DAMAGE_PROBE.format(tests=str(ROOT / "tests"))
+    probe = DAMAGE_PROBE.format(tests=str(TESTS))
     first = _python(probe, env=env, timeout=600, **kwargs)
     assert first.returncode == 0, first.stderr[-3000:]
     folders = _damage(cache, how)
@@ -151,10 +160,7 @@ def test_damaged_cache_is_discarded_with_one_warning_and_rebuilt(tmp_path, how):
 def test_damaged_cache_beside_the_source_is_discarded_and_rebuilt(tmp_path):
     """A copy of the package, so that its cache (in its __pycache__) is not the checkout's."""
     site = tmp_path / "site"
-    shutil.copytree(ROOT / "fastbp", site / "fastbp", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(
-        ROOT / "kernels", site / "fastbp" / "kernels", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    copy_installed_package(site)
     env = {"PYTHONPATH": str(site), "NUMBA_CACHE_DIR": ""}  # empty: Numba's in-tree cache
     # cwd: not the checkout, whose fastbp/ would shadow the copy
     _check_recovery_from_damage(site, "halved", env=env, cwd=tmp_path)
@@ -168,10 +174,7 @@ def test_read_only_install_imports_and_runs(tmp_path):
 
         pytest.skip("needs root and unshare to make a read-only mount")
     site = tmp_path / "site"
-    shutil.copytree(ROOT / "fastbp", site / "fastbp", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(
-        ROOT / "kernels", site / "fastbp" / "kernels", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    copy_installed_package(site)
     code = (
         "import fastbp, numpy as np, numba; "
         "print(fastbp.__file__, numba.config.CACHE_DIR); "
