@@ -3,6 +3,16 @@ import pytest
 from fastbp.registry import RUNGS
 
 
+def pytest_configure(config):
+    # Registered here, not in pyproject.toml: the wheel session runs these tests outside the
+    # checkout, where pyproject.toml is not read.
+    config.addinivalue_line(
+        "markers",
+        "slow: compile-heavy tests in new processes (empty caches, the wheel); "
+        "skip with -m 'not slow'",
+    )
+
+
 @pytest.fixture(params=list(RUNGS), ids=str)
 def rung(request):
     return request.param
