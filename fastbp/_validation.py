@@ -94,7 +94,7 @@ Constraint = Interval | Options | Flag | None  # None: the value None is allowed
 PARAMETERS: dict[str, tuple[Constraint, ...]] = {
     # fastbp.fit
     "learning_rate": (Interval(Real, 0, None, closed="neither"),),
-    "momentum": (Interval(Real, 0, 1, closed="left"),),
+    "momentum": (Interval(Real, 0, 1),),
     "epochs": (Interval(Integral, 0, None),),
     "batch_size": (None, Interval(Integral, 1, None)),
     "tol": (None, Interval(Real, 0, None)),
@@ -366,5 +366,5 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int, dtype: DTypeLik
             f"dtype {weights.dtype}, shape {weights.shape}"
         )
     if not np.isfinite(weights).all() or (weights < 0).any() or not weights.sum() > 0:
-        raise ValueError("sample_weight must be finite and non-negative, with a positive sum")
+        raise ValueError("sample_weight must be finite and non-negative, and not all zero")
     return kernel_ready(weights, dtype)

@@ -68,9 +68,13 @@ class OptimizerState:
     samples: int = 0
 
     @classmethod
-    def new(cls, optimizer: str, params: np.ndarray, learning_rate: float) -> OptimizerState:
+    def new(
+        cls, optimizer: str, params: np.ndarray, learning_rate: float, samples: int = 0
+    ) -> OptimizerState:
+        """A state at rest (zero moments) for ``params``, at ``learning_rate``, counting
+        from ``samples``."""
         moments = np.zeros((2, params.shape[0]), params.dtype)
-        return cls(optimizer, moments, np.zeros(1, np.int64), float(learning_rate))
+        return cls(optimizer, moments, np.zeros(1, np.int64), float(learning_rate), samples)
 
 
 @dataclass
