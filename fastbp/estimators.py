@@ -241,11 +241,6 @@ class _MLP(BaseEstimator, ABC):
             )
         except ParameterError as err:
             raise err.renamed(FIT_NAMES) from None
-        if self.early_stopping and math.ceil(self.validation_fraction * len(X)) < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' or the size "
-                "of your dataset."
-            )
         if first_pass:
             self._initialize(network, X.dtype, rng)
         params = network.pack(list(zip(self.coefs_, self.intercepts_)), X.dtype)
@@ -385,6 +380,11 @@ class _MLP(BaseEstimator, ABC):
         parts = train_test_split(
             *arrays, random_state=rng, test_size=self.validation_fraction, stratify=stratify
         )
+        if len(parts[1]) < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or the size "
+                "of your dataset."
+            )
         X_train, X_valid, T_train, _, _, y_valid = parts[:6]
         w_train, w_valid = (None, None) if weights is None else parts[6:]
         return X_train, T_train, w_train, (X_valid, y_valid, w_valid)
