@@ -42,10 +42,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_clas
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._validation import (
@@ -114,6 +113,20 @@ NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain large values "
     "and need to be preprocessed."
 )
+
+
+def _target_type(y: np.ndarray) -> str:
+    """scikit-learn's word for classification targets: "binary", "multiclass" or
+    "multilabel-indicator"; others raise its errors. 1-D integers or strings are classes
+    as they stand (scikit-learn's type_of_target, which costs a millisecond, is asked only
+    about the rest)."""
+    if y.ndim == 1 and y.dtype.kind in "iuUS":
+        return "multiclass" if len(np.unique(y)) > 2 else "binary"
+    kind = type_of_target(y, input_name="y")
+    if kind == "multiclass-multioutput":
+        raise ValueError("Multioutput target data is not supported with label binarization")
+    check_classification_targets(y)
+    return kind
 
 
 def _dense(X: Any) -> np.ndarray:
@@ -470,11 +483,13 @@ class MLPClassifier(ClassifierMixin, _MLP):
         X, y = validate_data(self, X, y, multi_output=True, reset=reset, **X_CHECKS)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        kind = _target_type(y)
         if not hasattr(self, "classes_") or not (self.warm_start or incremental):
-            self._label_binarizer = LabelBinarizer().fit(y)
-            self.classes_ = self._label_binarizer.classes_
-        else:
-            classes = unique_labels(y)
+            self._set_classes(y, kind)
+        elif self._multilabel != (kind == "multilabel-indicator"):
+            raise ValueError(f"y is {kind}, but the estimator was fitted on other targets")
+        elif not self._multilabel:
+            classes = np.unique(y)
             if self.warm_start and not incremental:
                 if set(classes) != set(self.classes_):
                     raise ValueError(
@@ -482,25 +497,43 @@ class MLPClassifier(ClassifierMixin, _MLP):
                         f"the previous call to fit. Previously got {self.classes_}, `y` has "
                         f"{classes}"
                     )
-            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+            elif not np.isin(classes, self.classes_).all():
                 raise ValueError(
                     f"`y` has classes not in `self.classes_`. `self.classes_` has "
                     f"{self.classes_}. 'y' has {classes}."
                 )
-        T = self._label_binarizer.transform(y).astype(X.dtype)
+        if self._multilabel:
+            T = y.astype(X.dtype)
+        else:
+            codes = np.searchsorted(self.classes_, y)
+            if len(self.classes_) > 2:
+                T = np.zeros((len(y), len(self.classes_)), X.dtype)
+                T[np.arange(len(y)), codes] = 1.0
+            else:
+                T = (codes == 1).astype(X.dtype)[:, None]
         return _dense(X), y, T
 
+    def _set_classes(self, labels: np.ndarray, kind: str) -> None:
+        """classes_ from the labels (every class) or a label-indicator matrix (its columns)."""
+        self._multilabel = kind == "multilabel-indicator"
+        self.classes_ = np.arange(labels.shape[1]) if self._multilabel else np.unique(labels)
+
     def _output(self) -> tuple[str, str]:
-        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        multiclass = not self._multilabel and len(self.classes_) > 2
         return ("softmax" if multiclass else "sigmoid"), "cross_entropy"
 
     def _score(self, outputs, y, sample_weight):
         return accuracy_score(y, self._labels(outputs), sample_weight=sample_weight)
 
     def _labels(self, outputs: np.ndarray) -> np.ndarray:
-        return self._label_binarizer.inverse_transform(
-            outputs.ravel() if self.n_outputs_ == 1 else outputs
-        )
+        """The classes of the network's outputs: the most probable one; with one logistic
+        output, the second class where its probability exceeds 1/2; label indicators for
+        multi-label y."""
+        if self._multilabel:
+            return (outputs > 0.5).astype(int)
+        if outputs.shape[1] == 1:
+            return self.classes_[(outputs[:, 0] > 0.5).astype(int) if len(self.classes_) > 1 else 0]
+        return self.classes_[np.argmax(outputs, axis=1)]
 
     @available_if(_MLP._partial_fit_allowed)
     def partial_fit(
@@ -515,11 +548,10 @@ class MLPClassifier(ClassifierMixin, _MLP):
         if not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
-            self._label_binarizer = LabelBinarizer()
-            target = type_of_target(y)
-            self._label_binarizer.fit(y if target.startswith("multilabel") else classes)
-            self.classes_ = self._label_binarizer.classes_
-        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+            kind = type_of_target(y)
+            multilabel = kind == "multilabel-indicator"
+            self._set_classes(np.asarray(y) if multilabel else np.asarray(classes), kind)
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(
                 f"`classes={classes!r}` is not the same as on the first call to partial_fit, "
                 f"was: {self.classes_!r}"
