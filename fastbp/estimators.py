@@ -340,7 +340,7 @@ class _MLP(BaseEstimator, ABC):
                 f"lbfgs failed to converge: {result.stop_reason}. Increase the number of "
                 "iterations (max_iter, max_fun) or scale the data.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
     def _fit_stochastic(self, network, X, y, T, weights, params, rng, incremental, settings):
@@ -354,7 +354,7 @@ class _MLP(BaseEstimator, ABC):
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is going to be "
                 "clipped",
-                stacklevel=3,
+                stacklevel=4,
             )
         settings["batch_size"] = min(batch, n)
         if incremental:
@@ -382,7 +382,7 @@ class _MLP(BaseEstimator, ABC):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
     def _validation_split(self, X, y, T, weights, rng) -> tuple:
