@@ -203,7 +203,7 @@ def batch_gradient(params, arch, X, T, sample_weight, samples, space, grad, alph
     return loss, total_weight
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def loss_gradient(params, sizes, hidden, output, loss, bias, trick, X, T, sample_weight, alpha):
     """(L, dL/dparams as a flat vector like ``params``) over all of X (N x D) and T (N x K):
     L = (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i, with w the
@@ -221,7 +221,7 @@ def loss_gradient(params, sizes, hidden, output, loss, bias, trick, X, T, sample
     return total * scale, grad
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def predict(params, sizes, hidden, output, loss, bias, trick, X):
     """The network's outputs for X (N x D): N x K."""
     arch = architecture(sizes, hidden, output, loss, bias, trick)
@@ -254,19 +254,21 @@ def take_step(params, grad, scale, moments, steps, optimizer, learning_rate, mom
         steps[0] += 1
         t = steps[0]
         rate = learning_rate * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
-        for i in range(params.shape[0]):
+        for i in range(params.shape[0]):  # in locals: the arrays may alias, for all LLVM knows
             g = scale * grad[i]
-            first[i] = beta_1 * first[i] + (1.0 - beta_1) * g
-            second[i] = beta_2 * second[i] + (1.0 - beta_2) * (g * g)
-            params[i] -= rate * first[i] / (math.sqrt(second[i]) + epsilon)
+            m = beta_1 * first[i] + (1.0 - beta_1) * g
+            s = beta_2 * second[i] + (1.0 - beta_2) * (g * g)
+            first[i], second[i] = m, s
+            params[i] -= rate * m / (math.sqrt(s) + epsilon)
     else:
         for i in range(params.shape[0]):
             g = scale * grad[i]
-            first[i] = momentum * first[i] - learning_rate * g
-            params[i] += momentum * first[i] - learning_rate * g if nesterov else first[i]
+            v = momentum * first[i] - learning_rate * g
+            first[i] = v
+            params[i] += momentum * v - learning_rate * g if nesterov else v
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def train_epoch(params, moments, steps, sizes, hidden, output, loss, bias, trick, X, T,
                 sample_weight, order, batch_size, optimizer, learning_rate, momentum,
                 nesterov, beta_1, beta_2, epsilon, alpha):  # fmt: skip
