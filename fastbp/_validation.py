@@ -254,18 +254,24 @@ def kernel_ready(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return array
 
 
+_CODES = {dtype: dtype.char for dtype in FLOAT_DTYPES}  # "f", "d": cheaper to hash
+
+
 def ready_key(arrays: Sequence[object]) -> tuple | None:
-    """(dtype, shape, shape, ...) when every one of ``arrays`` is already what a kernel takes
-    (a C-contiguous, writeable NumPy array of one dtype, float32 or float64), else None.
+    """(dtype code, shape, shape, ...) when every one of ``arrays`` is already what a kernel
+    takes (a C-contiguous, writeable NumPy array of one dtype, float32 or float64), else
+    None.
 
     It describes the arrays completely for the checks of ``check_arrays``: a caller that
     ran those once for a key may remember that they passed (finiteness aside, which depends
     on the values), and skip them for arrays of the same key. A few attribute reads per
     array, so that a small call does not pay the full check each time."""
-    dtype = getattr(arrays[0], "dtype", None)
-    if dtype not in FLOAT_DTYPES:
+    if type(arrays[0]) is not np.ndarray:
         return None
-    key = [dtype]
+    dtype = arrays[0].dtype
+    key = [_CODES.get(dtype)]
+    if key[0] is None:
+        return None
     for array in arrays:
         if type(array) is not np.ndarray or array.dtype is not dtype:
             return None

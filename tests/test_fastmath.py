@@ -68,9 +68,7 @@ def test_reciprocal_matches_division(run):
 
 
 _scalar_exp, _scalar_log = (
-    njit(fastmath=fused.FASTMATH, error_model="numpy")(
-        lambda x, f=f: np.array([f(v) for v in x])
-    )
+    njit(fastmath=fused.FASTMATH, error_model="numpy")(lambda x, f=f: np.array([f(v) for v in x]))
     for f in (scalarmath.exp, scalarmath.log)
 )
 
