@@ -101,8 +101,8 @@ NARROW_PARALLEL_SAMPLES = 30_000  # N from which two threads beat one (narrow)
 def choose_rung(N: int, D: int, M: int, K: int) -> str:
     """The rung the API uses when none is named, for a problem of this shape.
 
-    ``narrow`` for layers it generates kernels for (each of D, M, K at most
-    ``narrow.LIMIT``), ``narrow_parallel`` there from NARROW_PARALLEL_SAMPLES samples with
+    ``narrow`` for layers it generates kernels for (``narrow.supports``: D*M + M*K at most
+    ``narrow.MAX_WEIGHTS``), ``narrow_parallel`` there from NARROW_PARALLEL_SAMPLES samples with
     more than one Numba thread; ``blas`` for wide layers (D*M + M*K >= WIDE_LAYERS: per
     sample there is enough matrix work for BLAS to run near its peak); otherwise
     ``parallel`` when there is enough work to pay for waking threads (N*(D*M + M*K) >=

@@ -26,14 +26,16 @@ def test_template_reads_as_the_formulas_and_expands_per_width():
 
 
 @pytest.mark.parametrize("rung", ["narrow", "narrow_parallel"])
-def test_widths_beyond_the_limit_raise_a_clear_error_and_the_default_avoids_them(rung):
-    wide = narrow.LIMIT + 1
-    X, T, W1, b1, W2, b2 = reference.problem(5, wide, 3, 2)
-    with pytest.raises(ValueError, match=f"up to {narrow.LIMIT}, got D={wide}, M=3, K=2"):
+@pytest.mark.parametrize("widths", [(narrow.MAX_WIDTH + 1, 2, 2), (8, 8, 8)])
+def test_widths_beyond_the_limit_raise_a_clear_error_and_the_default_avoids_them(rung, widths):
+    X, T, W1, b1, W2, b2 = reference.problem(5, *widths)
+    shown = "got D={}, M={}, K={}: use another rung".format(*widths)
+    with pytest.raises(ValueError, match=f"up to {narrow.MAX_WEIGHTS} .*{shown}"):
         fastbp.gradients(X, T, W1, b1, W2, b2, rung=rung)
-    assert not fastbp.RUNGS[rung].supports(wide, 3, 2)
-    assert fastbp.choose_rung(5, wide, 3, 2) not in ("narrow", "narrow_parallel")
+    assert not fastbp.RUNGS[rung].supports(*widths)
+    assert fastbp.choose_rung(5, *widths) not in ("narrow", "narrow_parallel")
     fastbp.gradients(X, T, W1, b1, W2, b2)  # the default picks a rung that has them
+    assert fastbp.RUNGS[rung].supports(4, 8, 8) and fastbp.RUNGS[rung].supports(16, 2, 16)
 
 
 @pytest.mark.parametrize("rung", ["narrow", "fused"])

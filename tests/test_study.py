@@ -62,7 +62,14 @@ def test_skip_policy_at_the_named_sizes():
         for rung in RUNGS
         if not cases.runs(shape, rung, True)
     ]
-    assert skipped == [("mnist-like", "loops")]
+    # compiled loops at mnist-like: too slow; the narrow rungs have no kernels for wide layers
+    assert skipped == [
+        ("small-wide", "narrow"),
+        ("small-wide", "narrow_parallel"),
+        ("mnist-like", "loops"),
+        ("mnist-like", "narrow"),
+        ("mnist-like", "narrow_parallel"),
+    ]
     assert [r for r in RUNGS if cases.runs_training(r, False)] == ["matrix"]
 
 

@@ -80,7 +80,11 @@ def sweep(
     for N in SWEEP_COUNTS:
         p = make_problem(N, *widths, forward=False)
         args = (p.X, p.T, *p.params)
-        calls = {f"{name}/compiled": _bind(args, rung=name) for name in RUNGS}
+        calls = {
+            f"{name}/compiled": _bind(args, rung=name)
+            for name in RUNGS
+            if runs((N, *widths), name, True)
+        }
         calls[CLASSIC] = lambda args=args: course.step(*args)
         if runs((N, *widths), "loops", False):
             calls["loops/plain"] = _bind(args, rung="loops", compiled=False)
