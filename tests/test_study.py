@@ -232,3 +232,14 @@ def test_network_study_compares_with_pytorch(capsys):
     assert row["speedup_vs_pytorch"] > 0 and row["speedup_vs_pytorch_best_rounds"] > 0
     printed = capsys.readouterr().out
     assert "vs pytorch" in printed and "target 10x" in printed
+
+
+def test_call_overhead_is_the_public_call_less_its_bare_kernel_round_by_round():
+    public, bare, overhead = rungs.call_overhead(1, settle=0.0)
+    assert (public.name, bare.name, overhead.name) == (
+        "fastbp.gradients",
+        "bare kernel",
+        "overhead",
+    )
+    assert len(overhead.seconds) == 21
+    assert overhead.seconds == [p - k for p, k in zip(public.seconds, bare.seconds)]

@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 from .._validation import check_parameters
 from . import networks, rungs, tables
-from .cases import NETWORK_CASES, NETWORKS, SIZES, network_problem
+from .cases import CALL_OVERHEAD, NETWORK_CASES, NETWORKS, SIZES, network_problem
 from .environment import environment
 from .plot import pyplot, sweep_plot
 from .timing import SETTLE
@@ -21,6 +21,9 @@ def _rung_study(sizes: list[str], repeat: int, min_time: float, peers: bool, set
         print(tables.steps(size, SIZES[size], timings, rungs.CLASSIC), flush=True)
         results["sizes"][size] = {"shape": SIZES[size], "timings": [asdict(t) for t in timings]}
     if "seed" in sizes:
+        timings = rungs.call_overhead(repeat, settle)
+        print(tables.call_overhead(timings, rungs.choose_rung(*CALL_OVERHEAD)), flush=True)
+        results["call_overhead"] = [asdict(t) for t in timings]
         timings = rungs.training_times(max(3, repeat // 2), settle)
         print(tables.training(timings, "train: " + rungs.CLASSIC))
         results["training"] = [asdict(t) for t in timings]
