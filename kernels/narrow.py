@@ -41,6 +41,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numba
 import numpy as np
@@ -387,9 +388,18 @@ def _write_once(path: Path, text: str) -> None:
             os.unlink(temporary)
 
 
-@functools.cache
-def generated(function: str, D: int, M: int, K: int):
+GENERATED: dict[tuple[str, int, int, int], ModuleType] = {}  # by (function, D, M, K)
+
+
+def generated(function: str, D: int, M: int, K: int) -> ModuleType:
     """The generated module of ``function`` for these widths, written and imported once."""
+    module = GENERATED.get((function, D, M, K))
+    if module is None:
+        module = GENERATED[function, D, M, K] = _import(function, D, M, K)
+    return module
+
+
+def _import(function: str, D: int, M: int, K: int) -> ModuleType:
     name = f"{function}_{D}x{M}x{K}"
     path = generated_folder() / f"{name}.py"
     _write_once(path, source(function, D, M, K))
@@ -421,6 +431,16 @@ class Specialised:
             )
         kernel = getattr(generated(self.function, D, M, K), self.variant)
         return kernel if self.compiled else kernel.py_func
+
+    @property
+    def signatures(self) -> list:
+        """The signatures compiled so far, for every width generated (as a dispatcher's)."""
+        return [
+            signature
+            for (function, *_), module in GENERATED.items()
+            if function == self.function
+            for signature in getattr(module, self.variant).signatures
+        ]
 
     def __call__(self, *arrays: np.ndarray):
         return self.for_widths(*WIDTHS[self.function](*arrays))(*arrays)
