@@ -113,7 +113,7 @@ import sys
 sys.path.insert(0, {tests!r})
 import numpy as np, fastbp, reference
 from fastbp.kernels import fused
-gradients = fastbp.gradients(*reference.problem(20, 3, 5, 4))  # the default rung: fused
+gradients = fastbp.gradients(*reference.problem(20, 3, 5, 4), rung="fused")
 print([np.asarray(g).tolist() for g in gradients])
 print(sum(fused.gradients.stats.cache_hits.values()))
 """
