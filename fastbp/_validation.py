@@ -228,6 +228,7 @@ def _all_finite(a, b, c, d, e, f) -> bool:
 
 
 _EMPTY = {dtype: np.empty(0, dtype) for dtype in FLOAT_DTYPES}  # pads _all_finite's arguments
+FINITE_HINT = "; pass check_finite=False to skip this check"  # the classic API's
 
 
 def _describe(shape: tuple[str, ...]) -> str:
@@ -258,6 +259,44 @@ def kernel_ready(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if array.dtype != dtype or not array.flags.c_contiguous or not array.flags.writeable:
         return np.array(array, dtype=dtype, order="C")
     return array
+
+
+_CODES = {dtype: dtype.char for dtype in FLOAT_DTYPES}  # "f", "d": cheaper to hash
+
+
+def ready_key(arrays: Sequence[object]) -> tuple | None:
+    """(dtype code, shape, shape, ...) when every one of ``arrays`` is already what a kernel
+    takes (a C-contiguous, writeable NumPy array of one dtype, float32 or float64), else
+    None.
+
+    It describes the arrays completely for the checks of ``check_arrays``: a caller that
+    ran those once for a key may remember that they passed (finiteness aside, which depends
+    on the values), and skip them for arrays of the same key. A few attribute reads per
+    array, so that a small call does not pay the full check each time."""
+    if type(arrays[0]) is not np.ndarray:
+        return None
+    dtype = arrays[0].dtype
+    key = [_CODES.get(dtype)]
+    if key[0] is None:
+        return None
+    for array in arrays:
+        if type(array) is not np.ndarray or array.dtype is not dtype:
+            return None
+        flags = array.flags
+        if not (flags.c_contiguous and flags.writeable):
+            return None
+        key.append(array.shape)
+    return tuple(key)
+
+
+def check_finite_arrays(named: Mapping[str, np.ndarray], hint: str = "") -> None:
+    """ValueError naming the first of the ``named`` arrays (C-contiguous, one float dtype,
+    six at most) that holds NaN or infinity; one compiled pass when all are finite."""
+    arrays = list(named.values())
+    flat = [a.reshape(-1) for a in arrays]
+    if not _all_finite(*flat, *[_EMPTY[arrays[0].dtype]] * (6 - len(flat))):
+        name = next(n for n, a in named.items() if not np.isfinite(a).all())
+        raise ValueError(f"{name} contains NaN or infinity{hint}")
 
 
 def _checked(
@@ -299,10 +338,7 @@ def _checked(
                 )
     out = [kernel_ready(array, dtype) for array in arrays]
     if check_finite:
-        flat = [a.reshape(-1) for a in out]
-        if not _all_finite(*flat, *[_EMPTY[dtype]] * (6 - len(flat))):
-            name = next(n for n, a in zip(named, out) if not np.isfinite(a).all())
-            raise ValueError(f"{name} contains NaN or infinity{hint}")
+        check_finite_arrays(dict(zip(named, out)), hint)
     return out
 
 
@@ -314,8 +350,7 @@ def check_arrays(check_finite: bool, **named: object) -> tuple[np.ndarray, ...]:
     ``check_finite``) a NaN or infinity. Returns C-contiguous arrays of one float dtype
     (``computation_dtype``).
     """
-    hint = "; pass check_finite=False to skip this check"
-    return tuple(_checked(named, None, check_finite, {}, hint=hint))
+    return tuple(_checked(named, None, check_finite, {}, hint=FINITE_HINT))
 
 
 def check_labels(name: str, value: object) -> np.ndarray:

@@ -4,23 +4,69 @@ Every function validates its arrays (``fastbp._validation``) and then calls one 
 chosen rung. ``rung=None`` picks the fastest compiled rung for the shape
 (``fastbp.registry.choose_rung``); ``compiled=False`` runs the same rung as plain Python.
 Results have the input's float dtype (float32 only if every floating input is float32).
+
+A call whose arrays are already what the kernels take (``_validation.ready_key``: C-contiguous,
+writeable, one float dtype) looks up a plan by the arrays' shapes and dtype, the rung and the
+mode: the kernel to call, found once when the full check first passed for that key. Only
+finiteness is checked again on every call, inside the kernel where it can be (``narrow``'s
+gradients make the cost NaN for a non-finite input), else by one compiled pass. The rung
+that ``rung=None`` picks is thus remembered per shape: the thread count it depends on is
+read when a shape is first met.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from math import isfinite
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_arrays, check_labels
-from .registry import Gradients, choose_rung, get_rung, kernel, log_likelihood
+from ._validation import FINITE_HINT, check_arrays, check_finite_arrays, check_labels, ready_key
+from .registry import Gradients, choose_rung, get_rung, kernel, kernel_for, log_likelihood
 
 
-def _kernel(rung: str | None, function: str, compiled: bool, *shapes: int):
-    if rung is None:
-        rung = choose_rung(*shapes)
-    else:
-        get_rung(rung)
-    return kernel(rung, function, bool(compiled))
+class Plan(NamedTuple):
+    """What a call with arrays of one key runs: ``kernel``, and whether it reports a
+    non-finite input itself (``marks_nonfinite``: through a NaN cost)."""
+
+    kernel: Callable
+    marks_nonfinite: bool
+
+
+PLANS: dict[tuple, Plan] = {}
+GRADIENT_ARGUMENTS = ("X", "T", "W1", "b1", "W2", "b2")
+MAX_PLANS = 1024  # forgotten all at once beyond this (a process meeting many shapes)
+
+
+def _plan(
+    key: tuple, function: str, rung: str | None, compiled: bool, N: int, D: int, M: int, K: int
+) -> Plan:
+    """The plan for ``function`` at these sizes, remembered under ``key`` when the arrays
+    were kernel-ready (``key[0]`` is not None)."""
+    name = choose_rung(N, D, M, K) if rung is None else get_rung(rung).name
+    found = kernel_for(name, function, bool(compiled), D, M, K)
+    plan = Plan(found, getattr(kernel(name, function, bool(compiled)), "marks_nonfinite", False))
+    if key[0] is not None:
+        if len(PLANS) >= MAX_PLANS:
+            PLANS.clear()
+        PLANS[key] = plan
+    return plan
+
+
+def _lookup(key: tuple) -> Plan | None:
+    try:
+        return PLANS.get(key)
+    except TypeError:  # an unhashable rung: the full path explains
+        return None
+
+
+def _checked_again(plan: Plan, check_finite: bool, names: str, arrays: tuple) -> None:
+    """The check a remembered plan still needs: finiteness (of ``arrays``, called by the
+    space-separated ``names``), unless its kernel marks it."""
+    if check_finite and not plan.marks_nonfinite:
+        check_finite_arrays(dict(zip(names.split(), arrays)), FINITE_HINT)
 
 
 def forward(
@@ -40,9 +86,16 @@ def forward(
     with the row maximum subtracted so that large activations neither overflow nor give NaN.
     X: N x D, W1: D x M, b1: M, W2: M x K, b2: K.
     """
-    X, W1, b1, W2, b2 = check_arrays(check_finite, X=X, W1=W1, b1=b1, W2=W2, b2=b2)
-    (N, D), (M, K) = X.shape, W2.shape
-    return _kernel(rung, "forward", compiled, N, D, M, K)(X, W1, b1, W2, b2)
+    arrays = (X, W1, b1, W2, b2)
+    key = (ready_key(arrays), rung, compiled, "forward")
+    plan = _lookup(key)
+    if plan is None:
+        arrays = check_arrays(check_finite, X=X, W1=W1, b1=b1, W2=W2, b2=b2)
+        (N, D), (M, K) = arrays[0].shape, arrays[3].shape
+        plan = _plan(key, "forward", rung, compiled, N, D, M, K)
+    else:
+        _checked_again(plan, check_finite, "X W1 b1 W2 b2", arrays)
+    return plan.kernel(*arrays)
 
 
 def cost(T: ArrayLike, Y: ArrayLike, *, check_finite: bool = True) -> float:
@@ -72,9 +125,16 @@ def derivative_w2(
     check_finite: bool = True,
 ) -> np.ndarray:
     """Gradient of the log-likelihood w.r.t. W2: Z.T @ (T - Y) (M x K). Z: N x M; T, Y: N x K."""
-    Z, T, Y = check_arrays(check_finite, Z=Z, T=T, Y=Y)
-    (N, M), K = Z.shape, T.shape[1]
-    return _kernel(rung, "derivative_w2", compiled, N, 1, M, K)(Z, T, Y)
+    arrays = (Z, T, Y)
+    key = (ready_key(arrays), rung, compiled, "derivative_w2")
+    plan = _lookup(key)
+    if plan is None:
+        arrays = check_arrays(check_finite, Z=Z, T=T, Y=Y)
+        (N, M), K = arrays[0].shape, arrays[1].shape[1]
+        plan = _plan(key, "derivative_w2", rung, compiled, N, 1, M, K)
+    else:
+        _checked_again(plan, check_finite, "Z T Y", arrays)
+    return plan.kernel(*arrays)
 
 
 def derivative_b2(
@@ -86,9 +146,16 @@ def derivative_b2(
     check_finite: bool = True,
 ) -> np.ndarray:
     """Gradient w.r.t. b2: (T - Y).sum(axis=0) (K). T, Y: N x K."""
-    T, Y = check_arrays(check_finite, T=T, Y=Y)
-    N, K = T.shape
-    return _kernel(rung, "derivative_b2", compiled, N, 1, 1, K)(T, Y)
+    arrays = (T, Y)
+    key = (ready_key(arrays), rung, compiled, "derivative_b2")
+    plan = _lookup(key)
+    if plan is None:
+        arrays = check_arrays(check_finite, T=T, Y=Y)
+        N, K = arrays[0].shape
+        plan = _plan(key, "derivative_b2", rung, compiled, N, 1, 1, K)
+    else:
+        _checked_again(plan, check_finite, "T Y", arrays)
+    return plan.kernel(*arrays)
 
 
 def derivative_w1(
@@ -106,9 +173,16 @@ def derivative_w1(
 
     X: N x D, Z: N x M, T, Y: N x K, W2: M x K.
     """
-    X, Z, T, Y, W2 = check_arrays(check_finite, X=X, Z=Z, T=T, Y=Y, W2=W2)
-    (N, D), (M, K) = X.shape, W2.shape
-    return _kernel(rung, "derivative_w1", compiled, N, D, M, K)(X, Z, T, Y, W2)
+    arrays = (X, Z, T, Y, W2)
+    key = (ready_key(arrays), rung, compiled, "derivative_w1")
+    plan = _lookup(key)
+    if plan is None:
+        arrays = check_arrays(check_finite, X=X, Z=Z, T=T, Y=Y, W2=W2)
+        (N, D), (M, K) = arrays[0].shape, arrays[4].shape
+        plan = _plan(key, "derivative_w1", rung, compiled, N, D, M, K)
+    else:
+        _checked_again(plan, check_finite, "X Z T Y W2", arrays)
+    return plan.kernel(*arrays)
 
 
 def derivative_b1(
@@ -125,9 +199,16 @@ def derivative_b1(
 
     T, Y: N x K, W2: M x K, Z: N x M.
     """
-    T, Y, W2, Z = check_arrays(check_finite, T=T, Y=Y, W2=W2, Z=Z)
-    (N, K), M = T.shape, W2.shape[0]
-    return _kernel(rung, "derivative_b1", compiled, N, 1, M, K)(T, Y, W2, Z)
+    arrays = (T, Y, W2, Z)
+    key = (ready_key(arrays), rung, compiled, "derivative_b1")
+    plan = _lookup(key)
+    if plan is None:
+        arrays = check_arrays(check_finite, T=T, Y=Y, W2=W2, Z=Z)
+        (N, K), M = arrays[0].shape, arrays[2].shape[0]
+        plan = _plan(key, "derivative_b1", rung, compiled, N, 1, M, K)
+    else:
+        _checked_again(plan, check_finite, "T Y W2 Z", arrays)
+    return plan.kernel(*arrays)
 
 
 def gradients(
@@ -148,9 +229,21 @@ def gradients(
     each as from the derivative_* functions on forward(X, W1, b1, W2, b2). A fused rung
     computes them in one pass without the N x M and N x K intermediates.
     """
-    X, T, W1, b1, W2, b2 = check_arrays(check_finite, X=X, T=T, W1=W1, b1=b1, W2=W2, b2=b2)
-    (N, D), (M, K) = X.shape, W2.shape
-    dW1, db1, dW2, db2, log_lik = _kernel(rung, "gradients", compiled, N, D, M, K)(
-        X, T, W1, b1, W2, b2
-    )
-    return Gradients(dW1, db1, dW2, db2, float(log_lik))
+    arrays = (X, T, W1, b1, W2, b2)
+    key = (ready_key(arrays), rung, compiled, "gradients")
+    try:  # _lookup and _checked_again written out: this is the call small steps make
+        plan = PLANS.get(key)
+    except TypeError:
+        plan = None
+    if plan is None:
+        arrays = check_arrays(check_finite, X=X, T=T, W1=W1, b1=b1, W2=W2, b2=b2)
+        (N, D), (M, K) = arrays[0].shape, arrays[4].shape
+        plan = _plan(key, "gradients", rung, compiled, N, D, M, K)
+    elif check_finite and not plan.marks_nonfinite:
+        check_finite_arrays(dict(zip(GRADIENT_ARGUMENTS, arrays)), FINITE_HINT)
+    dW1, db1, dW2, db2, log_lik = plan.kernel(*arrays)
+    if check_finite and plan.marks_nonfinite and not isfinite(log_lik):
+        # the NaN may come from an input (or from an overflow): name the input, if any
+        check_finite_arrays(dict(zip(GRADIENT_ARGUMENTS, arrays)), FINITE_HINT)
+    # tuple.__new__: Gradients(...) less the Python frame of a named tuple's __new__
+    return tuple.__new__(Gradients, (dW1, db1, dW2, db2, float(log_lik)))

@@ -2,7 +2,9 @@
 
 Each rung is a kernel module offering ``forward`` and the four ``derivative_*`` functions
 (and optionally a fused ``gradients``), all ``@njit`` dispatchers whose ``.py_func`` is the
-plain Python/NumPy twin.
+plain Python/NumPy twin. A rung whose kernels are generated per layer width (``narrow``)
+offers them as callables with ``for_widths(D, M, K)`` (the dispatcher for those widths) and
+a module-level ``supports(D, M, K)``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numba
 import numpy as np
 
 from ._validation import Options, ParameterError
-from .kernels import blas, fused, loops, matrix, outer, parallel, rows
+from .kernels import blas, fused, loops, matrix, narrow, narrow_parallel, outer, parallel, rows
 
 FUNCTIONS = ("forward", "derivative_w1", "derivative_b1", "derivative_w2", "derivative_b2")
 
@@ -39,6 +41,12 @@ class Rung:
     name: str
     summary: str
     module: ModuleType
+
+    def supports(self, D: int, M: int, K: int) -> bool:
+        """Whether the rung has kernels for these layer widths (every rung but ``narrow``
+        and ``narrow_parallel`` has them for all)."""
+        supports = getattr(self.module, "supports", None)
+        return supports is None or supports(D, M, K)
 
 
 RUNGS: dict[str, Rung] = {
@@ -63,6 +71,16 @@ RUNGS: dict[str, Rung] = {
             "the fused pass for wide layers: BLAS products on blocks, no N-sized temporaries",
             blas,
         ),
+        Rung(
+            "narrow",
+            "one loop over samples, generated per layer widths: every value in a register",
+            narrow,
+        ),
+        Rung(
+            "narrow_parallel",
+            "the narrow loop over chunks of samples on all cores, reduced in a fixed order",
+            narrow_parallel,
+        ),
     )
 }
 
@@ -76,24 +94,28 @@ def get_rung(name: str) -> Rung:
 
 
 WIDE_LAYERS = 16_384  # D*M + M*K from which BLAS on blocks beats the fused loops
-PARALLEL_WORK = 400_000  # N*(D*M + M*K) from which two threads beat one
+PARALLEL_WORK = 400_000  # N*(D*M + M*K) from which two threads beat one (fused)
+NARROW_PARALLEL_SAMPLES = 30_000  # N from which two threads beat one (narrow)
 
 
 def choose_rung(N: int, D: int, M: int, K: int) -> str:
     """The rung the API uses when none is named, for a problem of this shape.
 
-    ``blas`` for wide layers (D*M + M*K >= WIDE_LAYERS: per sample there is enough matrix
-    work for BLAS to run near its peak); otherwise ``parallel`` when there is enough work to
-    pay for waking threads (N*(D*M + M*K) >= PARALLEL_WORK, at least two blocks, more than
-    one Numba thread), else ``fused``. From ``python -m fastbp study`` on a 2-core AMD EPYC
-    (README): at N=1500, D=2, M=3, K=3 fused beats parallel 1.35x; at N=1500, D=20, M=50,
-    K=10 parallel beats fused 1.5x; at D=784, M=256 blas beats parallel 2.2x; at D=2, M=3,
-    K=3 parallel overtakes fused between N=10,000 and N=30,000.
+    ``narrow`` for layers it generates kernels for (``narrow.supports``: D*M + M*K at most
+    ``narrow.MAX_WEIGHTS``), ``narrow_parallel`` there from NARROW_PARALLEL_SAMPLES samples with
+    more than one Numba thread; ``blas`` for wide layers (D*M + M*K >= WIDE_LAYERS: per
+    sample there is enough matrix work for BLAS to run near its peak); otherwise
+    ``parallel`` when there is enough work to pay for waking threads (N*(D*M + M*K) >=
+    PARALLEL_WORK, at least two blocks, more than one Numba thread), else ``fused``. The
+    thresholds come from ``python -m fastbp study`` on a 2-core AMD EPYC (README).
     """
     width = D * M + M * K
+    threads = numba.get_num_threads() > 1
+    if narrow.supports(D, M, K):
+        return "narrow_parallel" if N >= NARROW_PARALLEL_SAMPLES and threads else "narrow"
     if width >= WIDE_LAYERS:
         return "blas"
-    if N * width >= PARALLEL_WORK and N >= 2 * fused.BLOCK and numba.get_num_threads() > 1:
+    if N * width >= PARALLEL_WORK and N >= 2 * fused.BLOCK and threads:
         return "parallel"
     return "fused"
 
@@ -130,3 +152,13 @@ def kernel(rung_name: str, function: str, compiled: bool = True) -> Callable:
         )
 
     return gradients
+
+
+def kernel_for(rung_name: str, function: str, compiled: bool, D: int, M: int, K: int) -> Callable:
+    """``kernel(rung_name, function, compiled)`` for a problem of these layer widths: for a
+    rung with kernels generated per width, the generated kernel itself (a ValueError naming
+    the rung's limit if it has none for them), so that a caller holding it skips the lookup
+    by width on every call."""
+    found = kernel(rung_name, function, compiled)
+    for_widths = getattr(found, "for_widths", None)
+    return found if for_widths is None else for_widths(D, M, K)

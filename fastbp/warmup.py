@@ -13,7 +13,9 @@ index by reading, extending and rewriting it, without a lock: two processes savi
 different signatures of one kernel at once can lose an entry, or leave one's entry naming
 a data file the other overwrote with its own machine code. Units of one dtype share
 kernels only with the same signature (the finiteness check; the fused derivatives that
-parallel reuses), so at worst they save the same entry twice.
+parallel reuses, narrow's that narrow_parallel reuses), so at worst they save the same
+entry twice. The narrow rungs are compiled at the widths of GENERATED_WIDTHS (their kernels
+are generated per width; others compile on their first call, in about a second).
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ from fastbp._validation import check_parameters
 NETWORK = "network"
 DTYPES = ("float64", "float32")
 # Every rung that fastbp.choose_rung picks (tests/test_compile_command.py checks it).
-DEFAULT_RUNGS = ("fused", "parallel", "blas")
+DEFAULT_RUNGS = ("fused", "parallel", "blas", "narrow", "narrow_parallel")
+# The widths (D, M, K) compiled for a rung whose kernels are generated per width (narrow):
+# the three clouds' and the tutorials' (Iris 4-2-3, and 4-8-3 of per-sample SGD).
+GENERATED_WIDTHS = ((2, 3, 3), (4, 2, 3), (4, 8, 3))
 
 
 class Unit(NamedTuple):
@@ -70,12 +75,24 @@ def plan(rungs: Iterable[str], dtypes: Iterable[str], network: bool) -> list[lis
 
 
 def _call_rung(rung: str, dtype: np.dtype) -> None:
-    """Each public function of the one-hidden-layer network once, on ``rung``, compiled."""
+    """Each public function of the one-hidden-layer network once, on ``rung``, compiled; for
+    a rung whose kernels are generated per width, at each of GENERATED_WIDTHS."""
     X, labels = fastbp.datasets.three_clouds(2)
     X, T = X.astype(dtype), fastbp.datasets.one_hot(labels, 3, dtype)
     # train first: it calls the rung's own kernels, the derivatives some rungs share come last
     result = fastbp.train(X, labels, hidden=3, epochs=1, rung=rung, dtype=dtype)
-    W1, b1, W2, b2 = result.W1, result.b1, result.W2, result.b2
+    _call_functions(rung, X, T, result.W1, result.b1, result.W2, result.b2)
+    if hasattr(fastbp.RUNGS[rung].module, "supports"):
+        rng = np.random.default_rng(0)
+        for D, M, K in GENERATED_WIDTHS[1:]:
+            X = rng.standard_normal((6, D)).astype(dtype)
+            T = fastbp.datasets.one_hot(np.arange(6) % K, K, dtype)
+            shapes = ((D, M), (M,), (M, K), (K,))
+            _call_functions(rung, X, T, *(rng.standard_normal(s).astype(dtype) for s in shapes))
+
+
+def _call_functions(rung: str, X, T, W1, b1, W2, b2) -> None:
+    """fastbp.gradients, forward and the four derivatives once each, on ``rung``."""
     fastbp.gradients(X, T, W1, b1, W2, b2, rung=rung)
     Y, Z = fastbp.forward(X, W1, b1, W2, b2, rung=rung)
     fastbp.derivative_w1(X, Z, T, Y, W2, rung=rung)

@@ -8,6 +8,11 @@ float64 whatever the input dtype; results are cast back to it.
 
 ``gradients`` is the fused step; ``forward`` and the four derivatives run the same stages
 on the same blocks (the derivatives read Z and Y instead of computing them).
+
+The kernels use ``error_model="numpy"``: no division here can be by zero (they are by
+sums of exponentials and by positive constants), and without the ZeroDivisionError branch
+that the default model puts on each, ``parallel.gradients`` compiles in about two thirds of
+the time (12.5 s against 18.6 s from an empty cache, measured twice each, same load).
 """
 
 import numpy as np
@@ -217,7 +222,7 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
     return cost
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def gradients(X, T, W1, b1, W2, b2):
     """(dW1, db1, dW2, db2, cost) in one pass over blocks of samples, serially."""
     D, M = W1.shape
@@ -243,7 +248,7 @@ def forward_rows(X, W1, b1, W2, b2, first, last, Y, Z):
         store(at, start, size, Y)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def forward(X, W1, b1, W2, b2):
     """(Y, Z) by blocks with the SIMD exp."""
     N = X.shape[0]
@@ -261,7 +266,7 @@ def output_error_blocks(T, Y, start, size, tt, dt):
     output_error(tt, dt, size)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def derivative_w2(Z, T, Y):
     """dW2 = Z.T @ (T - Y), block by block (M x K)."""
     N, M = Z.shape
@@ -276,7 +281,7 @@ def derivative_w2(Z, T, Y):
     return out.astype(Z.dtype)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def derivative_b2(T, Y):
     """db2 = (T - Y).sum(axis=0), block by block (K)."""
     N, K = T.shape
@@ -297,7 +302,7 @@ def hidden_error_blocks(T, Y, W2, Z, start, size, tt, dt, zt, gt):
     hidden_error(dt, zt, W2, size, gt)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def derivative_w1(X, Z, T, Y, W2):
     """dW1 = X.T @ dZ, dZ formed per block and never stored whole (D x M)."""
     N, D = X.shape
@@ -312,7 +317,7 @@ def derivative_w1(X, Z, T, Y, W2):
     return out.astype(X.dtype)
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def derivative_b1(T, Y, W2, Z):
     """db1 = dZ.sum(axis=0), dZ formed per block (M)."""
     N, K = T.shape

@@ -43,7 +43,7 @@ def chunk_count(N):
     return min((N + BLOCK - 1) // BLOCK, MAX_CHUNKS)
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def gradients(X, T, W1, b1, W2, b2):
     """(dW1, db1, dW2, db2, cost): the fused pass, chunks of samples on all cores."""
     N = X.shape[0]
@@ -85,7 +85,7 @@ def gradients(X, T, W1, b1, W2, b2):
     )
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH)
+@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def forward(X, W1, b1, W2, b2):
     """(Y, Z) by blocks, chunks of samples on all cores (each writes its own rows)."""
     N = X.shape[0]

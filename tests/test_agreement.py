@@ -175,12 +175,16 @@ def test_default_rung_follows_the_documented_rule(monkeypatch):
     from fastbp import registry
 
     monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
-    assert fastbp.choose_rung(1500, 2, 3, 3) == "fused"
+    assert fastbp.choose_rung(1500, 2, 3, 3) == "narrow"
+    assert fastbp.choose_rung(150, 4, 8, 3) == "narrow"
     assert fastbp.choose_rung(1500, 20, 50, 10) == "parallel"
+    assert fastbp.choose_rung(1500, 8, 8, 8) == "fused"
     assert fastbp.choose_rung(10_000, 784, 256, 10) == "blas"
-    assert fastbp.choose_rung(1_000_000, 2, 3, 3) == "parallel"
+    assert fastbp.choose_rung(1_000_000, 2, 3, 3) == "narrow_parallel"
+    assert fastbp.choose_rung(1_000_000, 8, 8, 8) == "parallel"
     monkeypatch.setattr(numba, "get_num_threads", lambda: 1)
-    assert registry.choose_rung(1_000_000, 2, 3, 3) == "fused"
+    assert registry.choose_rung(1_000_000, 2, 3, 3) == "narrow"
+    assert registry.choose_rung(1_000_000, 8, 8, 8) == "fused"
 
 
 @pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from fastbp.kernels import fused
+from fastbp.kernels import fused, scalarmath
 from fastbp.kernels.fastmath import exp_inplace, log_inplace, reciprocal_inplace
 from numba import njit
 
@@ -65,3 +65,29 @@ def test_reciprocal_matches_division(run):
     np.testing.assert_allclose(run(x.copy()), 1.0 / x, rtol=2.3e-16, atol=0)
     huge = np.array([2.0**1022, 1e308, np.inf])
     np.testing.assert_array_equal(run(huge), 0.0)
+
+
+_scalar_exp, _scalar_log = (
+    njit(fastmath=fused.FASTMATH, error_model="numpy")(lambda x, f=f: np.array([f(v) for v in x]))
+    for f in (scalarmath.exp, scalarmath.log)
+)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "plain"])
+def test_scalar_exp_and_log_match_numpy_everywhere(compiled):
+    """The scalar exp and log of the narrow rungs (kernels/scalarmath.py), including the ends
+    of the range: exp is 0 below -708 and inf above 709, as the array version."""
+    rng = np.random.default_rng(1)
+    size = 100_000 if compiled else 2_000
+    x = np.concatenate(
+        [rng.uniform(-708, 709, size), rng.uniform(-1, 1, size), [0.0, -708.0, 709.0]]
+    )
+    exp = _scalar_exp if compiled else (lambda x: np.array([scalarmath.exp(v) for v in x]))
+    np.testing.assert_allclose(exp(x), np.exp(x), rtol=1e-14, atol=0)
+    ends = exp(np.array([-708.5, -1e4, 709.5, 1e4, -np.inf, np.inf]))
+    np.testing.assert_array_equal(ends, [0.0, 0.0, np.inf, np.inf, 0.0, np.inf])
+    with np.errstate(invalid="ignore"):  # plain: NaN cast to an integer exponent
+        assert np.isnan(exp(np.array([np.nan]))).all()
+    y = np.concatenate([rng.uniform(1.0, 8.0, size), 10.0 ** rng.uniform(-300, 300, size)])
+    log = _scalar_log if compiled else (lambda x: np.array([scalarmath.log(v) for v in x]))
+    np.testing.assert_allclose(log(y), np.log(y), rtol=1e-14, atol=1e-300)

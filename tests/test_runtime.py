@@ -113,7 +113,7 @@ import sys
 sys.path.insert(0, {tests!r})
 import numpy as np, fastbp, reference
 from fastbp.kernels import fused
-gradients = fastbp.gradients(*reference.problem(20, 3, 5, 4))  # the default rung: fused
+gradients = fastbp.gradients(*reference.problem(20, 3, 5, 4), rung="fused")
 print([np.asarray(g).tolist() for g in gradients])
 print(sum(fused.gradients.stats.cache_hits.values()))
 """
@@ -178,8 +178,9 @@ def test_read_only_install_imports_and_runs(tmp_path):
     code = (
         "import fastbp, numpy as np, numba; "
         "print(fastbp.__file__, numba.config.CACHE_DIR); "
-        "print(fastbp.gradients(np.ones((3,2)), np.eye(3), np.ones((2,2)), np.ones(2), "
-        "np.ones((2,3)), np.ones(3), rung='fused').cost)"
+        "args = np.ones((3,2)), np.eye(3), np.ones((2,2)), np.ones(2), np.ones((2,3)), np.ones(3); "
+        "print(fastbp.gradients(*args, rung='fused').cost); "
+        "print(fastbp.gradients(*args, rung='narrow').cost)"  # its generated module too
     )
     script = (
         f"mount --bind {site} {site} && mount -o remount,ro,bind {site} && "
@@ -201,3 +202,5 @@ def test_read_only_install_imports_and_runs(tmp_path):
     location, cache_dir = done.stdout.split("\n")[0].split()
     assert location.startswith(str(site)) and not cache_dir.startswith(str(site))
     assert float(done.stdout.split("\n")[1]) < 0
+    fused_cost, narrow_cost = map(float, done.stdout.split("\n")[1:3])
+    assert abs(narrow_cost - fused_cost) <= 1e-12 * abs(fused_cost)

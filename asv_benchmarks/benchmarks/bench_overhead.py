@@ -15,10 +15,13 @@ def bare_gradients_kernel():
     Internal detail, kept to this function: after validating its arrays the API calls the
     rung module's own ``gradients`` dispatcher (``fastbp.registry.kernel``), which the
     default rung at this size has (a ladder rung without one would get a composed Python
-    function instead).
+    function instead); for a rung with kernels generated per width (``narrow``), the
+    dispatcher generated for the widths (``for_widths``, ``fastbp.registry.kernel_for``).
     """
     fb = require_fastbp()
-    return fb.RUNGS[fb.choose_rung(*cases.CALL_OVERHEAD)].module.gradients
+    found = fb.RUNGS[fb.choose_rung(*cases.CALL_OVERHEAD)].module.gradients
+    for_widths = getattr(found, "for_widths", None)
+    return found if for_widths is None else for_widths(*cases.CALL_OVERHEAD[1:])
 
 
 @functools.cache

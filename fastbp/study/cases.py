@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+import fastbp
 from fastbp import api
 
 if TYPE_CHECKING:
@@ -123,8 +124,11 @@ LOOPS_WORK_LIMIT = 10**9  # on N * D * M * K, compiled loops
 
 
 def runs(shape: tuple[int, int, int, int], rung: str, compiled: bool) -> bool:
-    """Whether a gradient step of ``rung`` at ``shape`` is timed (False: too slow)."""
+    """Whether a gradient step of ``rung`` at ``shape`` is timed (False: too slow, or a rung
+    with no kernels for these widths, such as ``narrow`` beyond its limit)."""
     N, D, M, K = shape
+    if not fastbp.RUNGS[rung].supports(D, M, K):
+        return False
     if compiled:
         return rung != "loops" or N * D * M * K <= LOOPS_WORK_LIMIT
     return N * (D * M + M * K) <= PLAIN_WORK_LIMITS.get(rung, PLAIN_WORK_LIMIT)

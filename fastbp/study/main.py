@@ -11,6 +11,7 @@ from . import networks, rungs, tables
 from .cases import (
     ACCURACY_PROBLEMS,
     ACCURACY_SOLVERS,
+    CALL_OVERHEAD,
     ESTIMATOR_CASES,
     NETWORK_CASES,
     NETWORKS,
@@ -29,6 +30,9 @@ def _rung_study(sizes: list[str], repeat: int, min_time: float, peers: bool, set
         print(tables.steps(size, SIZES[size], timings, rungs.CLASSIC), flush=True)
         results["sizes"][size] = {"shape": SIZES[size], "timings": [asdict(t) for t in timings]}
     if "seed" in sizes:
+        timings = rungs.call_overhead(repeat, settle)
+        print(tables.call_overhead(timings, rungs.choose_rung(*CALL_OVERHEAD)), flush=True)
+        results["call_overhead"] = [asdict(t) for t in timings]
         timings = rungs.training_times(max(3, repeat // 2), settle)
         print(tables.training(timings, "train: " + rungs.CLASSIC))
         results["training"] = [asdict(t) for t in timings]

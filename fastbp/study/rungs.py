@@ -12,9 +12,17 @@ from collections.abc import Callable
 
 from .. import api
 from ..peers import PEERS
-from ..registry import RUNGS, choose_rung
+from ..registry import RUNGS, choose_rung, kernel_for
 from . import course
-from .cases import SIZES, make_problem, problem, runs, runs_training
+from .cases import (
+    CALL_OVERHEAD,
+    SIZES,
+    call_overhead_problem,
+    make_problem,
+    problem,
+    runs,
+    runs_training,
+)
 from .probe import first_calls
 from .timing import SETTLE, Timing, add_peers, progress, time_interleaved
 
@@ -51,6 +59,20 @@ def step_times(
     return time_interleaved(calls, repeat, min_time, size, settle)
 
 
+def call_overhead(repeat: int, settle: float = SETTLE) -> list[Timing]:
+    """What ``fastbp.gradients`` adds to the kernel it runs, at N = 8 (``CALL_OVERHEAD``):
+    the public call with the default rung and that rung's bare compiled kernel, timed
+    interleaved, and "overhead", their difference in each round."""
+    _, D, M, K = CALL_OVERHEAD
+    p = call_overhead_problem()
+    args = (p.X, p.T, *p.params)
+    bare = kernel_for(choose_rung(*CALL_OVERHEAD), "gradients", True, D, M, K)
+    calls = {"fastbp.gradients": _bind(args), "bare kernel": lambda: bare(*args)}
+    public, kernel = time_interleaved(calls, max(repeat, 21), 0.005, "call overhead", settle)
+    difference = Timing("overhead", [p - k for p, k in zip(public.seconds, kernel.seconds)])
+    return [public, kernel, difference]
+
+
 def training_times(repeat: int, settle: float = SETTLE) -> list[Timing]:
     """The 1000-epoch three-clouds run (docs/math.md §5): the course loop (``CLASSIC``,
     from fastbp.train's starting weights), fastbp.train plain where ``cases.runs_training``
@@ -80,7 +102,11 @@ def sweep(
     for N in SWEEP_COUNTS:
         p = make_problem(N, *widths, forward=False)
         args = (p.X, p.T, *p.params)
-        calls = {f"{name}/compiled": _bind(args, rung=name) for name in RUNGS}
+        calls = {
+            f"{name}/compiled": _bind(args, rung=name)
+            for name in RUNGS
+            if runs((N, *widths), name, True)
+        }
         calls[CLASSIC] = lambda args=args: course.step(*args)
         if runs((N, *widths), "loops", False):
             calls["loops/plain"] = _bind(args, rung="loops", compiled=False)

@@ -54,6 +54,14 @@ def training(timings: list[Timing], classic: str) -> str:
     return "\n".join(lines)
 
 
+def call_overhead(timings: list[Timing], rung: str) -> str:
+    """The public call, the bare kernel and the overhead (median of per-round differences)."""
+    lines = [f"public-call overhead at N=8, D=2, M=3, K=3 (default rung: {rung}):"]
+    for t in timings:
+        lines.append(f"  {t.name:24} {t.median * 1e6:8.2f} us {spread(t):>15}")
+    return "\n".join(lines)
+
+
 def compile_rungs(rows: dict[str, dict[str, float]]) -> str:
     heading = f"{'import':>8} {'1st call, empty cache':>22} {'1st call, warm cache':>21}"
     lines = ["compile and cold start (new processes; seconds):", f"  {'rung':20} {heading}"]
