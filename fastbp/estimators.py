@@ -532,7 +532,8 @@ class MLPClassifier(ClassifierMixin, _MLP):
         if self._multilabel:
             return (outputs > 0.5).astype(int)
         if outputs.shape[1] == 1:
-            return self.classes_[(outputs[:, 0] > 0.5).astype(int) if len(self.classes_) > 1 else 0]
+            second = outputs[:, 0] > 0.5
+            return self.classes_[second.astype(int) if len(self.classes_) > 1 else 0 * second]
         return self.classes_[np.argmax(outputs, axis=1)]
 
     @available_if(_MLP._partial_fit_allowed)
