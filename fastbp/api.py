@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _dispatch
 from ._validation import check_arrays, check_labels
 from .registry import Gradients, choose_rung, get_rung, kernel, log_likelihood
 
@@ -146,8 +147,14 @@ def gradients(
 
     Returns Gradients(dW1 (D x M), db1 (M), dW2 (M x K), db2 (K), cost = sum(T * log Y)),
     each as from the derivative_* functions on forward(X, W1, b1, W2, b2). A fused rung
-    computes them in one pass without the N x M and N x K intermediates.
+    computes them in one pass without the N x M and N x K intermediates. Dask arrays X and
+    T, chunked along the samples, give the same sums, computed chunk by chunk where the
+    chunks are (``fastbp.distributed.gradients``; ``compute=False`` there for a lazy one).
     """
+    if _dispatch.is_dask(X, T):
+        return _dispatch.distributed().gradients(
+            X, T, W1, b1, W2, b2, rung=rung, compiled=compiled, check_finite=check_finite
+        )
     X, T, W1, b1, W2, b2 = check_arrays(check_finite, X=X, T=T, W1=W1, b1=b1, W2=W2, b2=b2)
     (N, D), (M, K) = X.shape, W2.shape
     dW1, db1, dW2, db2, log_lik = _kernel(rung, "gradients", compiled, N, D, M, K)(

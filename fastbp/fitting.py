@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _dispatch
 from ._validation import PARAMETERS, check_parameters, computation_dtype
 from .kernels import network as kernels
 from .network import Network
@@ -98,10 +99,15 @@ def fit(
     None); divergence shows in its loss, before the update. ``fastbp.train`` builds one from
     a rung of the classic API.
     ``callback(epoch, loss, params)`` runs after every epoch (counting from 1).
+    Dask arrays X and T (chunked along the samples) train on their workers:
+    ``fastbp.distributed.fit``.
     Raises DivergenceError if the loss or the parameters stop being finite.
     """
     # Every argument the table constrains (locals() holds only the arguments so far).
     check_parameters({name: value for name, value in locals().items() if name in PARAMETERS})
+    if _dispatch.is_dask(X, T):  # fastbp.distributed: the data stay chunked on the workers
+        arguments = {k: v for k, v in locals().items() if k not in ("network", "X", "T")}
+        return _dispatch.distributed().fit(network, X, T, **arguments)
     if engine is not None and batch_size is not None:
         raise ValueError(f"batch_size must be None with an engine (full batch), got {batch_size}")
     X, T = np.asarray(X), np.asarray(T)

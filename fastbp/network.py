@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _dispatch
 from ._validation import (
     FLOAT_DTYPES,
     Options,
@@ -184,7 +185,10 @@ class Network:
         return X, T
 
     def predict(self, params: ArrayLike, X: ArrayLike) -> np.ndarray:
-        """The outputs (N x K) for inputs X (N x D), in the parameters' dtype."""
+        """The outputs (N x K) for inputs X (N x D), in the parameters' dtype (for a dask
+        array X, a dask array chunked as X: ``fastbp.distributed.predict``)."""
+        if _dispatch.is_dask(X):
+            return _dispatch.distributed().predict(self, params, X)
         params = self.check_params(params)
         X, _ = self.check_data(params, X)
         return kernels.predict(params, *self._kernel_args(), X)
@@ -192,7 +196,10 @@ class Network:
     def loss_gradient(
         self, params: ArrayLike, X: ArrayLike, T: ArrayLike
     ) -> tuple[float, np.ndarray]:
-        """(mean loss over the N samples, its gradient: a flat vector like ``params``)."""
+        """(mean loss over the N samples, its gradient: a flat vector like ``params``); dask
+        arrays X and T are summed chunk by chunk (``fastbp.distributed.loss_gradient``)."""
+        if _dispatch.is_dask(X, T):
+            return _dispatch.distributed().loss_gradient(self, params, X, T)
         params = self.check_params(params)
         X, T = self.check_data(params, X, T)
         loss, grad = kernels.loss_gradient(params, *self._kernel_args(), X, T)
