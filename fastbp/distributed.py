@@ -4,8 +4,8 @@ arrays chunked along the samples (README, "Beyond one machine: Dask").
 Every full-data quantity is a sum over samples, so it is one map-reduce: a compiled kernel
 per chunk (on the worker that holds the chunk), then the per-chunk sums added in chunk order
 by a tree of tasks (``split_every`` at a time), so the result does not depend on which worker
-ran what. The parameters travel once per map-reduce (scattered to every worker with a
-distributed client, one graph key otherwise), never inside every task.
+ran what. The parameters travel once per map-reduce (one graph key, which each worker
+fetches once), never inside every task.
 
 The data: X (N x D) and T (N x K) or labels (N) are dask arrays (or NumPy arrays, cut to X's
 chunks) split along the samples only; a split along the features is merged. Each chunk is
@@ -197,7 +197,8 @@ class Chunks:
         self.parts: list[Any] = pairs
         if self.persisted and self.client is not None:
             self.parts = self.client.compute(pairs)
-            distributed.wait(self.parts)
+            with self.client.as_current():
+                distributed.wait(self.parts)
             for future in self.parts:  # the first chunk that failed validation says why
                 if future.status == "error":
                     future.result()
@@ -220,12 +221,14 @@ class Chunks:
         return parts[0]
 
     def map_reduce(self, function: Callable, vector: np.ndarray, **options: object) -> np.ndarray:
-        """``lazy(...)``, computed. With a distributed client and persisted chunks: the vector
-        scattered to every worker, one task per chunk future and the tree, all as futures."""
+        """``lazy(...)``, computed. With a distributed client and persisted chunks: a task
+        holding the vector, one task per chunk future and the tree, all as futures."""
         client = self.client
         if client is None or not self.persisted:
             return dask.compute(self.lazy(function, vector, **options))[0]
-        shared = client.scatter(vector, broadcast=True, hash=False)
+        # One task holds the vector; each worker fetches it once. Unlike scattered data it
+        # is in the graph, so it is recomputed if its worker dies.
+        shared = client.submit(np.array, vector, pure=False)
         parts = client.map(function, self.parts, vector=shared, pure=False, **options)
         while len(parts) > 1:
             parts = [
@@ -575,7 +578,12 @@ def _npy_rows(path: str, block_info: dict | None = None) -> np.ndarray:
 
 
 def _from_npy(path: Path, chunk: int) -> da.Array:
-    header = np.load(path, mmap_mode="r", allow_pickle=False)  # reads the header only
+    try:
+        header = np.load(path, mmap_mode="r", allow_pickle=False)  # reads the header only
+    except ValueError as error:
+        raise ValueError(
+            f"{path}: {error} (.npy files are read through a memory map, never unpickled)"
+        ) from None
     chunks = (_row_chunks(header.shape[0], chunk), *((size,) for size in header.shape[1:]))
     return da.map_blocks(
         _npy_rows,
