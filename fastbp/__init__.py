@@ -32,6 +32,7 @@ from .training import TrainResult, train  # noqa: E402
 
 __all__ = [
     "RUNGS",
+    "ConvergenceWarning",
     "DivergenceError",
     "FitResult",
     "Gradients",
@@ -55,7 +56,7 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-_ESTIMATORS = ("MLPClassifier", "MLPRegressor", "NotFittedError")
+_ESTIMATORS = ("ConvergenceWarning", "MLPClassifier", "MLPRegressor", "NotFittedError")
 
 
 def __getattr__(name: str) -> object:

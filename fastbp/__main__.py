@@ -20,7 +20,7 @@ from ._validation import ParameterError, check_parameters
 from .datasets import three_clouds
 from .registry import RUNGS
 from .study import main as study
-from .study.cases import NETWORK_CASES, SIZES
+from .study.cases import ESTIMATOR_CASES, NETWORK_CASES, SIZES
 from .study.plot import MISSING, pyplot
 
 
@@ -261,8 +261,13 @@ def _study_command(args: argparse.Namespace) -> int:
     parser = args.parser
     network = args.network or args.cases is not None
     cases = _names(parser, "--cases", args.cases or ",".join(NETWORK_CASES), NETWORK_CASES)
-    # --network alone runs the network study only; --sizes adds (or, alone, is) the rung study
-    given_sizes = args.sizes if args.sizes is not None else ("" if network else "seed")
+    fits = args.estimators is not None
+    chosen = args.estimators or ",".join(ESTIMATOR_CASES)
+    estimator_cases = _names(parser, "--estimators", chosen, ESTIMATOR_CASES) if fits else None
+    # --network or --estimators alone runs that study only; --sizes adds (or, alone, is) the
+    # rung study
+    alone = network or fits
+    given_sizes = args.sizes if args.sizes is not None else ("" if alone else "seed")
     sizes = _names(parser, "--sizes", given_sizes, SIZES) if given_sizes else []
     if args.plot and not sizes:
         parser.error("--plot sweeps the rungs over N: give --sizes too")
@@ -277,6 +282,7 @@ def _study_command(args: argparse.Namespace) -> int:
             plot_path=args.plot,
             json_path=args.json,
             network=cases if network else None,
+            estimators=estimator_cases,
         )
     return 0
 
@@ -432,6 +438,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="comma-separated network cases (implies --network; default: all of "
         f"{', '.join(NETWORK_CASES)})",
+    )
+    st.add_argument(
+        "--estimators",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="CASES",
+        help="time fastbp's MLPClassifier against scikit-learn's (fit and predict, same "
+        "parameters) and compare held-out scores; optionally comma-separated cases from "
+        f"{', '.join(ESTIMATOR_CASES)} (default: all)",
     )
     st.add_argument(
         "--repeat",

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 from numba.extending import register_jitable
-from numpy.typing import DTypeLike
+from numpy.typing import ArrayLike, DTypeLike
 
 # --- settings -----------------------------------------------------------------------------
 
@@ -94,7 +94,7 @@ Constraint = Interval | Options | Flag | None  # None: the value None is allowed
 PARAMETERS: dict[str, tuple[Constraint, ...]] = {
     # fastbp.fit
     "learning_rate": (Interval(Real, 0, None, closed="neither"),),
-    "momentum": (Interval(Real, 0, 1, closed="left"),),
+    "momentum": (Interval(Real, 0, 1),),
     "epochs": (Interval(Integral, 0, None),),
     "batch_size": (None, Interval(Integral, 1, None)),
     "tol": (None, Interval(Real, 0, None)),
@@ -102,6 +102,13 @@ PARAMETERS: dict[str, tuple[Constraint, ...]] = {
     "shuffle": (Flag(),),
     "validation_fraction": (None, Interval((float, np.floating), 0, 1, closed="neither")),
     "seed": (Interval(Integral, 0, None),),
+    "nesterov": (Flag(),),
+    "beta_1": (Interval(Real, 0, 1, closed="left"),),
+    "beta_2": (Interval(Real, 0, 1, closed="left"),),
+    "epsilon": (Interval(Real, 0, None, closed="neither"),),
+    "alpha": (Interval(Real, 0, None),),
+    "power_t": (Interval(Real, 0, None),),
+    "max_fun": (Interval(Integral, 1, None),),
     # fastbp.train (it passes learning_rate and epochs on to fit)
     "hidden": (Interval(Integral, 1, None),),
     "report_every": (Interval(Integral, 1, None),),
@@ -350,3 +357,19 @@ def check_matrix(
     wanted = "non-empty 2-D array (samples x features)"
     (array,) = _checked({name: value}, dtype, True, sizes, wanted)
     return array
+
+
+def check_sample_weight(sample_weight: ArrayLike | None, n: int, dtype: DTypeLike) -> np.ndarray:
+    """The weights as an array of n finite, non-negative values with a positive sum, in
+    ``dtype`` (empty for None: every weight 1)."""
+    if sample_weight is None:
+        return np.empty(0, dtype)
+    weights = np.asarray(sample_weight)
+    if weights.dtype.kind not in "fiub" or weights.shape != (n,):
+        raise ValueError(
+            f"sample_weight must be a 1-D array of {n} numbers (one per sample), got "
+            f"dtype {weights.dtype}, shape {weights.shape}"
+        )
+    if not np.isfinite(weights).all() or (weights < 0).any() or not weights.sum() > 0:
+        raise ValueError("sample_weight must be finite and non-negative, and not all zero")
+    return kernel_ready(weights, dtype)

@@ -349,7 +349,8 @@ def _network_step(pair: tuple, vector: np.ndarray, *, network: Network) -> np.nd
     """A chunk's summed loss and gradient, flat (gradient, then loss), in float64: the
     kernel's means times the chunk's samples."""
     X, T = pair
-    loss, grad = network_kernels.loss_gradient(vector, *network._kernel_args(), X, T)
+    args = network._kernel_args()
+    loss, grad = network_kernels.loss_gradient(vector, *args, X, T, _EMPTY[X.dtype], 0.0)
     total = np.empty(len(grad) + 1)
     total[:-1], total[-1] = grad, loss
     total *= len(X)
@@ -442,7 +443,8 @@ def fit(
     if options.get("validation_fraction") is not None:
         raise ValueError(
             "validation_fraction needs the samples in memory; with dask arrays, hold out a "
-            "split yourself and evaluate it with Network.loss_gradient"
+            "split yourself and pass monitor=lambda params: network.loss_gradient(params, "
+            "X_held_out, T_held_out)[0]"
         )
     if options.pop("engine", None) is not None:
         raise ValueError("engine must be None with dask arrays: the chunks make the engine")

@@ -1,33 +1,97 @@
-"""Training the general network: full batch, minibatch or per-sample SGD, with momentum and a
-stopping rule. Each epoch runs inside one compiled call (``kernels.network.train_epoch``), or,
-given a full-batch gradient engine, as one call of the engine and one update here."""
+"""Training the general network: full batch, minibatch or per-sample, by SGD (momentum,
+Nesterov), Adam or L-BFGS, with an L2 penalty, sample weights, learning-rate schedules and
+a stopping rule. Each epoch of SGD or Adam runs inside one compiled call
+(``kernels.network.train_epoch``, the optimizer's update included); L-BFGS is SciPy's, on
+the compiled full-batch ``loss_gradient``; given a full-batch gradient engine, an epoch is
+one call of the engine and one update here."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
+import scipy.optimize
 from numpy.typing import ArrayLike
 
 from . import _dispatch
-from ._validation import PARAMETERS, check_parameters, computation_dtype
+from ._validation import (
+    PARAMETERS,
+    Options,
+    check_parameters,
+    check_sample_weight,
+    computation_dtype,
+)
 from .kernels import network as kernels
 from .network import Network
+
+
+class Optimizer(NamedTuple):
+    """An optimizer ``fit`` offers: its kernel code (None: not an epoch kernel's), the
+    settings it reads, and what it does."""
+
+    code: int | None
+    settings: tuple[str, ...]
+    summary: str
+
+
+OPTIMIZERS = {
+    "sgd": Optimizer(kernels.SGD, ("momentum", "nesterov"), "v = momentum v - rate g; params += v"),
+    "adam": Optimizer(
+        kernels.ADAM,
+        ("beta_1", "beta_2", "epsilon"),
+        "Adam with bias correction (Kingma and Ba, 2014)",
+    ),
+    "lbfgs": Optimizer(None, ("max_fun",), "SciPy's L-BFGS-B on the full-batch loss"),
+}
+# How the rate changes after each epoch: constant; invscaling: learning_rate / (samples
+# trained on + 1) ** power_t; adaptive: divided by 5 each time the stopping rule fires.
+SCHEDULES = ("constant", "invscaling", "adaptive")
+SMALLEST_ADAPTIVE_RATE = 1e-6  # the adaptive schedule stops instead of going below it
+OWN_TABLE = {"optimizer": (Options(tuple(OPTIMIZERS)),), "schedule": (Options(SCHEDULES),)}
+
+
+@dataclass
+class OptimizerState:
+    """Where a stochastic optimizer stands; ``fit(..., state=)`` resumes from it.
+
+    moments: 2 x P (SGD's velocity in row 0; Adam's first and second moments); steps: Adam's
+    count of updates (1 entry); learning_rate: the schedule's current rate; samples: how many
+    samples the optimizer has trained on (scikit-learn's ``t_``), counted per epoch.
+    """
+
+    optimizer: str
+    moments: np.ndarray
+    steps: np.ndarray
+    learning_rate: float
+    samples: int = 0
+
+    @classmethod
+    def new(
+        cls, optimizer: str, params: np.ndarray, learning_rate: float, samples: int = 0
+    ) -> OptimizerState:
+        """A state at rest (zero moments) for ``params``, at ``learning_rate``, counting
+        from ``samples``."""
+        moments = np.zeros((2, params.shape[0]), params.dtype)
+        return cls(optimizer, moments, np.zeros(1, np.int64), float(learning_rate), samples)
 
 
 @dataclass
 class FitResult:
     """Trained parameters and the history of a run.
 
-    Epochs count from 1. loss_curve[e - 1]: the mean training loss during epoch e (each
-    batch's loss before its update; for full batch, the loss at the parameters the epoch
-    started from; with an engine, the engine's loss there). validation_curve[e - 1]: the
-    loss on the held-out split after epoch e (empty without one). params_epoch: how many
-    epochs of updates ``params`` hold (fewer than ``epochs`` when the best validation
-    epoch's parameters were returned).
-    stop_reason: why training ended, in words.
+    Epochs count from 1 (for L-BFGS: its iterations). loss_curve[e - 1]: the training loss of
+    epoch e (scikit-learn's: each batch's loss before its update, weighted by its sample
+    count; for full batch, the loss at the parameters the epoch started from; for L-BFGS,
+    after iteration e). validation_curve[e - 1]: what the stopping rule watched after epoch e
+    when it was not the training loss (the held-out loss, or ``monitor``'s value; empty
+    otherwise). params_epoch: how many epochs of updates ``params`` hold (fewer than the
+    epochs run when the best monitored epoch's parameters were returned).
+    state: the optimizer's state after the run (None for L-BFGS and an engine), to resume.
+    converged: True when the stopping rule (or L-BFGS's own test) ended the run, False when
+    it ran out of epochs. stop_reason: why training ended, in words.
     """
 
     network: Network
@@ -36,6 +100,8 @@ class FitResult:
     validation_curve: list[float] = field(default_factory=list)
     stop_reason: str = ""
     params_epoch: int = 0
+    state: OptimizerState | None = None
+    converged: bool = False
 
     @property
     def epochs(self) -> int:
@@ -43,9 +109,9 @@ class FitResult:
 
 
 class DivergenceError(ValueError):
-    """The loss or the parameters stopped being finite. ``result`` holds the parameters
-    at the end of the last finite epoch and the history up to it; ``epoch`` is the failing
-    one, counting from 1; ``loss`` its loss (finite if only the parameters overflowed)."""
+    """The loss or the parameters stopped being finite. ``result`` is what fit would have
+    returned had it stopped after the last finite epoch; ``epoch`` is the failing one,
+    counting from 1; ``loss`` its loss (finite if only the parameters overflowed)."""
 
     def __init__(self, message: str, epoch: int, result: FitResult, loss: float = math.nan):
         super().__init__(message)
@@ -67,49 +133,76 @@ def fit(
     learning_rate: float,
     epochs: int = 200,
     batch_size: int | None = None,
+    optimizer: str = "sgd",
     momentum: float = 0.0,
+    nesterov: bool = False,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    epsilon: float = 1e-8,
+    alpha: float = 0.0,
+    schedule: str = "constant",
+    power_t: float = 0.5,
+    max_fun: int = 15000,
+    sample_weight: ArrayLike | None = None,
     shuffle: bool = True,
     seed: int = 0,
     tol: float | None = None,
     n_iter_no_change: int = 10,
     validation_fraction: float | None = None,
+    monitor: Callable[[np.ndarray], float] | None = None,
     params: ArrayLike | None = None,
+    state: OptimizerState | None = None,
     dtype: type | None = None,
     engine: Engine | None = None,
     callback: Callable[[int, float, np.ndarray], None] | None = None,
 ) -> FitResult:
     """Train ``network`` on inputs X (N x D) and targets T (N x K) by gradient descent.
 
+    The loss of a batch is (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i, with
+    w the ``sample_weight`` (N, default 1) and the L2 penalty ``alpha`` on the weights, not
+    the biases (scikit-learn's MLPs scale it so).
+    optimizer: "sgd" (``momentum``, ``nesterov``), "adam" (``beta_1``, ``beta_2``,
+    ``epsilon``), each one compiled update per batch, or "lbfgs": SciPy's L-BFGS-B on the
+    full-batch loss for at most ``epochs`` iterations and ``max_fun`` evaluations, stopping
+    when the largest gradient entry is below ``tol`` (batch_size must be None).
     batch_size: None for full batch (one update per epoch, over all samples), 1 for
     per-sample SGD, else minibatches; with ``shuffle`` the samples are visited in a new order
     each epoch, drawn from ``seed`` (which also seeds the weights and the split).
-    momentum: velocity = momentum * velocity - learning_rate * gradient; params += velocity.
-    Stopping: with ``tol`` set, stop once the monitored loss has failed to drop below its
-    best minus ``tol`` for ``n_iter_no_change`` epochs in a row. The monitored loss is the
-    training loss, or with ``validation_fraction`` the loss on that held-out share of the
-    samples (with ``tol`` set, the parameters of its best epoch are then returned, stopped
-    early or not).
-    params: start here instead of ``network.init_params(seed, dtype)``.
+    schedule: "constant", "invscaling" (learning_rate / (samples trained on + 1) ** power_t
+    after each epoch) or "adaptive" (divide the rate by 5 when the stopping rule fires, and
+    stop only once it is below 1e-6).
+    Stopping: with ``tol`` set, the rule fires once the monitored loss has failed to drop
+    below its best minus ``tol`` for ``n_iter_no_change`` epochs in a row. The monitored
+    loss is the training loss; with ``validation_fraction``, the loss on that held-out share
+    of the samples; with ``monitor``, ``monitor(params)`` after each epoch (lower is better).
+    With either, the parameters of the best monitored epoch are returned when ``tol`` is set.
+    params: start here instead of ``network.init_params(seed, dtype)``; state: resume the
+    optimizer from a previous result's ``state`` (its rate and moments, Adam's count).
     dtype: float32 or float64 (default: ``computation_dtype`` of X and T: float32 only if
     every floating one is float32).
-    engine: a full-batch gradient engine used instead of the network's own loss:
-    ``engine(params)`` is called once with the vector fit updates in place and returns
-    ``gradient(X, T) -> (loss, flat gradient)`` at its current values. Each epoch evaluates
-    that at the parameters the epoch starts from, then takes one step (batch_size must be
-    None); divergence shows in its loss, before the update. ``fastbp.train`` builds one from
-    a rung of the classic API.
+    engine: a full-batch gradient engine used instead of the network's own loss (plain SGD
+    with momentum only): ``engine(params)`` is called once with the vector fit updates in
+    place and returns ``gradient(X, T) -> (loss, flat gradient)`` at its current values.
+    Each epoch evaluates that at the parameters the epoch starts from, then takes one step;
+    divergence shows in its loss, before the update. ``fastbp.train`` builds one from a rung
+    of the classic API.
     ``callback(epoch, loss, params)`` runs after every epoch (counting from 1).
     Dask arrays X and T (chunked along the samples) train on their workers:
     ``fastbp.distributed.fit``.
     Raises DivergenceError if the loss or the parameters stop being finite.
     """
-    # Every argument the table constrains (locals() holds only the arguments so far).
+    # Every argument the tables constrain (locals() holds only the arguments so far).
     check_parameters({name: value for name, value in locals().items() if name in PARAMETERS})
     if _dispatch.is_dask(X, T):  # fastbp.distributed: the data stay chunked on the workers
         arguments = {k: v for k, v in locals().items() if k not in ("network", "X", "T")}
         return _dispatch.distributed().fit(network, X, T, **arguments)
-    if engine is not None and batch_size is not None:
-        raise ValueError(f"batch_size must be None with an engine (full batch), got {batch_size}")
+    check_parameters({"optimizer": optimizer, "schedule": schedule}, table=OWN_TABLE)
+    full_batch_only = engine is not None or optimizer == "lbfgs"
+    if full_batch_only and batch_size is not None:
+        what = "an engine" if engine is not None else "optimizer='lbfgs'"
+        raise ValueError(f"batch_size must be None with {what} (full batch), got {batch_size}")
+    if validation_fraction is not None and monitor is not None:
+        raise ValueError("give validation_fraction or monitor, not both")
     X, T = np.asarray(X), np.asarray(T)
     dtype = computation_dtype((X, T), dtype)
     if params is None:
@@ -117,8 +210,14 @@ def fit(
     else:
         params = network.check_params(params).astype(dtype, copy=True)
     X, T = network.check_data(params, X, T)
+    weights = check_sample_weight(sample_weight, len(X), dtype)
+    if engine is not None and (optimizer != "sgd" or nesterov or alpha or len(weights)):
+        raise ValueError(
+            "an engine takes plain SGD with momentum: optimizer='sgd', nesterov=False, "
+            "alpha=0 and no sample_weight"
+        )
     rng = np.random.default_rng(seed)
-    X_valid = T_valid = None
+    gradient_at = None if engine is None else engine(params)
     if validation_fraction is not None:
         n_valid = round(validation_fraction * len(X))
         if not 1 <= n_valid < len(X):
@@ -127,83 +226,186 @@ def fit(
                 f"{n_valid} for validation and {len(X) - n_valid} for training; both need one"
             )
         split = rng.permutation(len(X))
-        X_valid, T_valid = X[split[:n_valid]], T[split[:n_valid]]
-        X, T = X[split[n_valid:]], T[split[n_valid:]]
-    n = len(X)
-    batch_size = n if batch_size is None else min(int(batch_size), n)
+        valid, train = split[:n_valid], split[n_valid:]
+        X_valid, T_valid, w_valid = X[valid], T[valid], weights[valid] if len(weights) else weights
+        X, T, weights = X[train], T[train], weights[train] if len(weights) else weights
+        monitor = _held_out_loss(network, X_valid, T_valid, w_valid, alpha, gradient_at)
+    if optimizer == "lbfgs":
+        return _fit_lbfgs(network, X, T, weights, params, alpha, epochs, max_fun, tol, callback)
+    return _fit_epochs(
+        network, X, T, weights, params, rng, gradient_at, monitor, callback,
+        Settings(learning_rate, epochs, batch_size, optimizer, momentum, nesterov, beta_1,
+                 beta_2, epsilon, alpha, schedule, power_t, shuffle, tol, n_iter_no_change),
+        state,
+    )  # fmt: skip
 
+
+class Settings(NamedTuple):
+    """What the epoch loop reads of fit's arguments."""
+
+    learning_rate: float
+    epochs: int
+    batch_size: int | None
+    optimizer: str
+    momentum: float
+    nesterov: bool
+    beta_1: float
+    beta_2: float
+    epsilon: float
+    alpha: float
+    schedule: str
+    power_t: float
+    shuffle: bool
+    tol: float | None
+    n_iter_no_change: int
+
+
+def _held_out_loss(network, X, T, weights, alpha, gradient_at) -> Callable:
+    """The monitor of ``validation_fraction``: the loss on the held-out samples (through the
+    engine's ``gradient_at`` when there is one)."""
     args = network._kernel_args()
-    velocity = np.zeros_like(params)
+
+    def held_out_loss(current: np.ndarray) -> float:
+        if gradient_at is not None:
+            return float(gradient_at(X, T)[0])
+        return float(kernels.loss_gradient(current, *args, X, T, weights, alpha)[0])
+
+    held_out_loss.watched = "validation loss"  # how the stopping rule names it
+    return held_out_loss
+
+
+def _diverged(epoch: int, loss: float, advice: str, result: FitResult) -> DivergenceError:
+    what = f"the loss became {loss}" if not math.isfinite(loss) else "the parameters overflowed"
+    return DivergenceError(
+        f"training diverged at epoch {epoch}: {what}; {advice}. What training held before "
+        "that epoch is in this error's .result",
+        epoch,
+        result,
+        loss,
+    )
+
+
+def _fit_epochs(network, X, T, weights, params, rng, gradient_at, monitor, callback, settings,
+                state):  # fmt: skip
+    """The epoch loop of SGD and Adam (and of an engine's full-batch SGD: ``gradient_at``)."""
+    s = settings
+    n = len(X)
+    batch_size = n if s.batch_size is None else min(int(s.batch_size), n)
+    if state is None:
+        state = OptimizerState.new(s.optimizer, params, s.learning_rate)
+    elif state.optimizer != s.optimizer or state.moments.shape != (2, len(params)):
+        raise ValueError(
+            f"state is a {state.optimizer!r} state for {state.moments.shape[1]} parameters; "
+            f"this fit needs a {s.optimizer!r} state for {len(params)}"
+        )
+    else:
+        state.moments = state.moments.astype(params.dtype)
+    args = network._kernel_args()
+    code = OPTIMIZERS[s.optimizer].code
     order = np.arange(n)
-    step, mass = params.dtype.type(learning_rate), params.dtype.type(momentum)
-    result = FitResult(network, params)
+    result = FitResult(network, params, state=state)
     best, best_epoch, best_params, stale = math.inf, 0, params.copy(), 0
     # An engine sees a non-finite loss before updating: the parameters are still finite ones.
-    last_finite = np.empty_like(params) if engine is None else params
-    gradient_at = None if engine is None else engine(params)
-    for epoch in range(1, epochs + 1):
+    last_finite = np.empty_like(params) if gradient_at is None else params
+    kept_best = monitor is not None and s.tol is not None
+    watched = "training loss" if monitor is None else getattr(monitor, "watched", "monitor")
+    for epoch in range(1, s.epochs + 1):
+        rate = state.learning_rate
         if gradient_at is not None:
             loss, gradient = gradient_at(X, T)
             loss = float(loss)
-            if math.isfinite(loss) and momentum:
-                velocity *= mass
-                velocity -= step * gradient
+            if math.isfinite(loss):
+                velocity = state.moments[0]
+                velocity *= s.momentum
+                velocity -= rate * gradient
                 params += velocity
-            elif math.isfinite(loss):  # the same to the bit as with velocity 0, in two steps
-                params -= step * gradient
         else:
-            if shuffle and batch_size < n:
+            if s.shuffle and batch_size < n:
                 order = rng.permutation(n)
             np.copyto(last_finite, params)
             loss = float(
-                kernels.train_epoch(params, velocity, *args, X, T, order, batch_size, step, mass)
-            )
+                kernels.train_epoch(
+                    params, state.moments, state.steps, *args, X, T, weights, order, batch_size,
+                    code, rate, s.momentum, s.nesterov, s.beta_1, s.beta_2, s.epsilon, s.alpha,
+                )
+            )  # fmt: skip
         if not (math.isfinite(loss) and (gradient_at is not None or np.isfinite(params).all())):
             result.params = last_finite
-            what = (
-                f"the loss became {loss}"
-                if not math.isfinite(loss)
-                else "the parameters overflowed"
-            )
-            raise DivergenceError(
-                f"training diverged at epoch {epoch}: {what}; try a smaller learning_rate "
-                f"(was {learning_rate}). The parameters from the end of the previous epoch "
-                "are in this error's .result",
-                epoch,
-                result,
-                loss,
-            )
+            if kept_best and best_epoch > 0:
+                result.params, result.params_epoch = best_params, best_epoch
+            raise _diverged(epoch, loss, f"try a smaller learning_rate (was {rate})", result)
+        state.samples += n
+        if s.schedule == "invscaling":
+            state.learning_rate = s.learning_rate / (state.samples + 1) ** s.power_t
         result.loss_curve.append(loss)
         result.params_epoch = epoch
         monitored = loss
-        if X_valid is not None:
-            monitored = float(
-                gradient_at(X_valid, T_valid)[0]
-                if gradient_at is not None
-                else kernels.loss_gradient(params, *args, X_valid, T_valid)[0]
-            )
+        if monitor is not None:
+            monitored = float(monitor(params))
             result.validation_curve.append(monitored)
         if callback is not None:
             callback(epoch, loss, params)
-        if tol is None:
+        if s.tol is None:
             continue
-        stale = stale + 1 if monitored > best - tol else 0
+        stale = stale + 1 if not monitored < best - s.tol else 0
         if monitored < best:
             best, best_epoch = monitored, epoch
-            if X_valid is not None:
+            if kept_best:
                 np.copyto(best_params, params)
-        if stale >= n_iter_no_change:
-            which = "validation" if X_valid is not None else "training"
-            result.stop_reason = (
-                f"the {which} loss improved by less than tol={tol} for {n_iter_no_change} "
+        if stale >= s.n_iter_no_change:
+            reason = (
+                f"the {watched} improved by less than tol={s.tol} for {s.n_iter_no_change} "
                 f"epochs in a row (best {best:.6g} at epoch {best_epoch})"
             )
+            if s.schedule == "adaptive" and state.learning_rate > SMALLEST_ADAPTIVE_RATE:
+                state.learning_rate /= 5.0
+                stale = 0
+                continue
+            result.stop_reason, result.converged = reason, True
             break
     else:
-        result.stop_reason = f"ran all {epochs} epochs"
-    if X_valid is not None and tol is not None and best_epoch > 0:
+        result.stop_reason = f"ran all {s.epochs} epochs"
+    if kept_best and best_epoch > 0:
         result.params, result.params_epoch = best_params, best_epoch
         result.stop_reason += (
-            f"; returned the parameters of epoch {best_epoch}, the best on validation"
+            f"; returned the parameters of epoch {best_epoch}, the best on the {watched}"
         )
+    return result
+
+
+def _fit_lbfgs(network, X, T, weights, params, alpha, epochs, max_fun, tol, callback):
+    """SciPy's L-BFGS-B on the compiled full-batch loss and gradient (in float64 for SciPy,
+    in the parameters' dtype for the kernel)."""
+    args = network._kernel_args()
+    dtype = params.dtype
+
+    def loss_and_gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
+        loss, grad = kernels.loss_gradient(x.astype(dtype), *args, X, T, weights, alpha)
+        return float(loss), grad.astype(np.float64)
+
+    result = FitResult(network, params)
+
+    def record(intermediate_result: scipy.optimize.OptimizeResult) -> None:  # SciPy's name
+        result.loss_curve.append(float(intermediate_result.fun))
+        if callback is not None:
+            x = intermediate_result.x.astype(dtype)
+            callback(len(result.loss_curve), result.loss_curve[-1], x)
+
+    options = {"maxiter": epochs, "maxfun": max_fun, "gtol": 0.0 if tol is None else tol}
+    outcome = scipy.optimize.minimize(
+        loss_and_gradient,
+        params.astype(np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        options=options,
+        callback=record,
+    )
+    result.params = outcome.x.astype(dtype)
+    result.params_epoch = len(result.loss_curve)
+    result.converged = bool(outcome.status == 0)
+    message = outcome.message if isinstance(outcome.message, str) else outcome.message.decode()
+    result.stop_reason = f"L-BFGS-B after {outcome.nit} iterations: {message}"
+    if not (math.isfinite(outcome.fun) and np.isfinite(result.params).all()):
+        advice = "scale the inputs, or raise alpha"
+        raise _diverged(result.params_epoch + 1, float(outcome.fun), advice, result)
     return result

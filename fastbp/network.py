@@ -25,6 +25,7 @@ from ._validation import (
     check_dtype,
     check_matrix,
     check_parameters,
+    check_sample_weight,
     kernel_ready,
 )
 from .kernels import activations as tables
@@ -194,13 +195,27 @@ class Network:
         return kernels.predict(params, *self._kernel_args(), X)
 
     def loss_gradient(
-        self, params: ArrayLike, X: ArrayLike, T: ArrayLike
+        self,
+        params: ArrayLike,
+        X: ArrayLike,
+        T: ArrayLike,
+        *,
+        sample_weight: ArrayLike | None = None,
+        alpha: float = 0.0,
     ) -> tuple[float, np.ndarray]:
-        """(mean loss over the N samples, its gradient: a flat vector like ``params``); dask
-        arrays X and T are summed chunk by chunk (``fastbp.distributed.loss_gradient``)."""
+        """(L, its gradient: a flat vector like ``params``) over the N samples, with
+        L = (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i: the mean loss,
+        weighted by ``sample_weight`` (N; default 1), plus an L2 penalty ``alpha`` on the
+        weights (not the biases) scaled as scikit-learn's MLPs scale it. Dask arrays X and T
+        are summed chunk by chunk (``fastbp.distributed.loss_gradient``, unweighted)."""
+        check_parameters({"alpha": alpha})
         if _dispatch.is_dask(X, T):
+            if sample_weight is not None or alpha:
+                raise ValueError("sample_weight and alpha are for in-memory X and T")
             return _dispatch.distributed().loss_gradient(self, params, X, T)
         params = self.check_params(params)
         X, T = self.check_data(params, X, T)
-        loss, grad = kernels.loss_gradient(params, *self._kernel_args(), X, T)
+        weights = check_sample_weight(sample_weight, len(X), params.dtype)
+        args = self._kernel_args()
+        loss, grad = kernels.loss_gradient(params, *args, X, T, weights, float(alpha))
         return float(loss), grad

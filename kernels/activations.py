@@ -30,16 +30,18 @@ ACTIVATIONS = (
     Activation("tanh", hidden=True, loss=None),
     Activation("relu", hidden=True, loss=None),
     Activation("softmax", hidden=False, loss="cross_entropy"),
+    Activation("exp", hidden=False, loss="poisson"),
 )
-IDENTITY, SIGMOID, TANH, RELU, SOFTMAX = range(len(ACTIVATIONS))
+IDENTITY, SIGMOID, TANH, RELU, SOFTMAX, EXP = range(len(ACTIVATIONS))
 
 # title: as ``Network.loss_name`` says it; outputs: the output activations it is defined for.
 Loss = namedtuple("Loss", "name title outputs")
 LOSSES = (
     Loss("cross_entropy", "cross-entropy", outputs=("softmax", "sigmoid")),
     Loss("squared_error", "squared error", outputs=("identity", "sigmoid", "softmax")),
+    Loss("poisson", "half Poisson deviance", outputs=("exp",)),
 )
-CROSS_ENTROPY, SQUARED_ERROR = range(len(LOSSES))
+CROSS_ENTROPY, SQUARED_ERROR, POISSON = range(len(LOSSES))
 
 
 @register_jitable
@@ -76,7 +78,8 @@ def softmax(a, h, work, scratch):
 @register_jitable
 def activate(code, a, h, work, scratch):
     """h[:, :n] = f(a) for the n columns of the B x n block ``a``: identity a; sigmoid
-    1 / (1 + exp(-a)); tanh 1 - 2 / (exp(2a) + 1); relu max(a, 0); softmax row by row."""
+    1 / (1 + exp(-a)); tanh 1 - 2 / (exp(2a) + 1); relu max(a, 0); softmax row by row;
+    exp."""
     rows, n = a.shape
     if code == SIGMOID or code == TANH:
         flat = work[: rows * n]
@@ -95,6 +98,15 @@ def activate(code, a, h, work, scratch):
                 h[r, j] = max(a[r, j], 0.0)
     elif code == SOFTMAX:
         softmax(a, h, work, scratch)
+    elif code == EXP:
+        flat = work[: rows * n]
+        for r in range(rows):
+            for j in range(n):
+                flat[r * n + j] = a[r, j]
+        exp_inplace(flat, scratch)
+        for r in range(rows):
+            for j in range(n):
+                h[r, j] = flat[r * n + j]
     else:
         for r in range(rows):
             for j in range(n):
@@ -130,8 +142,9 @@ def multiply_by_derivative(code, h, delta):
 
 
 @register_jitable
-def cross_entropy(output, a, y, t, delta):
-    """The block's summed cross-entropy, and ``delta = y - t`` (its dloss / da).
+def cross_entropy(output, a, y, t, w, delta):
+    """The block's cross-entropy summed over samples with weights ``w`` (B), and
+    ``delta = w (y - t)`` (its dloss / da).
 
     softmax: -sum t log y, taken as sum t (logsumexp(a) - a) with logsumexp(a) = a_j - log y_j
     at the largest a_j, so that no log of an underflowed y is taken (rows of t sum to 1).
@@ -147,38 +160,65 @@ def cross_entropy(output, a, y, t, delta):
                 if a[r, j] > a[r, top]:
                     top = j
             log_norm = a[r, top] - math.log(y[r, top])  # logsumexp(a[r])
+            row = 0.0
             for j in range(n):
-                total += t[r, j] * (log_norm - a[r, j])
+                row += t[r, j] * (log_norm - a[r, j])
+            total += w[r] * row
     else:
         for r in range(rows):
+            row = 0.0
             for j in range(n):
                 v = a[r, j]
-                total += max(v, 0.0) - t[r, j] * v + math.log1p(math.exp(-abs(v)))
+                row += max(v, 0.0) - t[r, j] * v + math.log1p(math.exp(-abs(v)))
+            total += w[r] * row
     for r in range(rows):
         for j in range(n):
-            delta[r, j] = y[r, j] - t[r, j]
+            delta[r, j] = w[r] * (y[r, j] - t[r, j])
     return total
 
 
 @register_jitable
-def squared_error(output, y, t, delta):
-    """The block's summed sum (y - t)**2 / 2, and its error ``delta = J^T (y - t)``."""
+def squared_error(output, y, t, w, delta):
+    """The block's sum (y - t)**2 / 2 summed over samples with weights ``w`` (B), and its
+    error ``delta = w J^T (y - t)``."""
     rows, n = y.shape
     total = 0.0
     for r in range(rows):
+        row = 0.0
         for j in range(n):
-            delta[r, j] = y[r, j] - t[r, j]
-    for r in range(rows):
-        for j in range(n):
-            total += 0.5 * delta[r, j] * delta[r, j]
+            d = y[r, j] - t[r, j]
+            row += 0.5 * d * d
+            delta[r, j] = w[r] * d
+        total += w[r] * row
     multiply_by_derivative(output, y, delta)
     return total
 
 
 @register_jitable
-def loss_and_error(loss, output, a, y, t, delta):
-    """The block's summed loss and its error ``delta = dloss / da`` (B x K blocks, y = f(a) of
-    the output activation f; delta may be a, not y)."""
+def poisson(a, y, t, w, delta):
+    """The block's half Poisson deviance t log(t / y) - t + y (y = exp(a); t log t is 0 at
+    t = 0) summed over samples with weights ``w`` (B), and ``delta = w (y - t)``."""
+    rows, n = y.shape
+    total = 0.0
+    for r in range(rows):
+        row = 0.0
+        for j in range(n):
+            target = t[r, j]
+            row += y[r, j] - target * (a[r, j] + 1.0)
+            if target > 0.0:
+                row += target * math.log(target)
+            delta[r, j] = w[r] * (y[r, j] - target)
+        total += w[r] * row
+    return total
+
+
+@register_jitable
+def loss_and_error(loss, output, a, y, t, w, delta):
+    """The block's loss summed over samples with weights ``w`` (B), and its error
+    ``delta = dloss / da`` (B x K blocks, y = f(a) of the output activation f; delta may be
+    a, not y)."""
     if loss == CROSS_ENTROPY:
-        return cross_entropy(output, a, y, t, delta)
-    return squared_error(output, y, t, delta)
+        return cross_entropy(output, a, y, t, w, delta)
+    if loss == POISSON:
+        return poisson(a, y, t, w, delta)
+    return squared_error(output, y, t, w, delta)

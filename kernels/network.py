@@ -1,6 +1,6 @@
 """The general network: any depth, a table of activations and one of losses, full-batch,
-minibatch and per-sample SGD, each epoch in one compiled call (docs/math.md §6; the classic
-network is the depth-1 case).
+minibatch and per-sample training by SGD (momentum, Nesterov) or Adam, each epoch in one
+compiled call (docs/math.md §6; the classic network is the depth-1 case).
 
 Parameters live in one flat vector. Layer ``i`` maps ``sizes[i]`` inputs to ``sizes[i + 1]``
 outputs; its weights are stored row-major, followed by its bias when there is one. So a
@@ -13,10 +13,12 @@ tables of ``activations``. Everything runs in the parameters' dtype but exp (flo
 
 A network reaches the kernels as ``sizes`` (int64 array), the ``hidden`` and ``output``
 activation codes, the ``loss`` code, ``bias`` and ``trick``; inside they travel together as
-an ``Architecture``. Losses are means over the samples of a batch, gradients are of that loss
-(descent: ``params -= learning_rate * gradient``).
+an ``Architecture``. A batch's loss L is the weighted mean of its samples' losses plus an L2
+penalty on the weights, scaled as scikit-learn's MLPs scale it: (sum_i w_i loss_i +
+alpha / 2 * |weights|**2) / sum_i w_i. Gradients are of L (descent).
 """
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -29,8 +31,10 @@ from .layers import add_column_sums, add_row, product, product_transposed
 
 # offsets[i]: where layer i starts in the flat vector (``parameter_offsets``).
 Architecture = namedtuple("Architecture", "sizes offsets hidden output loss bias trick")
+# The optimizers of ``train_epoch`` (``take_step``); fastbp.fitting names them.
+SGD, ADAM = range(2)
 # The block buffers (``workspace``).
-Workspace = namedtuple("Workspace", "activations starts errors pre spare work scratch")
+Workspace = namedtuple("Workspace", "activations starts errors pre spare weights work scratch")
 
 
 @register_jitable
@@ -61,8 +65,8 @@ def layer_matrix(vector, arch, layer):
 def workspace(arch, dtype_sample):
     """Block buffers: activations of every layer (with a ones column under the bias trick)
     and their starts; two error buffers and the pre-activations (as wide as the widest layer
-    after the input); a spare for a product or the targets; the float64 work and int64
-    scratch arrays of the SIMD exp."""
+    after the input); a spare for a product or the targets; the block's sample weights; the
+    float64 work and int64 scratch arrays of the SIMD exp."""
     sizes, trick = arch.sizes, arch.trick
     layers = sizes.shape[0] - 1
     starts = np.zeros(layers + 2, np.int64)
@@ -78,9 +82,10 @@ def workspace(arch, dtype_sample):
     errors = np.empty((2, BLOCK * widest), dtype)
     pre = np.empty(BLOCK * widest, dtype)
     spare = np.empty(max(largest, BLOCK * sizes[layers]), dtype)
+    weights = np.ones(BLOCK, dtype)
     work = np.empty(BLOCK * widest, np.float64)
     scratch = np.empty(BLOCK * widest, np.int64)
-    return Workspace(activations, starts, errors, pre, spare, work, scratch)
+    return Workspace(activations, starts, errors, pre, spare, weights, work, scratch)
 
 
 @register_jitable
@@ -122,9 +127,10 @@ def forward_block(params, arch, X, samples, space):
 
 
 @register_jitable
-def backward_block(params, arch, T, samples, space, grad, first):
-    """Add the block's loss gradient (summed over its samples) to ``grad``, or write it there
-    when ``first``; return the block's summed loss."""
+def backward_block(params, arch, T, sample_weight, samples, space, grad, first):
+    """Add the block's loss gradient (summed over its samples, each weighted by
+    ``sample_weight``; an empty array: weights 1) to ``grad``, or write it there when
+    ``first``; return the block's weighted sum of losses."""
     sizes = arch.sizes
     layers = sizes.shape[0] - 1
     rows = samples.shape[0]
@@ -133,10 +139,13 @@ def backward_block(params, arch, T, samples, space, grad, first):
     for r in range(rows):
         for k in range(n_out):
             targets[r, k] = T[samples[r], k]
+    w = space.weights[:rows]
+    for r in range(rows if sample_weight.shape[0] else 0):
+        w[r] = sample_weight[samples[r]]
     a = space.pre[: rows * n_out].reshape((rows, n_out))
     delta = space.errors[0, : rows * n_out].reshape((rows, n_out))
     y = block_activations(space, layers, rows)
-    loss = loss_and_error(arch.loss, arch.output, a, y, targets, delta)
+    loss = loss_and_error(arch.loss, arch.output, a, y, targets, w, delta)
     for layer in range(layers - 1, -1, -1):
         n_in, n_out = sizes[layer], sizes[layer + 1]
         h = block_activations(space, layer, rows)
@@ -158,27 +167,55 @@ def backward_block(params, arch, T, samples, space, grad, first):
 
 
 @register_jitable
-def batch_gradient(params, arch, X, T, samples, space, grad):
-    """grad = the loss gradient summed over X[samples]; returns the summed loss (callers
-    divide: a mean over the batch)."""
+def add_weight_penalty(params, arch, grad, alpha):
+    """grad += alpha * W for every layer's weights W (not the biases); returns
+    alpha / 2 * (sum of their squares)."""
+    sizes = arch.sizes
+    squares = 0.0
+    for layer in range(sizes.shape[0] - 1):
+        weights = layer_matrix(params, arch, layer)
+        step = layer_matrix(grad, arch, layer)
+        for i in range(sizes[layer]):
+            for j in range(sizes[layer + 1]):
+                squares += weights[i, j] * weights[i, j]
+                step[i, j] += alpha * weights[i, j]
+    return 0.5 * alpha * squares
+
+
+@register_jitable
+def batch_gradient(params, arch, X, T, sample_weight, samples, space, grad, alpha):
+    """grad = the gradient of sum_i w_i loss_i + alpha / 2 * |weights|**2 over the samples
+    X[samples] (w: ``sample_weight``, or 1 when it is empty; the penalty is on the weights,
+    not the biases); returns (that sum, sum_i w_i): callers divide both by the latter, as
+    scikit-learn's MLPs do."""
     loss = 0.0
     for start in range(0, samples.shape[0], BLOCK):
         block = samples[start : start + BLOCK]
         forward_block(params, arch, X, block, space)
-        loss += backward_block(params, arch, T, block, space, grad, start == 0)
-    return loss
+        loss += backward_block(params, arch, T, sample_weight, block, space, grad, start == 0)
+    if alpha != 0.0:
+        loss += add_weight_penalty(params, arch, grad, alpha)
+    total_weight = float(samples.shape[0])
+    if sample_weight.shape[0]:
+        total_weight = 0.0
+        for i in range(samples.shape[0]):
+            total_weight += sample_weight[samples[i]]
+    return loss, total_weight
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def loss_gradient(params, sizes, hidden, output, loss, bias, trick, X, T):
-    """(mean loss, its gradient as a flat vector like ``params``) over all of X (N x D) and
-    T (N x K)."""
+def loss_gradient(params, sizes, hidden, output, loss, bias, trick, X, T, sample_weight, alpha):
+    """(L, dL/dparams as a flat vector like ``params``) over all of X (N x D) and T (N x K):
+    L = (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i, with w the
+    ``sample_weight`` (N; empty: all 1)."""
     arch = architecture(sizes, hidden, output, loss, bias, trick)
     space = workspace(arch, params)
     grad = np.empty_like(params)
     samples = np.arange(X.shape[0])
-    total = batch_gradient(params, arch, X, T, samples, space, grad)
-    scale = 1.0 / X.shape[0]
+    total, total_weight = batch_gradient(
+        params, arch, X, T, sample_weight, samples, space, grad, alpha
+    )
+    scale = 1.0 / total_weight
     for i in range(grad.shape[0]):
         grad[i] *= scale
     return total * scale, grad
@@ -201,14 +238,44 @@ def predict(params, sizes, hidden, output, loss, bias, trick, X):
     return out
 
 
+@register_jitable
+def take_step(params, grad, scale, moments, steps, optimizer, learning_rate, momentum,
+              nesterov, beta_1, beta_2, epsilon):  # fmt: skip
+    """One update of ``params`` from the gradient g = scale * grad, in place on the
+    optimizer's state: ``moments`` (2 x P) and ``steps`` (the count of Adam's updates).
+
+    SGD: v = momentum * v - rate * g, then params += v, or with ``nesterov`` params +=
+    momentum * v - rate * g. Adam: t += 1, m = beta_1 m + (1 - beta_1) g, s = beta_2 s +
+    (1 - beta_2) g**2, params -= rate * sqrt(1 - beta_2**t) / (1 - beta_1**t) * m /
+    (sqrt(s) + epsilon).
+    """
+    first, second = moments[0], moments[1]
+    if optimizer == ADAM:
+        steps[0] += 1
+        t = steps[0]
+        rate = learning_rate * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
+        for i in range(params.shape[0]):
+            g = scale * grad[i]
+            first[i] = beta_1 * first[i] + (1.0 - beta_1) * g
+            second[i] = beta_2 * second[i] + (1.0 - beta_2) * (g * g)
+            params[i] -= rate * first[i] / (math.sqrt(second[i]) + epsilon)
+    else:
+        for i in range(params.shape[0]):
+            g = scale * grad[i]
+            first[i] = momentum * first[i] - learning_rate * g
+            params[i] += momentum * first[i] - learning_rate * g if nesterov else first[i]
+
+
 @njit(cache=True, fastmath=FASTMATH)
-def train_epoch(params, velocity, sizes, hidden, output, loss, bias, trick, X, T, order,
-                batch_size, learning_rate, momentum):  # fmt: skip
-    """One epoch of (minibatch) gradient descent with momentum, in place on params and
-    velocity: for each batch of ``batch_size`` samples taken in ``order``, the gradient g at
-    the current parameters, then ``velocity = momentum * velocity - learning_rate * g`` and
-    ``params += velocity``. Returns the mean over samples of each batch's loss before its
-    update, or the first non-finite batch loss at once (that batch is not applied).
+def train_epoch(params, moments, steps, sizes, hidden, output, loss, bias, trick, X, T,
+                sample_weight, order, batch_size, optimizer, learning_rate, momentum,
+                nesterov, beta_1, beta_2, epsilon, alpha):  # fmt: skip
+    """One epoch of minibatch training, in place on params and the optimizer state: for each
+    batch of ``batch_size`` samples taken in ``order``, the gradient g of the batch's L
+    (``loss_gradient``'s, over the batch) at the current parameters, then one step of
+    ``take_step`` (a batch whose weights are all 0 is skipped). Returns the sum over batches
+    of L times the batch's sample count, divided by the number of samples (scikit-learn's
+    epoch loss), or the first non-finite batch L at once (that batch is not applied).
     """
     arch = architecture(sizes, hidden, output, loss, bias, trick)
     space = workspace(arch, params)
@@ -216,12 +283,15 @@ def train_epoch(params, velocity, sizes, hidden, output, loss, bias, trick, X, T
     total = 0.0
     for start in range(0, order.shape[0], batch_size):
         samples = order[start : start + batch_size]
-        value = batch_gradient(params, arch, X, T, samples, space, grad)
+        value, total_weight = batch_gradient(
+            params, arch, X, T, sample_weight, samples, space, grad, alpha
+        )
+        if total_weight == 0.0:  # every weight 0: nothing to learn from this batch
+            continue
+        value /= total_weight
         if not np.isfinite(value):
             return value
-        total += value
-        rate = learning_rate / samples.shape[0]  # grad is a sum: this makes it a mean
-        for i in range(params.shape[0]):
-            velocity[i] = momentum * velocity[i] - rate * grad[i]
-            params[i] += velocity[i]
+        total += value * samples.shape[0]
+        take_step(params, grad, 1.0 / total_weight, moments, steps, optimizer, learning_rate,
+                  momentum, nesterov, beta_1, beta_2, epsilon)  # fmt: skip
     return total / order.shape[0]

@@ -98,6 +98,7 @@ ACTIVATIONS = {
     "tanh": Activation(np.tanh, lambda A, G: G * (1.0 - np.tanh(A) ** 2)),
     "relu": Activation(lambda A: np.where(A > 0, A, 0.0), lambda A, G: G * (A > 0)),
     "softmax": Activation(lambda A: np.exp(log_softmax(A)), softmax_backward),
+    "exp": Activation(np.exp, lambda A, G: G * np.exp(A)),
 }
 
 
@@ -122,6 +123,11 @@ LOSSES = {
     "squared_error": Loss(
         lambda output, A, Y, T: np.sum((Y - T) ** 2) / 2,
         lambda output, A, Y, T: ACTIVATIONS[output].backward(A, Y - T),
+    ),
+    # Half the Poisson deviance T log(T / Y) - T + Y, with log Y = A (T log T = 0 at T = 0).
+    "poisson": Loss(
+        lambda output, A, Y, T: np.sum(T * np.log(np.where(T > 0, T, 1.0)) - T * A - T + Y),
+        lambda output, A, Y, T: Y - T,
     ),
 }
 
@@ -191,8 +197,10 @@ def finite_differences(spec: Spec, params, X, T, step: float = 1e-6) -> np.ndarr
 
 
 def targets(output: str, N: int, K: int, rng) -> np.ndarray:
-    """Targets suited to the output: one-hot for softmax, in [0, 1] for sigmoid, any real for
-    identity."""
+    """Targets suited to the output: one-hot for softmax, in [0, 1] for sigmoid, counts for
+    exp, any real for identity."""
+    if output == "exp":
+        return rng.poisson(1.5, (N, K)).astype(np.float64)
     if output == "softmax":
         return np.eye(K)[rng.integers(0, K, N)]
     if output == "sigmoid":

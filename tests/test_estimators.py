@@ -1,5 +1,7 @@
-"""The scikit-learn estimators: training quality, the fitted attributes, parameters, input
-checking, and scikit-learn's own estimator checks."""
+"""The scikit-learn estimators: what is fastbp's own (views, dtypes, divergence, the extras,
+input checking) and scikit-learn's estimator checks. scikit-learn's own MLP tests run
+against them in test_sklearn_suite.py; each solver against a NumPy reference in
+test_estimator_reference.py."""
 
 import inspect
 import pickle
@@ -15,6 +17,13 @@ from fastbp.estimators import DataConversionWarning, MLPClassifier, MLPRegressor
 
 X_IRIS, Y_IRIS = iris()
 SMALL = dict(hidden_layer_sizes=(5,), max_iter=20, random_state=0)
+QUIET = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = QUIET  # short runs here; the warning itself is tested below
+
+
+def flat(model):
+    """Every weight and bias of a fitted model, in one vector."""
+    return np.concatenate([a.ravel() for a in (*model.coefs_, *model.intercepts_)])
 
 
 def relu(a):
@@ -41,7 +50,8 @@ def smooth_problem(n=400, seed=0):
 
 @pytest.fixture(scope="module")
 def iris_model():
-    return MLPClassifier(hidden_layer_sizes=(10,), random_state=0).fit(X_IRIS, Y_IRIS)
+    model = MLPClassifier(hidden_layer_sizes=(10,), learning_rate_init=0.01, random_state=0)
+    return model.fit(X_IRIS, Y_IRIS)
 
 
 # --- classification ----------------------------------------------------------------------
@@ -57,24 +67,27 @@ def test_iris_classifier_learns_the_training_set(iris_model):
     assert model.n_features_in_ == 4 and model.n_outputs_ == 3
     assert model.n_iter_ == len(model.loss_curve_) and 1 <= model.n_iter_ <= 200
     assert model.loss_curve_[-1] < model.loss_curve_[0] and model.loss_ == model.loss_curve_[-1]
-    assert model.validation_curve_ == [] and model.stop_reason_
+    assert model.validation_scores_ is None and model.stop_reason_
+    assert model.best_loss_ == min(model.loss_curve_) and model.t_ == 150 * model.n_iter_
     assert isinstance(model.network_, Network) and model.network_.output == "softmax"
+    assert model.out_activation_ == "softmax" and model.n_layers_ == 3
 
 
 def test_string_labels_train_like_their_integer_codes(iris_model):
     names = np.array(IRIS_SPECIES)[Y_IRIS]  # sorted species order = codes 0, 1, 2
-    model = MLPClassifier(hidden_layer_sizes=(10,), random_state=0).fit(X_IRIS, names)
+    settings = iris_model.get_params()
+    model = MLPClassifier(**settings).fit(X_IRIS, names)
     np.testing.assert_array_equal(model.classes_, sorted(IRIS_SPECIES))
-    np.testing.assert_array_equal(model.params_, iris_model.params_)
+    np.testing.assert_array_equal(flat(model), flat(iris_model))
     expected = np.array(IRIS_SPECIES)[iris_model.predict(X_IRIS)]
     np.testing.assert_array_equal(model.predict(X_IRIS), expected)
     assert model.score(X_IRIS, names) == iris_model.score(X_IRIS, Y_IRIS)
     # Object arrays of strings and labels that do not start at 0 work the same way.
-    boxed = MLPClassifier(hidden_layer_sizes=(10,), random_state=0)
-    np.testing.assert_array_equal(boxed.fit(X_IRIS, names.astype(object)).params_, model.params_)
+    boxed = MLPClassifier(**settings).fit(X_IRIS, names.astype(object))
+    np.testing.assert_array_equal(flat(boxed), flat(model))
     odd = np.array([-1, 5, 7])[Y_IRIS]
-    other = MLPClassifier(hidden_layer_sizes=(10,), random_state=0).fit(X_IRIS, odd)
-    np.testing.assert_array_equal(other.params_, iris_model.params_)
+    other = MLPClassifier(**settings).fit(X_IRIS, odd)
+    np.testing.assert_array_equal(flat(other), flat(iris_model))
     assert set(other.predict(X_IRIS)) <= {-1, 5, 7}
 
 
@@ -87,32 +100,40 @@ def test_predict_proba_is_a_distribution_that_agrees_with_predict(iris_model):
                                   iris_model.predict(X_IRIS))  # fmt: skip
 
 
-def test_coefs_and_intercepts_are_the_layers_of_params():
+def test_coefs_and_intercepts_are_the_layers_of_the_network():
     model = MLPClassifier(hidden_layer_sizes=(5, 4), max_iter=5, random_state=1)
     model.fit(X_IRIS, Y_IRIS)
     assert [W.shape for W in model.coefs_] == [(4, 5), (5, 4), (4, 3)]
     assert [b.shape for b in model.intercepts_] == [(5,), (4,), (3,)]
-    total = sum(W.size + b.size for W, b in zip(model.coefs_, model.intercepts_))
-    assert total == model.params_.size == model.network_.n_params
+    assert flat(model).size == model.network_.n_params
     # The forward pass written out with the attributes gives predict_proba.
     h = X_IRIS
     for W, b in zip(model.coefs_[:-1], model.intercepts_[:-1]):
         h = relu(h @ W + b)
     expected = softmax(h @ model.coefs_[-1] + model.intercepts_[-1])
     np.testing.assert_allclose(model.predict_proba(X_IRIS), expected, rtol=1e-10, atol=1e-14)
-    # They are views: editing them edits the model, as in scikit-learn.
+    # Editing them, in place or by replacing them, edits the model, as in scikit-learn.
     model.intercepts_[-1][:] = [0.0, 0.0, 1e6]
     assert set(model.predict(X_IRIS)) == {2}
+    model.intercepts_[-1] = np.array([1e6, 0.0, 0.0])
+    assert set(model.predict(X_IRIS)) == {0}
+    copy = pickle.loads(pickle.dumps(model))
+    copy.intercepts_[-1][:] = [0.0, 1e6, 0.0]
+    assert set(copy.predict(X_IRIS)) == {1} and set(model.predict(X_IRIS)) == {0}
 
 
-def test_two_classes_and_a_column_vector_y_with_a_warning():
+def test_two_classes_have_one_logistic_output_and_a_column_y_warns():
     keep = Y_IRIS > 0
     X, y = X_IRIS[keep], Y_IRIS[keep]
-    flat = MLPClassifier(**SMALL).fit(X, y)
-    assert flat.n_outputs_ == 2 and flat.predict_proba(X).shape == (100, 2)
+    model = MLPClassifier(**SMALL).fit(X, y)
+    assert model.n_outputs_ == 1 and model.out_activation_ == "logistic"
+    proba = model.predict_proba(X)
+    assert proba.shape == (100, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-15)
+    np.testing.assert_array_equal(model.predict(X), np.where(proba[:, 1] > 0.5, 2, 1))
     with pytest.warns(DataConversionWarning, match="column-vector y"):
         column = MLPClassifier(**SMALL).fit(X, y[:, None])
-    np.testing.assert_array_equal(column.params_, flat.params_)
+    np.testing.assert_array_equal(flat(column), flat(model))
 
 
 # --- regression --------------------------------------------------------------------------
@@ -125,21 +146,24 @@ def test_regressor_learns_the_hours_of_sleep_and_study_tutorial():
     y = np.array([[75.0], [82.0], [93.0]])
     X, y = X / X.max(axis=0), y / 100
     model = MLPRegressor(
-        (3,), "sigmoid", output="sigmoid", learning_rate_init=1.0, batch_size=None,
-        max_iter=2000, tol=None, random_state=0,
+        hidden_layer_sizes=(3,), activation="logistic", output="sigmoid", solver="sgd",
+        learning_rate_init=1.0, alpha=0.0, max_iter=2000, n_iter_no_change=np.inf,
+        random_state=0,
     )  # fmt: skip
     model.fit(X, y)
     assert [W.shape for W in model.coefs_] == [(2, 3), (3, 1)]
     predicted = model.predict(X)
-    assert predicted.shape == (3, 1)  # y was 2-D
+    assert predicted.shape == (3,)  # one output, as scikit-learn's
     assert np.all((predicted > 0) & (predicted < 1))
-    assert model.score(X, y) == pytest.approx(r2(y, predicted), rel=1e-12)
+    assert model.score(X, y) == pytest.approx(r2(y, predicted[:, None]), rel=1e-12)
     assert model.score(X, y) > 0.99 and model.n_iter_ == 2000
 
 
 def test_regressor_fits_a_smooth_function_and_keeps_1d_targets_1d():
     X, y = smooth_problem()
-    model = MLPRegressor((20,), "tanh", random_state=0).fit(X, y)
+    model = MLPRegressor(
+        hidden_layer_sizes=(20,), activation="tanh", learning_rate_init=0.01, random_state=0
+    ).fit(X, y)
     predicted = model.predict(X)
     assert predicted.shape == (400,) and model.n_outputs_ == 1
     assert model.score(X, y) == pytest.approx(r2(y[:, None], predicted[:, None]), rel=1e-12)
@@ -151,7 +175,9 @@ def test_regressor_fits_a_smooth_function_and_keeps_1d_targets_1d():
 def test_regressor_with_several_outputs_scores_their_mean_r2():
     X, y = smooth_problem()
     Y = np.column_stack([y, X[:, 0] * X[:, 1] / 4])
-    model = MLPRegressor((20,), "tanh", random_state=0).fit(X, Y)
+    model = MLPRegressor(
+        hidden_layer_sizes=(20,), activation="tanh", learning_rate_init=0.01, random_state=0
+    ).fit(X, Y)
     predicted = model.predict(X)
     assert predicted.shape == (400, 2) and model.n_outputs_ == 2
     assert model.score(X, Y) == pytest.approx(r2(Y, predicted), rel=1e-12)
@@ -164,16 +190,24 @@ def test_regressor_with_several_outputs_scores_their_mean_r2():
 
 def test_divergence_keeps_the_last_finite_parameters():
     X, y = smooth_problem()
-    model = MLPRegressor((10,), learning_rate_init=1e3, max_iter=50, random_state=0)
-    with pytest.raises(DivergenceError) as caught:
+    model = MLPRegressor(
+        hidden_layer_sizes=(10,), solver="sgd", learning_rate_init=1e3, random_state=0
+    )
+    with pytest.raises(DivergenceError, match="Solver produced non-finite") as caught:
         model.fit(X, 1e3 * y)
-    assert np.isfinite(model.params_).all()
-    np.testing.assert_array_equal(model.params_, caught.value.result.params)
-    assert model.n_iter_ == len(model.loss_curve_) < 50
-    assert all(np.isfinite(model.loss_curve_))
+    assert isinstance(caught.value, ValueError)
+    assert np.isfinite(flat(model)).all()
+    held = model.network_.unpack(caught.value.result.params)
+    np.testing.assert_array_equal(model.coefs_[0], held[0][0])
     assert model.stop_reason_.startswith("diverged")
-    assert "smaller learning_rate_init" in str(caught.value)  # the estimator's name for it
+    assert "smaller learning_rate" in str(caught.value)
     assert model.predict(X).shape == (400,)  # usable, though such weights may overflow
+    # With early stopping, a diverging run ends with the best validation epoch's weights.
+    early = MLPRegressor(
+        hidden_layer_sizes=(10,), solver="sgd", learning_rate_init=1e3, early_stopping=True
+    )
+    early.fit(X, 1e3 * y)
+    assert np.isnan(early.validation_scores_[-1]) and np.isfinite(flat(early)).all()
 
 
 # --- dtypes, batches, stopping, options --------------------------------------------------
@@ -184,62 +218,67 @@ def test_float32_input_stays_float32(dtype):
     X = (X_IRIS * 10).astype(dtype)
     expected = np.float32 if dtype == np.float32 else np.float64
     classifier = MLPClassifier(**SMALL).fit(X, Y_IRIS)
-    assert classifier.params_.dtype == expected
+    assert flat(classifier).dtype == expected
     assert classifier.predict_proba(X).dtype == expected
     regressor = MLPRegressor(**SMALL).fit(X, X_IRIS[:, 0])
-    assert regressor.params_.dtype == expected and regressor.predict(X).dtype == expected
+    assert flat(regressor).dtype == expected and regressor.predict(X).dtype == expected
 
 
-def test_auto_batch_is_at_most_200_samples():
-    """Iris has 150 samples: "auto" is one batch of all of them, like batch_size=None."""
-    auto = MLPClassifier(**SMALL).fit(X_IRIS, Y_IRIS)
-    full = MLPClassifier(**SMALL, batch_size=None).fit(X_IRIS, Y_IRIS)
-    minibatch = MLPClassifier(**SMALL, batch_size=32).fit(X_IRIS, Y_IRIS)
-    np.testing.assert_array_equal(auto.params_, full.params_)
-    assert not np.array_equal(auto.params_, minibatch.params_)
-
-
-def test_auto_batch_is_200_samples_when_there_are_more():
-    """400 samples: "auto" is two batches of 200, not one batch of all or any other split."""
+def test_auto_batch_is_200_samples_at_most():
+    """400 samples: "auto" is two batches of 200; 150 samples: one batch of all 150."""
     X, y = smooth_problem(400)
-    settings = dict(hidden_layer_sizes=(5,), max_iter=5, tol=None, random_state=0)
+    settings = dict(hidden_layer_sizes=(5,), max_iter=5, n_iter_no_change=np.inf, random_state=0)
     auto = MLPRegressor(**settings).fit(X, y)
     assert auto.n_iter_ == 5
     np.testing.assert_array_equal(
-        auto.params_, MLPRegressor(**settings, batch_size=200).fit(X, y).params_
+        flat(auto), flat(MLPRegressor(**settings, batch_size=200).fit(X, y))
     )
-    for other in (None, 199, 201, 300):
-        params = MLPRegressor(**settings, batch_size=other).fit(X, y).params_
-        assert not np.array_equal(auto.params_, params), other
+    for other in (199, 201, 300):
+        assert not np.array_equal(
+            flat(auto), flat(MLPRegressor(**settings, batch_size=other).fit(X, y))
+        )
+    small = MLPRegressor(**settings).fit(X[:150], y[:150])
+    np.testing.assert_array_equal(
+        flat(small), flat(MLPRegressor(**settings, batch_size=150).fit(X[:150], y[:150]))
+    )
+    with pytest.warns(UserWarning, match="It is going to be clipped"):
+        clipped = MLPRegressor(**settings, batch_size=500).fit(X[:150], y[:150])
+    np.testing.assert_array_equal(flat(clipped), flat(small))
 
 
-def test_stopping_rule_and_early_stopping():
-    ran_all = MLPClassifier(hidden_layer_sizes=(5,), max_iter=30, tol=None, random_state=0)
-    assert ran_all.fit(X_IRIS, Y_IRIS).n_iter_ == 30
-    assert ran_all.stop_reason_ == "ran all 30 epochs"
+def test_stopping_rule_early_stopping_and_the_convergence_warning():
+    from fastbp import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(30\) reached"):
+        ran_all = MLPClassifier(hidden_layer_sizes=(5,), max_iter=30, random_state=0)
+        ran_all.fit(X_IRIS, Y_IRIS)
+    assert ran_all.n_iter_ == 30 and ran_all.stop_reason_ == "ran all 30 epochs"
     loose = MLPClassifier(hidden_layer_sizes=(5,), max_iter=500, tol=10.0, random_state=0)
-    # The first epoch improves on infinity; none of the next n_iter_no_change=10 by tol.
-    assert loose.fit(X_IRIS, Y_IRIS).n_iter_ == 11
+    # The first epoch improves on infinity; scikit-learn stops once n_iter_no_change + 1 = 11
+    # epochs in a row have not improved by tol.
+    assert loose.fit(X_IRIS, Y_IRIS).n_iter_ == 12
     assert "tol=10.0" in loose.stop_reason_
     early = MLPClassifier(hidden_layer_sizes=(5,), early_stopping=True, validation_fraction=0.2,
                           max_iter=40, random_state=0)  # fmt: skip
     early.fit(X_IRIS, Y_IRIS)
-    assert len(early.validation_curve_) == early.n_iter_ == len(early.loss_curve_)
+    assert len(early.validation_scores_) == early.n_iter_ == len(early.loss_curve_)
+    assert (
+        early.best_validation_score_ == max(early.validation_scores_) and early.best_loss_ is None
+    )
+    assert all(0 <= score <= 1 for score in early.validation_scores_)  # accuracies
     assert "validation" in early.stop_reason_
 
 
-def test_logistic_is_sigmoid_and_the_bias_trick_changes_nothing():
-    base = MLPClassifier(**SMALL, activation="sigmoid").fit(X_IRIS, Y_IRIS)
-    alias = MLPClassifier(**SMALL, activation="logistic").fit(X_IRIS, Y_IRIS)
-    np.testing.assert_array_equal(alias.params_, base.params_)
-    assert alias.network_.hidden == "sigmoid"
-    trick = MLPClassifier(**SMALL, activation="sigmoid", bias_trick=True).fit(X_IRIS, Y_IRIS)
+def test_logistic_is_the_sigmoid_and_the_bias_trick_changes_nothing():
+    base = MLPClassifier(**SMALL, activation="logistic").fit(X_IRIS, Y_IRIS)
+    assert base.network_.hidden == "sigmoid"
+    trick = MLPClassifier(**SMALL, activation="logistic", bias_trick=True).fit(X_IRIS, Y_IRIS)
     assert trick.network_.bias_trick
-    np.testing.assert_allclose(trick.params_, base.params_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(flat(trick), flat(base), rtol=1e-9, atol=1e-12)
 
 
 def test_no_hidden_layer_and_an_int_for_one_layer():
-    linear = MLPClassifier(hidden_layer_sizes=(), max_iter=100, random_state=0)
+    linear = MLPClassifier(hidden_layer_sizes=(), learning_rate_init=0.01, random_state=0)
     assert linear.fit(X_IRIS, Y_IRIS).network_.sizes == (4, 3)
     assert linear.score(X_IRIS, Y_IRIS) > 0.6
     one = MLPRegressor(hidden_layer_sizes=7, max_iter=5, random_state=0).fit(X_IRIS, Y_IRIS)
@@ -252,12 +291,12 @@ def test_random_state_makes_fitting_deterministic():
     first = MLPRegressor(**kwargs, random_state=3).fit(X, y)
     again = MLPRegressor(**kwargs, random_state=3).fit(X, y)
     other = MLPRegressor(**kwargs, random_state=4).fit(X, y)
-    np.testing.assert_array_equal(first.params_, again.params_)
-    assert not np.array_equal(first.params_, other.params_)
-    fresh = [MLPRegressor(**kwargs).fit(X, y).params_ for _ in range(2)]
+    np.testing.assert_array_equal(flat(first), flat(again))
+    assert not np.array_equal(flat(first), flat(other))
+    fresh = [flat(MLPRegressor(**kwargs).fit(X, y)) for _ in range(2)]
     assert not np.array_equal(*fresh)  # None: a new seed for each fit
-    generator = MLPRegressor(**kwargs, random_state=np.random.default_rng(0)).fit(X, y)
-    assert np.isfinite(generator.params_).all()
+    state = MLPRegressor(**kwargs, random_state=np.random.RandomState(0)).fit(X, y)
+    assert np.isfinite(flat(state)).all()
 
 
 def test_pickling_keeps_the_predictions(iris_model):
@@ -280,12 +319,30 @@ def test_get_params_set_params_round_trip(Estimator):
     assert model.get_params(deep=False) == params
     assert model.set_params(max_iter=9, activation="tanh") is model
     assert model.max_iter == 9 and model.activation == "tanh"
-    with pytest.raises(ValueError, match="Invalid parameter 'alpha'"):
-        model.set_params(alpha=1e-4)
+    with pytest.raises(ValueError, match="Invalid parameter 'learning_rate_initial'"):
+        model.set_params(learning_rate_initial=1e-4)
     model.set_params(momentum=2.0)  # stored without checking; fit checks
     with pytest.raises(ValueError, match="momentum must be a number in"):
         model.fit(X_IRIS, Y_IRIS)
-    assert not hasattr(model, "params_")
+    assert not hasattr(model, "coefs_")
+
+
+def test_the_parameters_and_defaults_are_scikit_learns():
+    """Every parameter of scikit-learn's MLPs, in its order, with its default; fastbp's
+    extras after them."""
+    from sklearn import neural_network
+
+    for name, extras in (
+        ("MLPClassifier", ["bias_trick"]),
+        ("MLPRegressor", ["bias_trick", "output"]),
+    ):
+        theirs = inspect.signature(getattr(neural_network, name).__init__).parameters
+        ours = inspect.signature(globals()[name].__init__).parameters
+        assert list(ours)[-len(extras) :] == extras
+        assert [name for name in ours if name in theirs] == list(theirs)
+        assert set(ours) - set(theirs) <= {*extras, "loss"}  # the loss: scikit-learn >= 1.7
+        for parameter, entry in theirs.items():
+            assert ours[parameter].default == entry.default, parameter
 
 
 def test_repr_shows_the_parameters_that_differ_from_the_defaults():
@@ -295,7 +352,8 @@ def test_repr_shows_the_parameters_that_differ_from_the_defaults():
         == "MLPClassifier(hidden_layer_sizes=(5,), max_iter=7)"
     )
     assert repr(MLPRegressor(output="sigmoid")) == "MLPRegressor(output='sigmoid')"
-    assert repr(MLPRegressor([100])) == "MLPRegressor(hidden_layer_sizes=[100])"
+    assert repr(MLPRegressor(loss="poisson")) == "MLPRegressor(loss='poisson')"
+    assert repr(MLPRegressor(hidden_layer_sizes=[100])) == "MLPRegressor(hidden_layer_sizes=[100])"
     odd = MLPClassifier(momentum=np.array([1.0, 2.0]))  # compared with defaults safely
     assert repr(odd) == "MLPClassifier(momentum=array([1., 2.]))"
 
@@ -306,7 +364,7 @@ def test_repr_shows_the_parameters_that_differ_from_the_defaults():
 @pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
 def test_using_an_unfitted_estimator_raises_not_fitted(Estimator):
     model = Estimator()
-    calls = [model.predict, lambda X: model.score(X, Y_IRIS), lambda X: model.coefs_]
+    calls = [model.predict, lambda X: model.score(X, Y_IRIS)]
     calls += [lambda X: model.predict(X[0])]  # checked before the shape
     for call in calls:
         with pytest.raises(NotFittedError, match="not fitted yet"):
@@ -341,14 +399,11 @@ CONTINUOUS = X_IRIS[:, 0]
     [
         (X_IRIS[:, 0], Y_IRIS, ValueError, r"(?s)Expected 2D array, got 1D.*Reshape your data"),
         (X_IRIS[None], Y_IRIS, ValueError, r"Found array with dim 3"),
-        (sparse.csr_matrix(X_IRIS), Y_IRIS, TypeError, r"Sparse data was passed for X"),
-        (X_IRIS, sparse.csr_matrix(Y_IRIS[:, None]), TypeError, r"Sparse data was passed for y"),
         (X_IRIS, Y_IRIS[:-1], ValueError, r"inconsistent numbers of samples: \[150, 149\]"),
         (X_IRIS[:0], Y_IRIS[:0], ValueError, r"Found array with 0 sample\(s\)"),
         (X_IRIS[:, :0], Y_IRIS, ValueError, r"Found array with 0 feature\(s\)"),
-        (NAN_X, Y_IRIS, ValueError, r"X contains NaN or infinity"),
+        (NAN_X, Y_IRIS, ValueError, r"Input X contains NaN"),
         (X_IRIS * 1j, Y_IRIS, ValueError, r"Complex data not supported"),
-        (X_IRIS.astype(str), Y_IRIS, ValueError, r"not compatible with arrays of bytes/strings"),
         (np.array([[1.0, {}]] * 150, dtype=object), Y_IRIS, TypeError, r"float\(\) argument"),
         (X_IRIS, None, ValueError, r"requires y to be passed, but the target y is None"),
     ],
@@ -364,12 +419,10 @@ def test_bad_data_names_the_argument(Estimator, X, y, error, pattern):
 @pytest.mark.parametrize(
     ("y", "pattern"),
     [
-        (np.ones(150), r"at least 2 classes in y, got 1 class"),
-        (CONTINUOUS, r"Unknown label type: continuous"),
+        (CONTINUOUS, r"Unknown label type"),
         (np.where(Y_IRIS == 2, np.inf, Y_IRIS), r"Input y contains infinity"),
-        (np.stack([Y_IRIS, Y_IRIS], axis=1), r"y should be a 1d array"),
-        (np.array([1, "a"] * 75, dtype=object), r"Unknown label type"),
-        (np.array([-1, 5, 7], dtype=object)[Y_IRIS], r"Unknown label type: unknown"),
+        (np.stack([Y_IRIS, Y_IRIS], axis=1), r"Multioutput target data is not supported"),
+        (np.array([-1, 5, 7], dtype=object)[Y_IRIS], r"Unknown label type"),
         (Y_IRIS * 1j, r"Complex data not supported"),
     ],
 )
@@ -383,7 +436,6 @@ def test_bad_class_labels(y, pattern):
     [
         (np.where(CONTINUOUS > 7, np.nan, CONTINUOUS), ValueError, r"y contains NaN"),
         (np.ones((150, 1, 1)), ValueError, r"Found array with dim 3"),
-        (CONTINUOUS.astype(str), ValueError, r"not compatible with arrays of bytes/strings"),
     ],
 )
 def test_bad_regression_targets(y, error, pattern):
@@ -394,23 +446,32 @@ def test_bad_regression_targets(y, error, pattern):
 @pytest.mark.parametrize(
     ("params", "pattern"),
     [
-        (dict(hidden_layer_sizes=0), r"hidden_layer_sizes must be a positive integer"),
-        (dict(hidden_layer_sizes=(5, -1)), r"hidden_layer_sizes must be"),
-        (dict(hidden_layer_sizes="5"), r"hidden_layer_sizes must be"),
+        (dict(hidden_layer_sizes=0), r"hidden_layer_sizes\[0\] must be a positive integer"),
+        (dict(hidden_layer_sizes=(5, -1)), r"hidden_layer_sizes\[1\] must be a positive integer"),
+        (dict(hidden_layer_sizes="5"), r"hidden_layer_sizes\[0\] must be a positive integer"),
         (dict(activation="softplus"), r"activation must be one of .*'logistic'"),
         (dict(learning_rate_init=0), r"learning_rate_init must be a positive finite"),
         (dict(learning_rate_init=np.inf), r"learning_rate_init must be a positive finite"),
-        (dict(batch_size=0), r"batch_size must be 'auto', None or a positive integer"),
+        (dict(batch_size=0), r"batch_size must be 'auto' or a positive integer"),
+        (dict(batch_size=None), r"batch_size must be 'auto' or a positive integer"),
+        (dict(solver="newton"), r"solver must be one of \('lbfgs', 'sgd', 'adam'\)"),
+        (dict(learning_rate="cosine"), r"learning_rate must be one of \('constant'"),
+        (dict(alpha=-1.0), r"alpha must be a finite number >= 0"),
+        (dict(beta_1=1.0), r"beta_1 must be a number in \[0, 1\)"),
+        (dict(epsilon=0.0), r"epsilon must be a positive finite number"),
+        (dict(power_t=-0.5), r"power_t must be a finite number >= 0"),
+        (dict(max_fun=0), r"max_fun must be a positive integer"),
+        (dict(nesterovs_momentum=1), r"nesterovs_momentum must be True or False"),
+        (dict(n_iter_no_change=2.5), r"n_iter_no_change must be a positive integer or inf"),
         (dict(batch_size="full"), r"batch_size must be 'auto'"),
         (dict(max_iter=0), r"max_iter must be a positive integer"),
         (dict(max_iter=2.0), r"max_iter must be a positive integer"),
         (dict(n_iter_no_change=0), r"n_iter_no_change must be a positive integer"),
-        (dict(momentum=1.0), r"momentum must be a number in \[0, 1\)"),
-        (dict(tol=-1.0), r"tol must be None or a finite number >= 0"),
+        (dict(momentum=1.5), r"momentum must be a number in \[0, 1\]"),
+        (dict(tol=-1.0), r"tol must be a finite number >= 0"),
         (dict(shuffle="yes"), r"shuffle must be True or False"),
-        (dict(random_state=-1), r"random_state must be None, a non-negative integer"),
+        (dict(random_state=-1), r"Seed must be between 0 and 2\*\*32 - 1"),
         (dict(early_stopping=True, validation_fraction=1.0), r"validation_fraction must be"),
-        (dict(early_stopping=True, validation_fraction=0.001), r"leaves 0 for validation"),
     ],
 )
 @pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
@@ -421,34 +482,112 @@ def test_bad_parameters_are_reported_by_fit(Estimator, params, pattern):
     assert not [name for name in vars(model) if name.endswith("_")]
 
 
-def test_regressor_output_options():
-    with pytest.raises(ValueError, match=r"output must be one of \('identity', 'sigmoid'\)"):
+def test_regressor_output_and_poisson_loss():
+    with pytest.raises(
+        ValueError, match=r"output must be one of \('auto', 'identity', 'sigmoid'\)"
+    ):
         MLPRegressor(output="softmax").fit(X_IRIS, Y_IRIS)
+    with pytest.raises(ValueError, match=r"output must be one of \('auto', 'exp'\)"):
+        MLPRegressor(loss="poisson", output="identity").fit(X_IRIS, Y_IRIS)
     with pytest.raises(ValueError, match=r"output='sigmoid' predicts values in \(0, 1\)"):
         MLPRegressor(output="sigmoid").fit(X_IRIS, Y_IRIS)
+    with pytest.raises(ValueError, match=r"loss='poisson' needs y >= 0"):
+        MLPRegressor(loss="poisson").fit(X_IRIS, Y_IRIS - 1.0)
     model = MLPRegressor(**SMALL, output="sigmoid").fit(X_IRIS, Y_IRIS / 2)
     assert model.network_.output == "sigmoid" and np.all(model.predict(X_IRIS) < 1)
+    assert model.out_activation_ == "logistic"
+    counts = MLPRegressor(**SMALL, loss="poisson").fit(X_IRIS, Y_IRIS)
+    assert counts.out_activation_ == "exp" and counts.network_.loss == "poisson"
+    assert np.all(counts.predict(X_IRIS) > 0)
     assert "output" not in MLPClassifier().get_params()
+
+
+def test_sparse_input_is_made_dense():
+    dense = MLPClassifier(**SMALL).fit(X_IRIS, Y_IRIS)
+    for matrix in (sparse.csr_matrix, sparse.csc_matrix):
+        model = MLPClassifier(**SMALL).fit(matrix(X_IRIS), Y_IRIS)
+        np.testing.assert_array_equal(flat(model), flat(dense))
+        np.testing.assert_array_equal(
+            model.predict_proba(matrix(X_IRIS)), dense.predict_proba(X_IRIS)
+        )
+
+
+def test_partial_fit_continues_the_optimizer_exactly():
+    """Full batches: ten calls of partial_fit are ten epochs of fit, to the bit, for SGD with
+    Nesterov momentum and for Adam (their moments, Adam's count and t_ carry over)."""
+    X, y = smooth_problem(120)
+    for solver in ("sgd", "adam"):
+        settings = dict(
+            hidden_layer_sizes=(6,), solver=solver, batch_size=120, max_iter=10,
+            n_iter_no_change=np.inf, learning_rate_init=0.05, random_state=1,
+        )  # fmt: skip
+        whole = MLPRegressor(**settings).fit(X, y)
+        streamed = MLPRegressor(**settings)
+        for _ in range(10):
+            streamed.partial_fit(X, y)
+        np.testing.assert_array_equal(flat(streamed), flat(whole))
+        assert streamed.loss_curve_ == whole.loss_curve_ and streamed.t_ == whole.t_ == 1200
+    assert not hasattr(MLPRegressor(solver="lbfgs"), "partial_fit")
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        MLPClassifier().partial_fit(X_IRIS, Y_IRIS)
+
+
+def test_sample_weight_of_two_is_the_sample_twice():
+    """Full batch: weights of 2 on some samples equal those samples repeated."""
+    X, y = smooth_problem(60)
+    twice = np.arange(60) < 20
+    settings = dict(hidden_layer_sizes=(4,), solver="sgd", batch_size=80, shuffle=False,
+                    max_iter=5, n_iter_no_change=np.inf, random_state=0)  # fmt: skip
+    weighted = MLPRegressor(**settings).fit(X, y, sample_weight=np.where(twice, 2.0, 1.0))
+    repeated = MLPRegressor(**settings).fit(np.vstack([X, X[twice]]), np.concatenate([y, y[twice]]))
+    np.testing.assert_allclose(flat(weighted), flat(repeated), rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="sample_weight must be a 1-D array of 60 numbers"):
+        MLPRegressor(**settings).fit(X, y, sample_weight=np.ones(59))
+    with pytest.raises(ValueError, match="non-negative, and not all zero"):
+        MLPRegressor(**settings).fit(X, y, sample_weight=-np.ones(60))
+
+
+def test_verbose_prints_each_iteration(capsys):
+    MLPClassifier(**SMALL, verbose=True).fit(X_IRIS, Y_IRIS)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 20 and lines[0].startswith("Iteration 1, loss = ")
 
 
 # --- scikit-learn's estimator checks -----------------------------------------------------
 
-# Small and quick. tanh hidden units: the checks fit unscaled targets in the hundreds and
-# inputs around 100, which relu units with the default step turn into a DivergenceError.
+# Small and quick, each solver once. The minibatch regressor cannot weigh samples as their
+# repetition would (other samples share their batches), as scikit-learn's cannot; the
+# full-batch ones pass that check.
 CHECKED = [
-    MLPClassifier(hidden_layer_sizes=(5,), activation="tanh", max_iter=30),
-    MLPRegressor(hidden_layer_sizes=(5,), activation="tanh", max_iter=30, batch_size=20),
+    MLPClassifier(hidden_layer_sizes=(10,), activation="tanh", learning_rate_init=0.01),
+    MLPRegressor(
+        hidden_layer_sizes=(5,), activation="tanh", batch_size=20, learning_rate_init=0.01
+    ),
+    MLPClassifier(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=50),
+    MLPRegressor(
+        hidden_layer_sizes=(5,),
+        activation="tanh",
+        solver="sgd",
+        learning_rate_init=0.01,
+        random_state=42,
+    ),
 ]
 
 
 def expected_failed_checks(estimator):
-    """The checks these estimators cannot pass, with the reason: none at present.
+    """The checks these estimators cannot pass, with the reason.
 
     scikit-learn itself skips four checks here (reported as skipped by pytest -rs):
     ``check_classifier_data_not_an_array`` and ``check_regressor_data_not_an_array`` when
     pandas is not installed (fastbp does not need it), and ``check_array_api_input`` for
     each estimator unless SCIPY_ARRAY_API=1 is set (fastbp computes with NumPy arrays only).
     """
+    if estimator.get_params()["batch_size"] == 20:
+        reason = "minibatches: a weight is not a repetition (scikit-learn's fails it too)"
+        return {
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
+        }
     return {}
 
 
@@ -476,7 +615,8 @@ def test_grid_search_over_the_estimator():
     from sklearn.model_selection import GridSearchCV
 
     grid = {"hidden_layer_sizes": [(2,), (10,)], "activation": ["logistic", "tanh"]}
-    search = GridSearchCV(MLPClassifier(max_iter=100, random_state=0), grid, cv=3)
+    model = MLPClassifier(learning_rate_init=0.01, max_iter=100, random_state=0)
+    search = GridSearchCV(model, grid, cv=3)
     search.fit(X_IRIS, Y_IRIS)
     assert len(search.cv_results_["params"]) == 4
     assert search.best_score_ > 0.8 and search.best_estimator_.n_features_in_ == 4

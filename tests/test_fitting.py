@@ -328,7 +328,7 @@ def test_validation_run_returns_the_parameters_of_the_epoch_it_reports(tol):
     assert best < 10, "test setup: the best validation epoch must not be the last"
     if tol is not None:  # monitored: the best validation epoch, reported in the reason
         assert result.params_epoch == best
-        assert f"epoch {best}, the best on validation" in result.stop_reason
+        assert f"epoch {best}, the best on the validation loss" in result.stop_reason
     else:  # not monitored: the last epoch's parameters, whatever the validation loss did
         assert result.params_epoch == 10
         np.testing.assert_array_equal(result.params, snapshots[-1])
@@ -440,7 +440,7 @@ BAD_CONFIGURATIONS = [
     (dict(learning_rate="0.1"), "learning_rate"),
     (dict(learning_rate=True), "learning_rate"),
     (dict(learning_rate=None), "learning_rate"),
-    (dict(momentum=1.0), "momentum"),
+    (dict(momentum=1.5), "momentum"),
     (dict(momentum=-0.1), "momentum"),
     (dict(momentum=float("nan")), "momentum"),
     (dict(batch_size=0), "batch_size"),

@@ -323,8 +323,8 @@ def test_hidden_activations_saturate_to_their_limits(hidden, dtype, scale):
 @pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
 @pytest.mark.parametrize(
     ("output", "loss"),
-    [pair for pair in PAIRS if pair[0] != "identity"],
-    ids=[name for name in PAIR_IDS if not name.startswith("identity")],
+    [pair for pair in PAIRS if pair[0] in ("softmax", "sigmoid")],
+    ids=[name for name in PAIR_IDS if name.startswith(("softmax", "sigmoid"))],
 )
 def test_huge_output_activations_give_no_nan(output, loss, dtype, scale):
     network = Network((3, 5, 4), hidden="tanh", output=output, loss=loss)

@@ -10,7 +10,7 @@ import fastbp
 from fastbp.__main__ import main
 from fastbp.peers import EPOCH_PEERS, PEERS
 from fastbp.registry import RUNGS
-from fastbp.study import cases, course, networks, rungs
+from fastbp.study import cases, course, networks, rungs, tables
 from fastbp.study.main import run
 from fastbp.study.probe import first_calls
 
@@ -121,7 +121,10 @@ def test_compile_probe_reports_the_import_and_each_first_call():
     assert 0 < imported < 60 and len(seconds) == 3 and all(s > 0 for s in seconds)
 
 
-@pytest.mark.parametrize("option", [["--sizes", "huge"], ["--cases", "clouds-b32,huge"]])
+@pytest.mark.parametrize(
+    "option",
+    [["--sizes", "huge"], ["--cases", "clouds-b32,huge"], ["--estimators", "clouds-b32-sgd,huge"]],
+)
 def test_study_cli_rejects_unknown_sizes_and_cases(option, capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["study", *option])
@@ -131,7 +134,11 @@ def test_study_cli_rejects_unknown_sizes_and_cases(option, capsys):
         .err.splitlines()[-1]
         .endswith(
             f"error: {option[0]}: unknown ['huge']; choose from "
-            + ", ".join(cases.SIZES if option[0] == "--sizes" else cases.NETWORK_CASES)
+            + ", ".join(
+                {"--sizes": cases.SIZES, "--cases": cases.NETWORK_CASES}.get(
+                    option[0], cases.ESTIMATOR_CASES
+                )
+            )
         )
     )
 
@@ -225,3 +232,31 @@ def test_network_study_compares_with_pytorch(capsys):
     assert row["speedup_vs_pytorch"] > 0 and row["speedup_vs_pytorch_best_rounds"] > 0
     printed = capsys.readouterr().out
     assert "vs pytorch" in printed and "target 10x" in printed
+
+
+def test_estimator_study_times_both_libraries_fit_and_predict(capsys):
+    pytest.importorskip("sklearn")
+    from fastbp.study import estimators
+
+    timings = estimators.times("iris-b1-sgd", repeat=2, min_time=0.001, settle=0)
+    names = [t.name for t in timings]
+    assert names == ["fastbp fit", "fastbp predict", "scikit-learn fit", "scikit-learn predict"]
+    assert all(len(t.seconds) == 2 and min(t.seconds) > 0 for t in timings)
+    ratios = estimators.ratios(timings)
+    assert set(ratios) == {"fit", "predict"} and min(ratios.values()) > 0
+    case = cases.ESTIMATOR_CASES["iris-b1-sgd"]
+    printed = tables.estimator_fits("iris-b1-sgd", case, timings, ratios)
+    assert "4-16-3 on the 150 Iris flowers, solver sgd, batch 1, 10 epochs" in printed
+    assert "(target 50x)" in printed and "(target 3x)" in printed
+
+
+def test_estimator_cases_match_the_issue():
+    """Widths up to 64 with batches up to 64, every solver: 10x; per sample: 50x;
+    784-128-10 with batches of 256: 1.5x; each case fits scikit-learn's parameters."""
+    solvers = {c.solver for c in cases.ESTIMATOR_CASES.values() if c.target == 10.0}
+    assert solvers == {"sgd", "adam", "lbfgs"}
+    for case in cases.ESTIMATOR_CASES.values():
+        wide = max(case.sizes) > 64
+        expected = 1.5 if wide else 50.0 if case.batch_size == 1 else 10.0
+        assert case.target == expected
+        assert case.settings()["max_iter"] == cases.ESTIMATOR_EPOCHS

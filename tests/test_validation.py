@@ -95,7 +95,7 @@ def test_kernels_never_see_mismatched_shapes(monkeypatch):
             [0, -0.1, np.inf, np.nan, True, "0.1", None],
             "a positive finite number",
         ),
-        ("momentum", [0, 0.0, np.float64(0.99)], [1, 1.0, -0.1, np.nan], "a number in [0, 1)"),
+        ("momentum", [0, 1.0, np.float64(0.99)], [1.5, -0.1, np.nan], "a number in [0, 1]"),
         ("epochs", [0, 7, np.int64(3)], [-1, 2.0, True, None], "a non-negative integer"),
         ("batch_size", [None, 1, np.int32(9)], [0, -3, 2.0], "None or a positive integer"),
         ("tol", [None, 0, 1e-4], [-1e-3, np.nan, np.inf], "None or a finite number >= 0"),

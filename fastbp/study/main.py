@@ -8,7 +8,15 @@ from dataclasses import asdict
 
 from .._validation import check_parameters
 from . import networks, rungs, tables
-from .cases import NETWORK_CASES, NETWORKS, SIZES, network_problem
+from .cases import (
+    ACCURACY_PROBLEMS,
+    ACCURACY_SOLVERS,
+    ESTIMATOR_CASES,
+    NETWORK_CASES,
+    NETWORKS,
+    SIZES,
+    network_problem,
+)
 from .environment import environment
 from .plot import pyplot, sweep_plot
 from .timing import SETTLE
@@ -51,6 +59,27 @@ def _network_study(cases: list[str], repeat: int, min_time: float, peers: bool, 
     return out
 
 
+def _estimator_study(cases: list[str], repeat: int, min_time: float, settle: float):
+    from . import estimators
+
+    out: dict[str, object] = {"fits": {}, "held_out": {}}
+    for name in cases:
+        timings = estimators.times(name, repeat, min_time, settle)
+        ratios = estimators.ratios(timings)
+        print(tables.estimator_fits(name, ESTIMATOR_CASES[name], timings, ratios), flush=True)
+        out["fits"][name] = {
+            **asdict(ESTIMATOR_CASES[name]),
+            "timings": [asdict(t) for t in timings],
+            "speedups": ratios,
+        }
+    for problem in ACCURACY_PROBLEMS:
+        out["held_out"][problem] = {
+            solver: estimators.held_out_scores(problem, solver) for solver in ACCURACY_SOLVERS
+        }
+    print(tables.held_out(out["held_out"]), flush=True)
+    return out
+
+
 def run(
     sizes: list[str],
     repeat: int = 7,
@@ -61,10 +90,12 @@ def run(
     json_path: str | None = None,
     settle: float = SETTLE,
     network: list[str] | None = None,
+    estimators: list[str] | None = None,
 ) -> dict:
     """The rung study over ``sizes`` and the network study over the ``network`` cases
     (either may be empty), ``repeat`` rounds of about ``min_time`` seconds per candidate;
-    compile times for whichever ran when ``compile_cache`` is a folder to put Numba caches
+    the estimator study over the ``estimators`` cases, with the held-out scores; compile
+    times for whichever ran when ``compile_cache`` is a folder to put Numba caches
     in; the time per sample against N at the first size's widths, plotted to ``plot_path``
     (checked first: ImportError without matplotlib); the results as JSON to ``json_path``."""
     check_parameters({"repeat": repeat, "min_time": min_time})
@@ -76,6 +107,8 @@ def run(
     results.update(_rung_study(sizes, repeat, min_time, peers, settle))
     if network:
         results["network"] = _network_study(network, repeat, min_time, peers, settle)
+    if estimators:
+        results["estimators"] = _estimator_study(estimators, repeat, min_time, settle)
     if compile_cache and sizes:
         results["compile"] = rungs.compile_times(compile_cache)
         print(tables.compile_rungs(results["compile"]))

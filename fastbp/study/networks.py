@@ -33,13 +33,14 @@ def candidates(case: str, peers: bool) -> dict[str, Callable[[], object]]:
     out: dict[str, Callable[[], object]] = {
         FIT: lambda: fit(network, X, T, epochs=1, shuffle=False, params=start, **options)
     }
-    params, velocity = start.copy(), np.zeros_like(start)
-    args = (*network._kernel_args(), X, T, np.arange(len(X)), batch_size or len(X))
-    rates = (np.float64(LEARNING_RATE), np.float64(MOMENTUM))
+    params, moments, steps = start.copy(), np.zeros((2, len(start))), np.zeros(1, np.int64)
+    order, batch = np.arange(len(X)), batch_size or len(X)
+    args = (*network._kernel_args(), X, T, np.empty(0), order, batch, kernels.SGD)
+    settings = (LEARNING_RATE, MOMENTUM, False, 0.9, 0.999, 1e-8, 0.0)
 
     def kernel_epoch() -> float:
-        params[:], velocity[:] = start, 0.0  # the same start as fit's: 2 copies of params
-        return kernels.train_epoch(params, velocity, *args, *rates)
+        params[:], moments[:] = start, 0.0  # the same start as fit's: copies of params
+        return kernels.train_epoch(params, moments, steps, *args, *settings)
 
     out[KERNEL] = kernel_epoch
     if peers:

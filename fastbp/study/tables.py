@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .cases import NetworkCase
+from .cases import (
+    ESTIMATOR_DATA,
+    ESTIMATOR_EPOCHS,
+    PREDICT_TARGET,
+    EstimatorCase,
+    NetworkCase,
+)
 from .timing import Timing
 
 
@@ -101,4 +107,35 @@ def compile_network(rows: dict[str, dict[str, float]]) -> str:
     ]
     for name, row in rows.items():
         lines.append(f"  {name:28} {row['first_call_cold']:12.2f} {row['first_call_warm']:11.3f}")
+    return "\n".join(lines)
+
+
+def estimator_fits(name: str, case: EstimatorCase, timings: list[Timing], ratios: dict) -> str:
+    """Median fit and predict times of both libraries, and fastbp's speedups."""
+    batch = f"batch {case.batch_size}" if case.solver != "lbfgs" else "full batch"
+    data = ESTIMATOR_DATA[case.data]
+    lines = [
+        f"{name}: MLPClassifier {'-'.join(map(str, case.sizes))} on {data}, solver "
+        f"{case.solver}, {batch}, {ESTIMATOR_EPOCHS} epochs",
+        f"  {'candidate':22} {'median':>10} {'spread':>13}",
+    ]
+    for t in timings:
+        lines.append(f"  {t.name:22} {format_time(t.median):>10} {spread(t):>13}")
+    for step, target in (("fit", case.target), ("predict", PREDICT_TARGET)):
+        verdict = "met" if ratios[step] >= target else "MISSED"
+        lines.append(f"  {step}: fastbp {ratios[step]:.1f}x faster (target {target:g}x): {verdict}")
+    return "\n".join(lines)
+
+
+def held_out(rows: dict[str, dict[str, tuple[float, float]]]) -> str:
+    """Held-out scores of both libraries per problem and solver."""
+    lines = [
+        "held-out score (accuracy or R², 70/30 split, mean of 3 random_states):",
+        f"  {'problem':10} {'solver':7} {'fastbp':>7} {'scikit-learn':>13} {'difference':>11}",
+    ]
+    for problem, solvers in rows.items():
+        for solver, (ours, theirs) in solvers.items():
+            lines.append(
+                f"  {problem:10} {solver:7} {ours:7.3f} {theirs:13.3f} {ours - theirs:+11.3f}"
+            )
     return "\n".join(lines)
