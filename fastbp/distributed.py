@@ -437,8 +437,11 @@ def fit(
 ) -> fitting.FitResult:
     """``fastbp.fit`` over dask arrays X (N x D) and T (N x K) chunked along the samples.
 
-    Full batch (``batch_size=None``): fit's own loop, with each epoch's loss and gradient
-    one map-reduce over the chunks, which stay on the workers (``persist``: see Chunks).
+    Full batch (``batch_size=None``): fit's own loop (SGD with momentum), with each
+    epoch's loss and gradient one map-reduce over the chunks, which stay on the workers
+    (``persist``: see Chunks). Minibatches or single samples (``batch_size``): the chunks
+    streamed through the client, one at a time (``_stream``), so data larger than memory
+    train with memory bounded by a chunk.
     """
     if options.get("validation_fraction") is not None:
         raise ValueError(
@@ -458,6 +461,9 @@ def fit(
     if params is None:
         params = network.init_params(options.get("seed", 0), dtype)
     options["params"] = network.check_params(params).astype(dtype)
+    if options.get("batch_size") is not None:
+        chunks = _network_chunks(network, options["params"], X, T, persist=False)
+        return _stream(network, chunks, options)
     chunks = _network_chunks(network, options["params"], X, T, persist=persist)
     try:
         return fitting.fit(
@@ -465,6 +471,49 @@ def fit(
         )
     finally:
         chunks.release()
+
+
+def _stream(network: Network, chunks: Chunks, options: dict[str, Any]) -> fitting.FitResult:
+    """Minibatch or per-sample training with the chunks streamed through the client: each
+    epoch visits them in a new order drawn from ``seed``, and each chunk is one epoch of
+    ``fastbp.fit`` on it (its samples shuffled by a seed drawn likewise), continuing the
+    parameters and the optimizer's state. The client holds the chunk it trains on and,
+    with a distributed client, the next one, being read meanwhile."""
+    for name in ("tol", "monitor", "sample_weight"):
+        if options.get(name) is not None:
+            raise ValueError(
+                f"{name} is for in-memory data: streamed over dask chunks, fit runs its epochs"
+            )
+    epochs, seed = options.pop("epochs", 200), options.pop("seed", 0)
+    callback = options.pop("callback", None)
+    params, state = options.pop("params"), options.pop("state", None)
+    client, parts = chunks.client, chunks.parts
+
+    def fetch(i: int) -> Any:
+        return client.compute(parts[i]) if client is not None else parts[i]
+
+    def get(pending: Any) -> tuple[np.ndarray, np.ndarray]:
+        return pending.result() if client is not None else pending.compute()
+
+    rng = np.random.default_rng(seed)
+    result = fitting.FitResult(network, params, stop_reason=f"ran all {epochs} epochs")
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(len(parts))
+        seeds = rng.integers(0, 2**62, len(parts))
+        pending, total = fetch(order[0]), 0.0
+        for k in range(len(order)):
+            X, T = get(pending)
+            pending = fetch(order[k + 1]) if k + 1 < len(order) else None
+            part = fitting.fit(
+                network, X, T, epochs=1, seed=int(seeds[k]), params=params, state=state, **options
+            )
+            params, state = part.params, part.state
+            total += part.loss_curve[0] * len(X)
+        result.loss_curve.append(total / chunks.n)
+        result.params, result.state, result.params_epoch = params, state, epoch
+        if callback is not None:
+            callback(epoch, result.loss_curve[-1], params)
+    return result
 
 
 def _labels(labels: ArrayLike) -> tuple[da.Array | np.ndarray, int]:

@@ -133,6 +133,63 @@ def test_streamed_chunks_agree(clouds, client):
             assert close(a, b, 1e-12)
 
 
+def test_streamed_sgd_continues_the_optimizer_chunk_by_chunk(clouds, scheduler):
+    """Minibatch Adam over dask chunks: the chunks in an order drawn from seed each epoch,
+    one epoch of fit on each, the optimizer's state carried on (here redone in memory)."""
+    X, labels = clouds
+    T = one_hot(labels, 3)
+    network = fastbp.Network((2, 5, 3))
+    options = dict(learning_rate=0.05, batch_size=16, optimizer="adam")
+    got = fastbp.fit(network, chunked(X, 400), chunked(T, 400), epochs=3, seed=3, **options)
+    rng = np.random.default_rng(3)
+    params, state, starts = network.init_params(3), None, [0, 400, 800, 1200]
+    for _ in range(3):
+        order, seeds = rng.permutation(4), rng.integers(0, 2**62, 4)
+        for i, seed in zip(order, seeds):
+            rows = slice(starts[i], starts[i] + 400)
+            part = fastbp.fit(
+                network,
+                X[rows],
+                T[rows],
+                epochs=1,
+                seed=int(seed),
+                params=params,
+                state=state,
+                **options,
+            )
+            params, state = part.params, part.state
+    assert np.array_equal(got.params, params) and got.state.steps[0] == state.steps[0]
+    assert got.epochs == 3 and got.loss_curve[-1] < got.loss_curve[0]
+
+
+def test_streamed_sgd_learns(clouds, client):
+    X, labels = clouds
+    network = fastbp.Network((2, 5, 3))
+    with client.as_current():
+        result = fastbp.fit(
+            network,
+            chunked(X, 300),
+            chunked(one_hot(labels, 3), 300),
+            learning_rate=0.05,
+            epochs=10,
+            batch_size=1,
+        )
+    assert np.mean(np.argmax(network.predict(result.params, X), axis=1) == labels) > 0.9
+
+
+def test_dask_ml_incremental_trains_through_partial_fit(clouds):
+    Incremental = pytest.importorskip("dask_ml.wrappers").Incremental
+    X, labels = clouds
+    make = lambda: fastbp.MLPClassifier(hidden_layer_sizes=(5,), random_state=0)  # noqa: E731
+    wrapped = Incremental(make(), shuffle_blocks=False)
+    wrapped.partial_fit(chunked(X, 500), chunked(labels, 500), classes=[0, 1, 2])
+    expected = make()
+    for start in range(0, 1500, 500):
+        expected.partial_fit(X[start : start + 500], labels[start : start + 500], [0, 1, 2])
+    for got, want in zip(wrapped.estimator_.coefs_, expected.coefs_):
+        assert np.array_equal(got, want)
+
+
 def test_workers_threads_match_and_layer_is_thread_safe(client):
     report = distributed.warm_up(client, rungs=("fused", "parallel"), network=False)
     assert len(report) == 2
