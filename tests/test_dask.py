@@ -185,7 +185,7 @@ def test_dask_ml_incremental_trains_through_partial_fit(clouds):
     wrapped.partial_fit(chunked(X, 500), chunked(labels, 500), classes=[0, 1, 2])
     expected = make()
     for start in range(0, 1500, 500):
-        expected.partial_fit(X[start : start + 500], labels[start : start + 500], [0, 1, 2])
+        expected.partial_fit(X[start : start + 500], labels[start : start + 500], classes=[0, 1, 2])
     for got, want in zip(wrapped.estimator_.coefs_, expected.coefs_):
         assert np.array_equal(got, want)
 
