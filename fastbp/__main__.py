@@ -20,7 +20,7 @@ from ._validation import ParameterError, check_parameters
 from .datasets import three_clouds
 from .registry import RUNGS
 from .study import main as study
-from .study.cases import ESTIMATOR_CASES, NETWORK_CASES, SIZES
+from .study.cases import DASK_CASES, ESTIMATOR_CASES, NETWORK_CASES, SIZES
 from .study.plot import MISSING, pyplot
 
 
@@ -264,9 +264,17 @@ def _study_command(args: argparse.Namespace) -> int:
     fits = args.estimators is not None
     chosen = args.estimators or ",".join(ESTIMATOR_CASES)
     estimator_cases = _names(parser, "--estimators", chosen, ESTIMATOR_CASES) if fits else None
-    # --network or --estimators alone runs that study only; --sizes adds (or, alone, is) the
-    # rung study
-    alone = network or fits
+    dask = _names(parser, "--dask", args.dask, DASK_CASES) if args.dask else None
+    if dask:
+        try:
+            from . import _dispatch
+
+            _dispatch.distributed()
+        except ImportError as error:
+            parser.error(str(error))
+    # --network, --estimators or --dask alone runs that study only; --sizes adds (or, alone,
+    # is) the rung study
+    alone = network or fits or dask
     given_sizes = args.sizes if args.sizes is not None else ("" if alone else "seed")
     sizes = _names(parser, "--sizes", given_sizes, SIZES) if given_sizes else []
     if args.plot and not sizes:
@@ -283,6 +291,7 @@ def _study_command(args: argparse.Namespace) -> int:
             json_path=args.json,
             network=cases if network else None,
             estimators=estimator_cases,
+            dask=dask,
         )
     return 0
 
@@ -469,6 +478,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also time compilation and cold start in new processes (about 2 minutes; "
         "with --network, of the network kernels)",
+    )
+    st.add_argument(
+        "--dask",
+        nargs="?",
+        const=",".join(DASK_CASES),
+        default=None,
+        metavar="CASES",
+        help="time a full-batch epoch in memory, on dask's threaded scheduler and on a "
+        f"LocalCluster (2 x 1) for the cases (default: all of {', '.join(DASK_CASES)}; "
+        "needs fastbp[dask]; tall-1e8 holds 4 GB on the workers)",
     )
     st.add_argument("--plot", metavar="FILE.png", help="time per sample against N (log-log)")
     st.add_argument("--json", metavar="FILE.json", help="write the raw numbers")

@@ -53,7 +53,7 @@ from .kernels import network as network_kernels
 from .network import Network
 from .registry import Gradients, choose_rung, get_rung, kernel, log_likelihood
 
-SPLIT_EVERY = 8  # partial sums added per reduction task: the tree is ceil(log8(chunks)) deep
+SPLIT_EVERY = 16  # partial sums added per reduction task: the tree is ceil(log16(chunks)) deep
 SHOWN_ROWS = 10  # rows named in a non-finite error
 
 
