@@ -5,6 +5,7 @@ NAME`` (the general network's tutorials), ``python -m fastbp study`` (the timing
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from ._validation import ParameterError, check_parameters
 from .datasets import three_clouds
 from .registry import RUNGS
 from .study import main as study
-from .study.cases import ESTIMATOR_CASES, NETWORK_CASES, SIZES
+from .study.cases import DASK_CASES, ESTIMATOR_CASES, NETWORK_CASES, SIZES
 from .study.plot import MISSING, pyplot
 
 
@@ -64,7 +65,22 @@ def _print_report(entry: training.Report, write: Callable[[str], None] = print) 
     write(f"epoch {entry.epoch:6d}   cost {entry.cost:14.4f}   {rate}")
 
 
+# The --dask run's defaults: fewer, longer epochs, and the reference run's step per sample
+# (learning rate 1e-3 on 1500 samples), since the classic rate multiplies a sum over N.
+DASK_EPOCHS, DASK_REPORT_EVERY, REFERENCE_STEP = 100, 10, 1e-3 * 1500
+DASK_OPTIONS = ("workers", "threads_per_worker", "samples", "chunk", "scheduler", "data")
+
+
 def _train_command(args: argparse.Namespace) -> int:
+    if args.dask:
+        return _dask_train_command(args)
+    given = [f"--{name.replace('_', '-')}" for name in DASK_OPTIONS if getattr(args, name)]
+    if given:
+        args.parser.error(f"{', '.join(given)}: only with --dask")
+    defaults = _defaults(training.train)
+    for name in ("epochs", "learning_rate", "report_every"):
+        if getattr(args, name) is None:
+            setattr(args, name, defaults[name])
     _check_plot(args.parser, args.plot)
     X, y = three_clouds(args.samples_per_class, seed=args.seed)
     print(
@@ -108,6 +124,87 @@ def _train_command(args: argparse.Namespace) -> int:
     if args.plot:
         _plot(result, X, y, args.plot)
         print(f"plot saved to {args.plot}")
+    return 0
+
+
+def _dask_train_command(args: argparse.Namespace) -> int:
+    """The reference network on a data set chunked over Dask workers (README, "Beyond one
+    machine: Dask"): generated chunk by chunk on the workers, or read from --data."""
+    parser = args.parser
+    if args.plot:
+        parser.error("--plot needs the samples in memory; it does not combine with --dask")
+    if args.data and args.samples:
+        parser.error("--samples generates a data set; --data reads one: give one of them")
+    try:
+        from . import _dispatch
+
+        dist = _dispatch.distributed()
+    except ImportError as error:
+        parser.error(str(error))
+    from distributed import Client
+
+    threads = args.threads_per_worker or 1
+    workers = args.workers or max(1, warmup.available_cpus() // threads)
+    with contextlib.ExitStack() as stack:
+        if args.scheduler:
+            client = stack.enter_context(Client(args.scheduler))
+        else:
+            cluster = stack.enter_context(dist.local_cluster(workers, threads))
+            client = stack.enter_context(Client(cluster))
+        print(f"dask: {client}; dashboard: {client.dashboard_link}")
+        start = time.perf_counter()
+        ready = dist.warm_up(client, dtypes=(args.dtype,), rungs=(args.rung or "fused",))
+        print(f"kernels ready on {len(ready)} workers in {time.perf_counter() - start:.1f} s")
+        chunk = args.chunk or 1_000_000
+        if args.data:
+            X, labels = dist.load(args.data, chunk)
+            source = f"{args.data} (read chunk by chunk on the workers)"
+        else:
+            X, labels = dist.three_clouds(args.samples or 20_000_000, chunk, args.seed)
+            source = f"three clouds generated on the workers (seed {args.seed})"
+        N = X.shape[0]
+        epochs = DASK_EPOCHS if args.epochs is None else args.epochs
+        every = DASK_REPORT_EVERY if args.report_every is None else args.report_every
+        rate = REFERENCE_STEP / N if args.learning_rate is None else args.learning_rate
+        print(
+            f"{source}: N={N}, D={X.shape[1]}, M={args.hidden}, in {X.numblocks[0]} chunks "
+            f"of up to {max(X.chunks[0])}; learning rate {rate:.4g}, {epochs} epochs, "
+            f"{args.dtype}"
+        )
+        clock = [time.perf_counter()]
+
+        def on_epoch(epoch: int, cost: float, entry: training.Report | None) -> None:
+            now = time.perf_counter()
+            seconds, clock[0] = now - clock[0], now
+            if entry is not None:
+                _print_report(entry)
+            else:
+                print(f"epoch {epoch:6d}   cost {cost:14.4f}   ({seconds:.2f} s)", flush=True)
+
+        start = time.perf_counter()
+        with client.as_current():
+            try:
+                result = training.train(
+                    X,
+                    labels,
+                    hidden=args.hidden,
+                    learning_rate=rate,
+                    epochs=epochs,
+                    rung=args.rung,
+                    compiled=not args.plain,
+                    seed=args.seed,
+                    report_every=every,
+                    dtype=np.dtype(args.dtype),
+                    callback=on_epoch,
+                )
+            except ValueError as error:  # divergence, or bad data
+                parser.error(str(error))
+        elapsed = time.perf_counter() - start
+        _print_report(result.final)
+        print(
+            f"final classification rate: {result.final.rate:.4f} (rung {result.rung} per "
+            f"chunk, {elapsed:.2f} s, {elapsed / max(epochs, 1):.3f} s per epoch)"
+        )
     return 0
 
 
@@ -167,9 +264,17 @@ def _study_command(args: argparse.Namespace) -> int:
     fits = args.estimators is not None
     chosen = args.estimators or ",".join(ESTIMATOR_CASES)
     estimator_cases = _names(parser, "--estimators", chosen, ESTIMATOR_CASES) if fits else None
-    # --network or --estimators alone runs that study only; --sizes adds (or, alone, is) the
-    # rung study
-    alone = network or fits
+    dask = _names(parser, "--dask", args.dask, DASK_CASES) if args.dask else None
+    if dask:
+        try:
+            from . import _dispatch
+
+            _dispatch.distributed()
+        except ImportError as error:
+            parser.error(str(error))
+    # --network, --estimators or --dask alone runs that study only; --sizes adds (or, alone,
+    # is) the rung study
+    alone = network or fits or dask
     given_sizes = args.sizes if args.sizes is not None else ("" if alone else "seed")
     sizes = _names(parser, "--sizes", given_sizes, SIZES) if given_sizes else []
     if args.plot and not sizes:
@@ -186,6 +291,7 @@ def _study_command(args: argparse.Namespace) -> int:
             json_path=args.json,
             network=cases if network else None,
             estimators=estimator_cases,
+            dask=dask,
         )
     return 0
 
@@ -268,8 +374,41 @@ def build_parser() -> argparse.ArgumentParser:
         default=_defaults(three_clouds)["n_per_class"],
         help="default: %(default)s",
     )
-    _training_options(tr, train_defaults, "%(default)s")
+    _training_options(
+        tr,
+        train_defaults,
+        f"{train_defaults['epochs']} epochs, learning rate {train_defaults['learning_rate']}, a "
+        f"report every {train_defaults['report_every']}; with --dask {DASK_EPOCHS} epochs, "
+        f"{REFERENCE_STEP:g}/N, every {DASK_REPORT_EVERY}",
+    )
+    tr.set_defaults(epochs=None, learning_rate=None, report_every=None)
     tr.add_argument("--plot", metavar="FILE.png", help="save the cost curve and decision regions")
+    dk = tr.add_argument_group(
+        "dask", "train on a data set chunked over Dask workers (needs fastbp[dask])"
+    )
+    dk.add_argument("--dask", action="store_true", help="train on Dask workers")
+    dk.add_argument(
+        "--workers",
+        type=_setting(int, "workers"),
+        help="worker processes of the LocalCluster (default: CPUs / threads per worker)",
+    )
+    dk.add_argument(
+        "--threads-per-worker", type=_setting(int, "threads_per_worker"), help="default: 1"
+    )
+    dk.add_argument(
+        "--samples",
+        type=_setting(int, "samples"),
+        help="samples generated on the workers (default: 20000000)",
+    )
+    dk.add_argument(
+        "--chunk", type=_setting(int, "chunk"), help="samples per chunk (default: 1000000)"
+    )
+    dk.add_argument("--scheduler", metavar="ADDRESS", help="join this scheduler instead")
+    dk.add_argument(
+        "--data",
+        metavar="PATH",
+        help="a stored data set: a folder with X.npy and labels.npy, or a zarr store",
+    )
     tr.set_defaults(run=_train_command, parser=tr)
 
     ex = commands.add_parser(
@@ -339,6 +478,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also time compilation and cold start in new processes (about 2 minutes; "
         "with --network, of the network kernels)",
+    )
+    st.add_argument(
+        "--dask",
+        nargs="?",
+        const=",".join(DASK_CASES),
+        default=None,
+        metavar="CASES",
+        help="time a full-batch epoch in memory, on dask's threaded scheduler and on a "
+        f"LocalCluster (2 x 1) for the cases (default: all of {', '.join(DASK_CASES)}; "
+        "needs fastbp[dask]; tall-1e8 holds 4 GB on the workers)",
     )
     st.add_argument("--plot", metavar="FILE.png", help="time per sample against N (log-log)")
     st.add_argument("--json", metavar="FILE.json", help="write the raw numbers")

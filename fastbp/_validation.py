@@ -120,6 +120,11 @@ PARAMETERS: dict[str, tuple[Constraint, ...]] = {
     "min_time": (Interval(Real, 0, None),),
     # python -m fastbp compile: processes at a time
     "jobs": (Interval(Integral, 1, None),),
+    # fastbp.distributed: generated data, chunks, a LocalCluster
+    "samples": (Interval(Integral, 1, None),),
+    "chunk": (Interval(Integral, 1, None),),
+    "workers": (Interval(Integral, 1, None),),
+    "threads_per_worker": (Interval(Integral, 1, None),),
 }
 
 

@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _dispatch
 from ._validation import FINITE_HINT, check_arrays, check_finite_arrays, check_labels, ready_key
 from .registry import Gradients, choose_rung, get_rung, kernel, kernel_for, log_likelihood
 
@@ -227,7 +228,9 @@ def gradients(
 
     Returns Gradients(dW1 (D x M), db1 (M), dW2 (M x K), db2 (K), cost = sum(T * log Y)),
     each as from the derivative_* functions on forward(X, W1, b1, W2, b2). A fused rung
-    computes them in one pass without the N x M and N x K intermediates.
+    computes them in one pass without the N x M and N x K intermediates. Dask arrays X and
+    T, chunked along the samples, give the same sums, computed chunk by chunk where the
+    chunks are (``fastbp.distributed.gradients``; ``compute=False`` there for a lazy one).
     """
     arrays = (X, T, W1, b1, W2, b2)
     key = (ready_key(arrays), rung, compiled, "gradients")
@@ -236,6 +239,10 @@ def gradients(
     except TypeError:
         plan = None
     if plan is None:
+        if _dispatch.is_dask(X, T):
+            return _dispatch.distributed().gradients(
+                X, T, W1, b1, W2, b2, rung=rung, compiled=compiled, check_finite=check_finite
+            )
         arrays = check_arrays(check_finite, X=X, T=T, W1=W1, b1=b1, W2=W2, b2=b2)
         (N, D), (M, K) = arrays[0].shape, arrays[4].shape
         plan = _plan(key, "gradients", rung, compiled, N, D, M, K)

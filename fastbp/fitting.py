@@ -16,6 +16,7 @@ import numpy as np
 import scipy.optimize
 from numpy.typing import ArrayLike
 
+from . import _dispatch
 from ._validation import (
     PARAMETERS,
     Options,
@@ -186,10 +187,15 @@ def fit(
     divergence shows in its loss, before the update. ``fastbp.train`` builds one from a rung
     of the classic API.
     ``callback(epoch, loss, params)`` runs after every epoch (counting from 1).
+    Dask arrays X and T (chunked along the samples) train on their workers:
+    ``fastbp.distributed.fit``.
     Raises DivergenceError if the loss or the parameters stop being finite.
     """
     # Every argument the tables constrain (locals() holds only the arguments so far).
     check_parameters({name: value for name, value in locals().items() if name in PARAMETERS})
+    if _dispatch.is_dask(X, T):  # fastbp.distributed: the data stay chunked on the workers
+        arguments = {k: v for k, v in locals().items() if k not in ("network", "X", "T")}
+        return _dispatch.distributed().fit(network, X, T, **arguments)
     check_parameters({"optimizer": optimizer, "schedule": schedule}, table=OWN_TABLE)
     full_batch_only = engine is not None or optimizer == "lbfgs"
     if full_batch_only and batch_size is not None:

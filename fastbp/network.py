@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _dispatch
 from ._validation import (
     FLOAT_DTYPES,
     Options,
@@ -185,7 +186,10 @@ class Network:
         return X, T
 
     def predict(self, params: ArrayLike, X: ArrayLike) -> np.ndarray:
-        """The outputs (N x K) for inputs X (N x D), in the parameters' dtype."""
+        """The outputs (N x K) for inputs X (N x D), in the parameters' dtype (for a dask
+        array X, a dask array chunked as X: ``fastbp.distributed.predict``)."""
+        if _dispatch.is_dask(X):
+            return _dispatch.distributed().predict(self, params, X)
         params = self.check_params(params)
         X, _ = self.check_data(params, X)
         return kernels.predict(params, *self._kernel_args(), X)
@@ -202,8 +206,13 @@ class Network:
         """(L, its gradient: a flat vector like ``params``) over the N samples, with
         L = (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i: the mean loss,
         weighted by ``sample_weight`` (N; default 1), plus an L2 penalty ``alpha`` on the
-        weights (not the biases) scaled as scikit-learn's MLPs scale it."""
+        weights (not the biases) scaled as scikit-learn's MLPs scale it. Dask arrays X and T
+        are summed chunk by chunk (``fastbp.distributed.loss_gradient``, unweighted)."""
         check_parameters({"alpha": alpha})
+        if _dispatch.is_dask(X, T):
+            if sample_weight is not None or alpha:
+                raise ValueError("sample_weight and alpha are for in-memory X and T")
+            return _dispatch.distributed().loss_gradient(self, params, X, T)
         params = self.check_params(params)
         X, T = self.check_data(params, X, T)
         weights = check_sample_weight(sample_weight, len(X), params.dtype)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _dispatch
 from ._validation import check_labels, check_matrix, check_parameters
 from .datasets import one_hot
 from .fitting import DivergenceError, FitResult, fit
@@ -56,6 +57,48 @@ def _rate(Y: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(np.argmax(Y, axis=1) == labels))
 
 
+class InMemory:
+    """A train run's data in this process: X (N x D), the one-hot T (N x K) of the labels,
+    and the rung's kernels (chosen for the shape when ``rung`` is None)."""
+
+    def __init__(
+        self,
+        X: ArrayLike,
+        labels: ArrayLike,
+        hidden: int,
+        dtype: type,
+        rung: str | None,
+        compiled: bool,
+    ) -> None:
+        self.labels = check_labels("labels", labels)
+        if self.labels.min() < 0:
+            raise ValueError(f"labels must be class indices >= 0, got {self.labels.min()}")
+        self.K = int(self.labels.max()) + 1
+        self.X = check_matrix("X", X, dtype)
+        self.dtype = self.X.dtype
+        N, self.D = self.X.shape
+        self.T = one_hot(self.labels, self.K, self.dtype)
+        self.rung = choose_rung(N, self.D, hidden, self.K) if rung is None else get_rung(rung).name
+        self._gradients = kernel(self.rung, "gradients", bool(compiled))
+        self._forward = kernel(self.rung, "forward", bool(compiled))
+
+    @property
+    def fit_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.X, self.T
+
+    def gradients(self, *layers: np.ndarray) -> tuple:
+        """(dW1, db1, dW2, db2, cost) at the layers W1, b1, W2, b2."""
+        return self._gradients(self.X, self.T, *layers)
+
+    def score(self, *layers: np.ndarray) -> tuple[float, float]:
+        """(cost, classification rate) at the layers W1, b1, W2, b2."""
+        Y, _ = self._forward(self.X, *layers)
+        return log_likelihood(self.T, Y), _rate(Y, self.labels)
+
+    def release(self) -> None:
+        """Nothing to let go of in memory."""
+
+
 def train(
     X: ArrayLike,
     labels: ArrayLike,
@@ -86,25 +129,18 @@ def train(
     to the bit (in fit's mean-loss convention the rate would be ``learning_rate * N``).
     """
     check_parameters({"hidden": hidden, "report_every": report_every})
-    labels = check_labels("labels", labels)
-    if labels.min() < 0:
-        raise ValueError(f"labels must be class indices >= 0, got {labels.min()}")
-    K = int(labels.max()) + 1
-    X = check_matrix("X", X, dtype)
-    N, D = X.shape
-    network = Network((D, hidden, K))
-    T = one_hot(labels, K, X.dtype)
-    name = choose_rung(N, D, hidden, K) if rung is None else get_rung(rung).name
-    gradients = kernel(name, "gradients", bool(compiled))
-    forward = kernel(name, "forward", bool(compiled))
-    start = network.init_params(seed, X.dtype, "normal")
-
+    if _dispatch.is_dask(X, labels):  # the chunks stay on the workers, one map-reduce an epoch
+        data = _dispatch.distributed().ClassicData(X, labels, hidden, dtype, rung, compiled)
+    else:
+        data = InMemory(X, labels, hidden, dtype, rung, compiled)
+    network = Network((data.D, hidden, data.K))
+    start = network.init_params(seed, data.dtype, "normal")
     layers: list[np.ndarray] = []  # W1, b1, W2, b2: views of the vector fit trains
     history: list[Report] = []
     rate = math.nan  # the classification rate at the start of the next reporting epoch
 
     def rate_now() -> float:
-        return _rate(forward(X, *layers)[0], labels)
+        return data.score(*layers)[1]
 
     def engine(params: np.ndarray) -> Callable:
         nonlocal rate
@@ -112,8 +148,8 @@ def train(
         rate = rate_now()  # epoch 0 reports
         flat = np.empty_like(params)
 
-        def gradient_at(X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
-            dW1, db1, dW2, db2, cost = gradients(X, T, *layers)
+        def gradient_at(_X: np.ndarray, _T: np.ndarray) -> tuple[float, np.ndarray]:
+            dW1, db1, dW2, db2, cost = data.gradients(*layers)
             np.concatenate((dW1, db1, dW2, db2), axis=None, out=flat)
             return -cost, np.negative(flat, out=flat)
 
@@ -136,19 +172,19 @@ def train(
         with np.errstate(over="ignore", invalid="ignore"):
             fitted = fit(
                 network,
-                X,
-                T,
+                *data.fit_arrays,
                 learning_rate=learning_rate,
                 epochs=epochs,
                 params=start,
                 engine=engine,
                 callback=on_epoch,
             )
+        result = TrainResult(fitted, data.rung, history)
+        history.append(Report(epochs, *data.score(result.W1, result.b1, result.W2, result.b2)))
     except DivergenceError as error:
         raise ValueError(
             f"the cost became {-error.loss} at epoch {error.epoch - 1}; try a smaller learning_rate"
         ) from error
-    result = TrainResult(fitted, name, history)
-    Y, _ = forward(X, result.W1, result.b1, result.W2, result.b2)
-    history.append(Report(epochs, log_likelihood(T, Y), _rate(Y, labels)))
+    finally:
+        data.release()
     return result

@@ -315,3 +315,23 @@ def accuracy_settings(problem: str, solver: str) -> dict[str, object]:
     if solver != "lbfgs":
         settings.update(ACCURACY_PROBLEMS[problem].settings)
     return settings
+
+
+# --- beyond one machine: Dask (python -m fastbp study --dask) ----------------------------------
+
+
+class DaskCase(NamedTuple):
+    """The tall problem's widths (D=2, M=3, K=3) on N samples of the generated three clouds
+    in chunks of ``chunk``; ``in_memory``: also time the in-memory parallel rung and dask's
+    threaded scheduler (the samples then fit in the client)."""
+
+    N: int
+    chunk: int
+    in_memory: bool
+
+
+DASK_CASES: dict[str, DaskCase] = {
+    "fixed-cost": DaskCase(10_000, 1_000, True),  # 10 tiny chunks: the per-epoch overhead
+    "tall-1e7": DaskCase(10_000_000, 1_000_000, True),
+    "tall-1e8": DaskCase(100_000_000, 1_000_000, False),  # 4 GB of X and T: workers only
+}

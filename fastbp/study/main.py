@@ -95,13 +95,16 @@ def run(
     settle: float = SETTLE,
     network: list[str] | None = None,
     estimators: list[str] | None = None,
+    dask: list[str] | None = None,
 ) -> dict:
     """The rung study over ``sizes`` and the network study over the ``network`` cases
     (either may be empty), ``repeat`` rounds of about ``min_time`` seconds per candidate;
     the estimator study over the ``estimators`` cases, with the held-out scores; compile
     times for whichever ran when ``compile_cache`` is a folder to put Numba caches
     in; the time per sample against N at the first size's widths, plotted to ``plot_path``
-    (checked first: ImportError without matplotlib); the results as JSON to ``json_path``."""
+    (checked first: ImportError without matplotlib); the ``dask`` cases (names from
+    cases.DASK_CASES: one epoch in memory, on dask's threaded scheduler and on a
+    LocalCluster; needs fastbp[dask]); the results as JSON to ``json_path``."""
     check_parameters({"repeat": repeat, "min_time": min_time})
     if plot_path and sizes:
         pyplot()
@@ -113,6 +116,11 @@ def run(
         results["network"] = _network_study(network, repeat, min_time, peers, settle)
     if estimators:
         results["estimators"] = _estimator_study(estimators, repeat, min_time, settle)
+    if dask:
+        from . import scale  # needs dask and distributed
+
+        results["dask"] = scale.run(repeat, dask)
+        print(scale.table(results["dask"]), flush=True)
     if compile_cache and sizes:
         results["compile"] = rungs.compile_times(compile_cache)
         print(tables.compile_rungs(results["compile"]))

@@ -1,0 +1,26 @@
+"""Recognising dask arrays without importing dask: the public functions send them to
+``fastbp.distributed`` (which needs the ``dask`` extra) and keep their NumPy path as it was."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+
+
+def is_dask(*values: object) -> bool:
+    """True if any of ``values`` is a dask collection (it has a task graph)."""
+    return any(type(v) is not np.ndarray and hasattr(v, "__dask_graph__") for v in values)
+
+
+def distributed() -> ModuleType:
+    """``fastbp.distributed``, or an ImportError that says which extra to install."""
+    try:
+        from . import distributed
+    except ModuleNotFoundError as err:
+        if (err.name or "").partition(".")[0] not in ("dask", "distributed"):
+            raise
+        raise ImportError(
+            "dask arrays need fastbp's dask extra: pip install 'fastbp[dask]'"
+        ) from err
+    return distributed
