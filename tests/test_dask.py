@@ -305,3 +305,22 @@ def test_shapes_and_labels_are_checked(problem, clouds):
         )
     with pytest.raises(TypeError, match="X must hold real numbers"):
         fastbp.gradients(chunked(X).astype(complex), one_hot(labels, 3), *p.params)
+
+
+@pytest.mark.slow
+def test_train_dask_command_trains_on_a_local_cluster():
+    """python -m fastbp train --dask: a LocalCluster it starts, data generated on the
+    workers, progress per epoch, the dashboard's address, a final rate above 0.9."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "fastbp", "train", "--dask", "--workers", "2"]
+    command += ["--threads-per-worker", "1", "--samples", "200000", "--chunk", "50000"]
+    run = subprocess.run([*command, "--epochs", "30"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = run.stdout
+    assert "dashboard: http" in out and "in 4 chunks of up to 50000" in out
+    assert "epoch     29" in out
+    final = out.strip().splitlines()[-1]
+    assert final.startswith("final classification rate:")
+    assert float(final.split()[3]) > 0.9
