@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -177,7 +177,8 @@ def fit(
     of the samples; with ``monitor``, ``monitor(params)`` after each epoch (lower is better).
     With either, the parameters of the best monitored epoch are returned when ``tol`` is set.
     params: start here instead of ``network.init_params(seed, dtype)``; state: resume the
-    optimizer from a previous result's ``state`` (its rate and moments, Adam's count).
+    optimizer from a copy of a previous result's ``state`` (its rate and moments, Adam's
+    count).
     dtype: float32 or float64 (default: ``computation_dtype`` of X and T: float32 only if
     every floating one is float32).
     engine: a full-batch gradient engine used instead of the network's own loss (plain SGD
@@ -298,8 +299,8 @@ def _fit_epochs(network, X, T, weights, params, rng, gradient_at, monitor, callb
             f"state is a {state.optimizer!r} state for {state.moments.shape[1]} parameters; "
             f"this fit needs a {s.optimizer!r} state for {len(params)}"
         )
-    else:
-        state.moments = state.moments.astype(params.dtype)
+    else:  # a copy: the state given stays as it was (a result can be resumed twice)
+        state = replace(state, moments=state.moments.astype(params.dtype), steps=state.steps.copy())
     args = network._kernel_args()
     code = OPTIMIZERS[s.optimizer].code
     order = np.arange(n)

@@ -493,3 +493,25 @@ def test_iris_data():
     # Setosa (class 0) is the linearly separable one: the shortest petals.
     assert X[y == 0, 2].max() < X[y != 0, 2].min()
     assert fastbp.datasets.IRIS_SPECIES == ("setosa", "versicolor", "virginica")
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_state_resumes_the_optimizer_and_is_left_as_it_was(optimizer):
+    """Three epochs, or one and then two resumed from its state: the same to the bit; the
+    state given is copied, so resuming from it twice gives the same again."""
+    network = Network((3, 5, 4), hidden="tanh")
+    X, T = data(network, 40, seed=3)
+    settings = dict(learning_rate=0.05, batch_size=8, optimizer=optimizer, momentum=0.9,
+                    nesterov=True, alpha=0.01, schedule="invscaling", shuffle=False)  # fmt: skip
+    whole = fit(network, X, T, epochs=3, **settings)
+    first = fit(network, X, T, epochs=1, **settings)
+    kept = (first.state.moments.copy(), first.state.steps.copy(), first.state.learning_rate)
+    resumed = [
+        fit(network, X, T, epochs=2, params=first.params, state=first.state, **settings)
+        for _ in range(2)
+    ]
+    for rest in resumed:
+        np.testing.assert_array_equal(rest.params, whole.params)
+        assert rest.state.samples == whole.state.samples == 120
+    np.testing.assert_array_equal(first.state.moments, kept[0])
+    assert (first.state.steps[0], first.state.learning_rate) == (kept[1][0], kept[2])
