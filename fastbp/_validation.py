@@ -245,16 +245,21 @@ def _wanted(symbols: tuple[str, ...], expected: str | None) -> str:
     return expected or f"{len(symbols)}-D array of shape {_describe(symbols)}"
 
 
-def _as_array(name: str, value: object) -> np.ndarray:
-    array = value if type(value) is np.ndarray else np.asarray(value)
-    kind = array.dtype.kind
-    if kind not in "fiub":
+def check_dtype_kind(name: str, dtype: np.dtype) -> None:
+    """The dtype rule for arrays: real numbers (float32 or float64; int and bool are
+    converted); anything else is a TypeError naming ``name``."""
+    if dtype.kind not in "fiub":
         raise TypeError(
             f"{name} must hold real numbers (float32 or float64; int/bool are converted), "
-            f"got dtype {array.dtype}"
+            f"got dtype {dtype}"
         )
-    if kind == "f" and array.dtype.itemsize > 8:
-        raise TypeError(f"{name} must be float32 or float64, got dtype {array.dtype}")
+    if dtype.kind == "f" and dtype.itemsize > 8:
+        raise TypeError(f"{name} must be float32 or float64, got dtype {dtype}")
+
+
+def _as_array(name: str, value: object) -> np.ndarray:
+    array = value if type(value) is np.ndarray else np.asarray(value)
+    check_dtype_kind(name, array.dtype)
     return array
 
 

@@ -43,6 +43,7 @@ from ._validation import (
     _all_finite,
     check_arrays,
     check_dtype,
+    check_dtype_kind,
     check_labels,
     check_parameters,
     computation_dtype,
@@ -94,18 +95,6 @@ def _finite(name: str, values: np.ndarray, dtype: np.dtype, start: int, hint: st
     raise ValueError(f"{name} contains NaN or infinity (rows {rows}){hint}")
 
 
-def _check_dtype_kind(name: str, array: Any) -> None:
-    """The dtype rule of the in-memory boundary (``_validation._as_array``), on metadata."""
-    kind = array.dtype.kind
-    if kind not in "fiub":
-        raise TypeError(
-            f"{name} must hold real numbers (float32 or float64; int/bool are converted), "
-            f"got dtype {array.dtype}"
-        )
-    if kind == "f" and array.dtype.itemsize > 8:
-        raise TypeError(f"{name} must be float32 or float64, got dtype {array.dtype}")
-
-
 @_in_task
 def _pair(
     X: np.ndarray,
@@ -143,7 +132,7 @@ def _as_dask(name: str, value: ArrayLike, rows: tuple[int, ...] | None, ndim: in
     """``value`` as a dask array of ``ndim`` dimensions, split along the samples only (into
     ``rows``, when given), whole along the features."""
     array = value if isinstance(value, da.Array) else da.asarray(np.asarray(value))
-    _check_dtype_kind(name, array)
+    check_dtype_kind(name, array.dtype)
     if array.ndim != ndim:
         shape = "(N, D)" if name == "X" else "(N,)" if ndim == 1 else "(N, K)"
         raise ValueError(
