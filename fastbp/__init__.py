@@ -25,7 +25,7 @@ from .api import (  # noqa: E402
     forward,
     gradients,
 )
-from .fitting import DivergenceError, FitResult, fit  # noqa: E402
+from .fitting import DivergenceError, FitResult, TrainingInterrupted, fit  # noqa: E402
 from .network import Network  # noqa: E402
 from .registry import RUNGS, Gradients, choose_rung  # noqa: E402
 from .training import TrainResult, train  # noqa: E402
@@ -41,6 +41,7 @@ __all__ = [
     "Network",
     "NotFittedError",
     "TrainResult",
+    "TrainingInterrupted",
     "choose_rung",
     "classification_rate",
     "cost",

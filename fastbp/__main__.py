@@ -113,6 +113,11 @@ def _train_command(args: argparse.Namespace) -> int:
         )
     except ValueError as error:  # divergence: the learning rate is too large
         args.parser.error(str(error))
+    except training.TrainingInterrupted as stop:  # Ctrl-C: what the completed epochs reached
+        bar.close()
+        _print_report(stop.result.final)
+        print(f"interrupted after {stop.result.final.epoch} epochs", file=sys.stderr)
+        return 130  # the shell's status for a run stopped by SIGINT
     finally:
         bar.close()
     elapsed = time.perf_counter() - start

@@ -112,6 +112,7 @@ PARAMETERS: dict[str, tuple[Constraint, ...]] = {
     # fastbp.train (it passes learning_rate and epochs on to fit)
     "hidden": (Interval(Integral, 1, None),),
     "report_every": (Interval(Integral, 1, None),),
+    "callback_every": (Interval(Integral, 1, None),),
     # fastbp.Network: each of its sizes, a layer width
     "sizes": (Interval(Integral, 1, None),),
     # fastbp.datasets.three_clouds and the study (python -m fastbp study)

@@ -50,6 +50,7 @@ from ._validation import (
     kernel_ready,
 )
 from .datasets import THREE_CLOUD_CENTRES, one_hot
+from .kernels import ascent
 from .kernels import network as network_kernels
 from .network import Network
 from .registry import Gradients, choose_rung, get_rung, kernel, log_likelihood
@@ -535,6 +536,8 @@ class ClassicData:
     """``fastbp.train``'s data as chunks on the workers (the in-memory counterpart is
     ``fastbp.training.InMemory``): X (N x D) and labels (N), one-hot per chunk."""
 
+    compiled_epochs = False  # each epoch is a map-reduce from here: one epoch a stretch
+
     def __init__(
         self,
         X: ArrayLike,
@@ -557,7 +560,6 @@ class ClassicData:
         self.rung = self.fixed_rung or self.chunks.run(
             choose_rung, max(self.chunks.rows), *self.sizes
         )
-        self.fit_arrays = shape_carriers(self.chunks)
 
     def _sum(self, function: Callable, layers: Sequence[np.ndarray]) -> np.ndarray:
         vector = np.concatenate(layers, axis=None)
@@ -567,6 +569,16 @@ class ClassicData:
     def gradients(self, *layers: np.ndarray) -> tuple:
         """(dW1, db1, dW2, db2, cost) at the layers W1, b1, W2, b2."""
         return _gradients_result(self._sum(_classic_step, layers), self.sizes, self.dtype)
+
+    def ascend(
+        self, layers: list[np.ndarray], learning_rate: np.floating, costs: np.ndarray
+    ) -> int:
+        """``kernels.ascent.ascend`` with one map-reduce of the gradients per epoch."""
+
+        def gradients_at(_X: None, _T: None, *at: np.ndarray) -> tuple:
+            return self.gradients(*at)  # the data are on the workers
+
+        return ascent.ascend(gradients_at, None, None, *layers, learning_rate, costs)
 
     def score(self, *layers: np.ndarray) -> tuple[float, float]:
         """(cost, classification rate) at the layers W1, b1, W2, b2."""

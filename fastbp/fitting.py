@@ -1,14 +1,19 @@
 """Training the general network: full batch, minibatch or per-sample, by SGD (momentum,
 Nesterov), Adam or L-BFGS, with an L2 penalty, sample weights, learning-rate schedules and
-a stopping rule. Each epoch of SGD or Adam runs inside one compiled call
-(``kernels.network.train_epoch``, the optimizer's update included); L-BFGS is SciPy's, on
+a stopping rule. The epochs of SGD or Adam run inside compiled calls
+(``kernels.network.train_epochs``, the optimizer's update included, many epochs a call when
+no Python work is needed between them); L-BFGS is SciPy's, on
 the compiled full-batch ``loss_gradient``; given a full-batch gradient engine, an epoch is
 one call of the engine and one update here."""
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -288,7 +293,14 @@ def _diverged(epoch: int, loss: float, advice: str, result: FitResult) -> Diverg
 
 def _fit_epochs(network, X, T, weights, params, rng, gradient_at, monitor, callback, settings,
                 state):  # fmt: skip
-    """The epoch loop of SGD and Adam (and of an engine's full-batch SGD: ``gradient_at``)."""
+    """The epoch loop of SGD and Adam (and of an engine's full-batch SGD: ``gradient_at``).
+
+    Without per-epoch Python work (no engine, monitor or callback, and no adaptive schedule
+    with a stopping rule, whose rate changes mid-run), a compiled call runs a stretch of
+    epochs (``kernels.network.train_epochs``, stopping where the training loss's rule
+    fires), bounded to about STRETCH_SECONDS (Ctrl-C is seen between stretches) and to
+    STRETCH_ORDERS sample indices; the bookkeeping below then replays its epochs.
+    """
     s = settings
     n = len(X)
     batch_size = n if s.batch_size is None else min(int(s.batch_size), n)
@@ -303,75 +315,147 @@ def _fit_epochs(network, X, T, weights, params, rng, gradient_at, monitor, callb
         state = replace(state, moments=state.moments.astype(params.dtype), steps=state.steps.copy())
     args = network._kernel_args()
     code = OPTIMIZERS[s.optimizer].code
-    order = np.arange(n)
+    shuffling = s.shuffle and batch_size < n
+    order = np.arange(n)[None, :]
     result = FitResult(network, params, state=state)
     best, best_epoch, best_params, stale = math.inf, 0, params.copy(), 0
     # An engine sees a non-finite loss before updating: the parameters are still finite ones.
     last_finite = np.empty_like(params) if gradient_at is None else params
     kept_best = monitor is not None and s.tol is not None
     watched = "training loss" if monitor is None else getattr(monitor, "watched", "monitor")
-    for epoch in range(1, s.epochs + 1):
-        rate = state.learning_rate
-        if gradient_at is not None:
-            loss, gradient = gradient_at(X, T)
-            loss = float(loss)
-            if math.isfinite(loss):
-                velocity = state.moments[0]
-                velocity *= s.momentum
-                velocity -= rate * gradient
-                params += velocity
-        else:
-            if s.shuffle and batch_size < n:
-                order = rng.permutation(n)
-            np.copyto(last_finite, params)
-            loss = float(
-                kernels.train_epoch(
-                    params, state.moments, state.steps, *args, X, T, weights, order, batch_size,
-                    code, rate, s.momentum, s.nesterov, s.beta_1, s.beta_2, s.epsilon, s.alpha,
+    stretches = gradient_at is None and monitor is None and callback is None
+    stretches &= s.schedule != "adaptive" or s.tol is None
+    longest = 1  # the longest stretch that fits STRETCH_SECONDS, measured
+    epoch, stopped = 0, False
+    with deferred_interrupt() as interrupted:
+        while epoch < s.epochs and not stopped and not interrupted():
+            length = 1
+            if stretches:
+                length = min(s.epochs - epoch, longest, max(1, STRETCH_ORDERS // n))
+            started = time.perf_counter()
+            if gradient_at is not None:
+                loss, gradient = gradient_at(X, T)
+                losses = [float(loss)]
+                if math.isfinite(losses[0]):
+                    velocity = state.moments[0]
+                    velocity *= s.momentum
+                    velocity -= state.learning_rate * gradient
+                    params += velocity
+            else:
+                orders = (
+                    np.stack([rng.permutation(n) for _ in range(length)]) if shuffling else order
                 )
-            )  # fmt: skip
-        if not (math.isfinite(loss) and (gradient_at is not None or np.isfinite(params).all())):
-            result.params = last_finite
-            if kept_best and best_epoch > 0:
-                result.params, result.params_epoch = best_params, best_epoch
-            raise _diverged(epoch, loss, f"try a smaller learning_rate (was {rate})", result)
-        state.samples += n
-        if s.schedule == "invscaling":
-            state.learning_rate = s.learning_rate / (state.samples + 1) ** s.power_t
-        result.loss_curve.append(loss)
-        result.params_epoch = epoch
-        monitored = loss
-        if monitor is not None:
-            monitored = float(monitor(params))
-            result.validation_curve.append(monitored)
-        if callback is not None:
-            callback(epoch, loss, params)
-        if s.tol is None:
-            continue
-        stale = stale + 1 if not monitored < best - s.tol else 0
-        if monitored < best:
-            best, best_epoch = monitored, epoch
-            if kept_best:
-                np.copyto(best_params, params)
-        if stale >= s.n_iter_no_change:
-            reason = (
-                f"the {watched} improved by less than tol={s.tol} for {s.n_iter_no_change} "
-                f"epochs in a row (best {best:.6g} at epoch {best_epoch})"
+                rates = [state.learning_rate] + [
+                    _rate_after(s, state, j * n) for j in range(1, length)
+                ]
+                losses = np.empty(length)
+                ran = kernels.train_epochs(
+                    params, state.moments, state.steps, *args, X, T, weights, orders,
+                    batch_size, code, np.array(rates), s.momentum, s.nesterov, s.beta_1, s.beta_2,
+                    s.epsilon, s.alpha, -1.0 if s.tol is None else s.tol,
+                    float(s.n_iter_no_change), best, stale, last_finite, losses,
+                )  # fmt: skip
+                losses = losses[:ran].tolist()
+                longest = stretch_length(time.perf_counter() - started, ran)
+            for j, loss in enumerate(losses):
+                epoch += 1
+                # the kernel stops after a failing epoch: only the last can have overflowed
+                overflowed = j == len(losses) - 1 and gradient_at is None
+                if not math.isfinite(loss) or (overflowed and not np.isfinite(params).all()):
+                    result.params = last_finite
+                    if kept_best and best_epoch > 0:
+                        result.params, result.params_epoch = best_params, best_epoch
+                    advice = f"try a smaller learning_rate (was {state.learning_rate})"
+                    raise _diverged(epoch, loss, advice, result)
+                state.samples += n
+                state.learning_rate = _rate_after(s, state, 0)
+                result.loss_curve.append(loss)
+                result.params_epoch = epoch
+                monitored = loss
+                if monitor is not None:
+                    monitored = float(monitor(params))
+                    result.validation_curve.append(monitored)
+                if callback is not None:
+                    callback(epoch, loss, params)
+                if s.tol is None:
+                    continue
+                stale = kernels.stale_count(monitored, best, stale, s.tol)
+                if monitored < best:
+                    best, best_epoch = monitored, epoch
+                    if kept_best:
+                        np.copyto(best_params, params)
+                if stale >= s.n_iter_no_change:
+                    if s.schedule == "adaptive" and state.learning_rate > SMALLEST_ADAPTIVE_RATE:
+                        state.learning_rate /= 5.0
+                        stale = 0
+                        continue
+                    result.stop_reason = (
+                        f"the {watched} improved by less than tol={s.tol} for "
+                        f"{s.n_iter_no_change} epochs in a row (best {best:.6g} at epoch "
+                        f"{best_epoch})"
+                    )
+                    result.converged = stopped = True
+                    break
+        if not stopped:
+            result.stop_reason = f"ran all {s.epochs} epochs"
+            if interrupted():
+                result.stop_reason = f"interrupted after {epoch} of {s.epochs} epochs"
+        if kept_best and best_epoch > 0:
+            result.params, result.params_epoch = best_params, best_epoch
+            result.stop_reason += (
+                f"; returned the parameters of epoch {best_epoch}, the best on the {watched}"
             )
-            if s.schedule == "adaptive" and state.learning_rate > SMALLEST_ADAPTIVE_RATE:
-                state.learning_rate /= 5.0
-                stale = 0
-                continue
-            result.stop_reason, result.converged = reason, True
-            break
-    else:
-        result.stop_reason = f"ran all {s.epochs} epochs"
-    if kept_best and best_epoch > 0:
-        result.params, result.params_epoch = best_params, best_epoch
-        result.stop_reason += (
-            f"; returned the parameters of epoch {best_epoch}, the best on the {watched}"
-        )
+        if interrupted():
+            raise TrainingInterrupted(result, epoch)
     return result
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped ``fastbp.fit`` or ``fastbp.train`` after ``epochs`` completed
+    epochs; ``result`` is what the run would have returned had it been asked for that many."""
+
+    def __init__(self, result: object, epochs: int):
+        super().__init__(f"training interrupted after {epochs} epochs")
+        self.result, self.epochs = result, epochs
+
+
+# The longest a compiled stretch of epochs should run: Ctrl-C is seen between stretches.
+STRETCH_SECONDS = 0.2
+STRETCH_ORDERS = 1 << 22  # at most so many sample indices of shuffled orders per stretch
+
+
+def stretch_length(seconds: float, epochs: int) -> int:
+    """How many epochs fit STRETCH_SECONDS, from a stretch of ``epochs`` that took
+    ``seconds`` (at least 1)."""
+    return max(1, int(STRETCH_SECONDS * epochs / seconds)) if epochs and seconds > 0 else 1
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[Callable[[], bool]]:
+    """Within: Ctrl-C (SIGINT) only sets a flag, read by the function yielded, so that the
+    bookkeeping after a compiled stretch is never cut short. Only in the main thread and
+    when SIGINT has Python's default handler; otherwise the flag stays down."""
+    seen = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield lambda: False
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        yield lambda: bool(seen)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _rate_after(s: Settings, state: OptimizerState, samples: int) -> float:
+    """The learning rate once ``samples`` more samples than ``state.samples`` are trained
+    on: the schedule's (invscaling: the initial rate / (samples trained on + 1) ** power_t);
+    otherwise the state's current rate."""
+    if s.schedule == "invscaling":
+        return s.learning_rate / (state.samples + samples + 1) ** s.power_t
+    return state.learning_rate
 
 
 def _fit_lbfgs(network, X, T, weights, params, alpha, epochs, max_fun, tol, callback):

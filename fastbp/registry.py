@@ -19,7 +19,18 @@ import numba
 import numpy as np
 
 from ._validation import Options, ParameterError
-from .kernels import blas, fused, loops, matrix, narrow, narrow_parallel, outer, parallel, rows
+from .kernels import (
+    ascent,
+    blas,
+    fused,
+    loops,
+    matrix,
+    narrow,
+    narrow_parallel,
+    outer,
+    parallel,
+    rows,
+)
 
 FUNCTIONS = ("forward", "derivative_w1", "derivative_b1", "derivative_w2", "derivative_b2")
 
@@ -162,3 +173,14 @@ def kernel_for(rung_name: str, function: str, compiled: bool, D: int, M: int, K:
     found = kernel(rung_name, function, compiled)
     for_widths = getattr(found, "for_widths", None)
     return found if for_widths is None else for_widths(D, M, K)
+
+
+def ascent_kernel(rung_name: str, compiled: bool, D: int, M: int, K: int) -> Callable:
+    """``ascend(X, T, W1, b1, W2, b2, learning_rate, costs) -> epochs done``: full-batch
+    gradient ascent with the rung's gradients (``kernels.ascent.ascend``), compiled as a whole
+    when the rung has a compiled ``gradients`` kernel, else the plain loop around its
+    gradients (those of a rung without a fused kernel call its derivatives from Python)."""
+    gradients = kernel_for(rung_name, "gradients", compiled, D, M, K)
+    if isinstance(gradients, numba.core.registry.CPUDispatcher):
+        return ascent.compiled_for(gradients)
+    return functools.partial(ascent.ascend, gradients)

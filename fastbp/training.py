@@ -1,9 +1,9 @@
 """The classic training driver: full-batch gradient ascent on the log-likelihood (docs/math.md
-§5), run as ``fastbp.fit`` on the classic network with a rung of the classic API as its engine."""
+§5) with a rung of the classic API, many epochs per compiled call (``kernels.ascent``)."""
 
 from __future__ import annotations
 
-import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,9 +13,9 @@ from numpy.typing import ArrayLike
 from . import _dispatch
 from ._validation import check_labels, check_matrix, check_parameters
 from .datasets import one_hot
-from .fitting import DivergenceError, FitResult, fit
+from .fitting import FitResult, TrainingInterrupted, deferred_interrupt, stretch_length
 from .network import Network
-from .registry import choose_rung, get_rung, kernel, log_likelihood
+from .registry import ascent_kernel, choose_rung, get_rung, kernel, log_likelihood
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,11 @@ class Report:
 
 @dataclass
 class TrainResult:
-    """The classic view of the ``fit`` run behind ``fastbp.train``: W1 (D x M), b1 (M),
-    W2 (M x K), b2 (K) are views into ``fit_result.params``; ``rung`` is the rung used and
-    ``history`` the reports (every ``report_every`` epochs and once after the last update).
-    ``fit_result.loss_curve`` holds each epoch's -cost (the summed negative log-likelihood)."""
+    """What ``fastbp.train`` trained, in the classic view and as a ``FitResult`` of the
+    network: W1 (D x M), b1 (M), W2 (M x K), b2 (K) are views into ``fit_result.params``;
+    ``rung`` is the rung used and ``history`` the reports (every ``report_every`` epochs and
+    once after the last update). ``fit_result.loss_curve`` holds each epoch's -cost (the
+    summed negative log-likelihood)."""
 
     fit_result: FitResult = field(repr=False)
     rung: str
@@ -61,6 +62,8 @@ class InMemory:
     """A train run's data in this process: X (N x D), the one-hot T (N x K) of the labels,
     and the rung's kernels (chosen for the shape when ``rung`` is None)."""
 
+    compiled_epochs = True  # many epochs in one compiled call pay here (no per-epoch Python)
+
     def __init__(
         self,
         X: ArrayLike,
@@ -77,18 +80,18 @@ class InMemory:
         self.X = check_matrix("X", X, dtype)
         self.dtype = self.X.dtype
         N, self.D = self.X.shape
+        if len(self.labels) != N:
+            raise ValueError(f"labels has {len(self.labels)} entries for the {N} rows of X")
         self.T = one_hot(self.labels, self.K, self.dtype)
         self.rung = choose_rung(N, self.D, hidden, self.K) if rung is None else get_rung(rung).name
-        self._gradients = kernel(self.rung, "gradients", bool(compiled))
+        self._ascend = ascent_kernel(self.rung, bool(compiled), self.D, hidden, self.K)
         self._forward = kernel(self.rung, "forward", bool(compiled))
 
-    @property
-    def fit_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.X, self.T
-
-    def gradients(self, *layers: np.ndarray) -> tuple:
-        """(dW1, db1, dW2, db2, cost) at the layers W1, b1, W2, b2."""
-        return self._gradients(self.X, self.T, *layers)
+    def ascend(
+        self, layers: list[np.ndarray], learning_rate: np.floating, costs: np.ndarray
+    ) -> int:
+        """``kernels.ascent.ascend`` on this data: len(costs) epochs at most, in place."""
+        return self._ascend(self.X, self.T, *layers, learning_rate, costs)
 
     def score(self, *layers: np.ndarray) -> tuple[float, float]:
         """(cost, classification rate) at the layers W1, b1, W2, b2."""
@@ -112,6 +115,7 @@ def train(
     report_every: int = 100,
     dtype: type = np.float64,
     callback: Callable[[int, float, Report | None], None] | None = None,
+    callback_every: int | None = None,
 ) -> TrainResult:
     """Train the one-hidden-layer network by full-batch gradient ascent.
 
@@ -119,72 +123,66 @@ def train(
     all four gradients from the same parameters with the chosen rung, then updates
     ``P += learning_rate * dP``. Weights start from
     ``Network((D, hidden, K)).init_params(seed, dtype, "normal")``: standard normal draws for
-    W1, b1, W2, b2 in turn. ``callback(epoch, cost, report)`` runs after every epoch
-    (``report`` is the Report on reporting epochs, else None). Stops with ValueError if the
-    cost stops being finite.
+    W1, b1, W2, b2 in turn. Stops with ValueError if the cost stops being finite.
 
-    This is ``fastbp.fit`` with the rung's ``gradients`` as its engine, in the classic scale
-    (docs/math.md §6.1): the engine gives -cost and -dP, the summed negative log-likelihood
-    and its gradient, so fit's descent step at ``learning_rate`` is the classic ascent step
-    to the bit (in fit's mean-loss convention the rate would be ``learning_rate * N``).
+    The epochs between two reports run in one call of ``kernels.ascent.ascend`` (compiled as
+    a whole for a rung with a compiled fused kernel), cut into stretches of about
+    ``fitting.STRETCH_SECONDS`` so that Ctrl-C stops the run within a fraction of a second:
+    it raises TrainingInterrupted (a KeyboardInterrupt) holding the result after the last
+    completed epoch. ``callback(epoch, cost, report)`` is called for every epoch (``report`` is the
+    Report on reporting epochs, else None), after the stretch holding it; with
+    ``callback_every=k`` a stretch also ends every k epochs (1: each call comes right after its
+    epoch, at the price of one compiled call per epoch).
     """
-    check_parameters({"hidden": hidden, "report_every": report_every})
+    settings = {"hidden": hidden, "report_every": report_every, "learning_rate": learning_rate}
+    settings["epochs"] = epochs
+    if callback_every is not None:
+        settings["callback_every"] = callback_every
+    check_parameters(settings)
     if _dispatch.is_dask(X, labels):  # the chunks stay on the workers, one map-reduce an epoch
         data = _dispatch.distributed().ClassicData(X, labels, hidden, dtype, rung, compiled)
     else:
         data = InMemory(X, labels, hidden, dtype, rung, compiled)
     network = Network((data.D, hidden, data.K))
-    start = network.init_params(seed, data.dtype, "normal")
-    layers: list[np.ndarray] = []  # W1, b1, W2, b2: views of the vector fit trains
+    params = network.init_params(seed, data.dtype, "normal")
+    layers = [a for layer in network.unpack(params) for a in layer]  # views of params
+    rate = data.dtype.type(learning_rate)  # the step is taken in the parameters' dtype
+    curve: list[float] = []  # each epoch's -cost, as fit's loss_curve
     history: list[Report] = []
-    rate = math.nan  # the classification rate at the start of the next reporting epoch
-
-    def rate_now() -> float:
-        return data.score(*layers)[1]
-
-    def engine(params: np.ndarray) -> Callable:
-        nonlocal rate
-        layers.extend(a for layer in network.unpack(params) for a in layer)
-        rate = rate_now()  # epoch 0 reports
-        flat = np.empty_like(params)
-
-        def gradient_at(_X: np.ndarray, _T: np.ndarray) -> tuple[float, np.ndarray]:
-            dW1, db1, dW2, db2, cost = data.gradients(*layers)
-            np.concatenate((dW1, db1, dW2, db2), axis=None, out=flat)
-            return -cost, np.negative(flat, out=flat)
-
-        return gradient_at
-
-    def on_epoch(epoch: int, loss: float, params: np.ndarray) -> None:
-        nonlocal rate
-        done = epoch - 1  # the classic epochs count from 0: fit's epoch 1 is epoch 0
-        entry = None
-        if done % report_every == 0:
-            entry = Report(done, -loss, rate)
-            history.append(entry)
-        if callback is not None:
-            callback(done, -loss, entry)
-        if epoch % report_every == 0 and epoch < epochs:
-            rate = rate_now()
-
-    # A diverging run overflows in the updates; the next epoch reports it as a non-finite cost.
+    done, longest = 0, 1  # epochs completed; the longest stretch that fits STRETCH_SECONDS
+    ends = [report_every] + ([callback_every] if callback_every is not None else [])
     try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            fitted = fit(
-                network,
-                *data.fit_arrays,
-                learning_rate=learning_rate,
-                epochs=epochs,
-                params=start,
-                engine=engine,
-                callback=on_epoch,
+        with deferred_interrupt() as interrupted:
+            while done < epochs and not interrupted():
+                if done % report_every == 0:  # a stretch starts at each reporting epoch
+                    rate_now = data.score(*layers)[1]
+                stop = min(epochs, done + longest, *(done + k - done % k for k in ends))
+                started = time.perf_counter()
+                costs = np.zeros(stop - done)
+                ran = data.ascend(layers, rate, costs)
+                if data.compiled_epochs:
+                    longest = stretch_length(time.perf_counter() - started, ran)
+                for epoch, cost in enumerate(costs[:ran].tolist(), start=done):
+                    report = None
+                    if epoch % report_every == 0:
+                        report = Report(epoch, cost, rate_now)
+                        history.append(report)
+                    if callback is not None:
+                        callback(epoch, cost, report)
+                    curve.append(-cost)
+                if done + ran < stop:
+                    raise ValueError(
+                        f"the cost became {costs[ran]} at epoch {done + ran}; try a smaller "
+                        "learning_rate"
+                    )
+                done += ran
+            history.append(Report(done, *data.score(*layers)))
+            fitted = FitResult(
+                network, params, curve, stop_reason=f"ran {done} epochs", params_epoch=done
             )
-        result = TrainResult(fitted, data.rung, history)
-        history.append(Report(epochs, *data.score(result.W1, result.b1, result.W2, result.b2)))
-    except DivergenceError as error:
-        raise ValueError(
-            f"the cost became {-error.loss} at epoch {error.epoch - 1}; try a smaller learning_rate"
-        ) from error
+            result = TrainResult(fitted, data.rung, history)
+            if interrupted():
+                raise TrainingInterrupted(result, done)
     finally:
         data.release()
     return result

@@ -16,8 +16,8 @@ index value (``w1_0_2``); a line that mentions an index outside a sum is repeate
 of its values; ``SUM_k(...)`` and ``MAX_k(...)`` are the sum and the maximum over k, written
 out; ``D``, ``M`` and ``K`` are the widths. ``source(function, D, M, K)`` shows the expanded
 code. Each generated module is written, once per content, to a folder beside Numba's cache
-(``generated_folder``) and imported from there, so that Numba caches its kernels on disk
-like any other (``cache=True`` needs a source file). The module's header carries a digest
+and imported from there (``codegen.load``), so that Numba caches its kernels on disk like
+any other (``cache=True`` needs a source file). The module's header carries a digest
 of this file and of the helpers it imports, so a change to any of them regenerates it and
 Numba recompiles.
 
@@ -32,22 +32,16 @@ the generated Numba dispatcher itself.
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.util
 import itertools
-import os
 import re
-import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-import numba
 import numpy as np
 from numba.extending import register_jitable
 
-from . import fastmath, scalarmath
+from . import codegen, fastmath, scalarmath
 
 # The largest layers generated (README, "The rungs"): measured at N = 30,000 on the project's
 # machine, narrow ran 1.66x fused's speed at 2-3-3 (15 weights), 1.50x at 6-6-6 (72), 1.24x
@@ -330,12 +324,8 @@ def expand(template: str, D: int, M: int, K: int) -> str:
 
 def _digest() -> str:
     """Of this file and the helper modules the generated code imports."""
-    sha = hashlib.sha256()
-    for module in (sys.modules[__name__], scalarmath, fastmath):
-        sha.update(Path(module.__file__).read_bytes())
-    common = Path(__file__).with_name("common.py")
-    sha.update(common.read_bytes())
-    return sha.hexdigest()[:16]
+    here = Path(__file__)
+    return codegen.digest(here, scalarmath.__file__, fastmath.__file__, here.with_name("common.py"))
 
 
 def source(function: str, D: int, M: int, K: int) -> str:
@@ -350,64 +340,9 @@ def source(function: str, D: int, M: int, K: int) -> str:
     return header + expand(TEMPLATES[function], D, M, K) + "\n"
 
 
-def generated_folder() -> Path:
-    """Where the generated modules are written: in Numba's cache folder when one is set
-    (``NUMBA_CACHE_DIR``, or the per-user folder that fastbp picks for a read-only
-    install), else in this package's ``__pycache__``, where Numba caches beside the source."""
-    if numba.config.CACHE_DIR:
-        return Path(numba.config.CACHE_DIR) / "fastbp-narrow"
-    return Path(__file__).parent / "__pycache__" / "narrow"
-
-
-def _write_once(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` unless it already holds it (its modification time is part
-    of Numba's cache key). The file appears whole (a hard link to a finished temporary
-    file), and of processes starting together with none there, one writes it and the
-    others find it: none replaces it after another has compiled and cached from it."""
-    try:
-        if path.read_text() == text:
-            return
-        exists = True
-    except OSError:
-        exists = False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "w") as file:
-        file.write(text)
-    try:
-        if not exists:
-            try:
-                os.link(temporary, path)
-                return
-            except FileExistsError:  # another process was first: keep its file if equal
-                if path.read_text() == text:
-                    return
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
-GENERATED: dict[tuple[str, int, int, int], ModuleType] = {}  # by (function, D, M, K)
-
-
 def generated(function: str, D: int, M: int, K: int) -> ModuleType:
     """The generated module of ``function`` for these widths, written and imported once."""
-    module = GENERATED.get((function, D, M, K))
-    if module is None:
-        module = GENERATED[function, D, M, K] = _import(function, D, M, K)
-    return module
-
-
-def _import(function: str, D: int, M: int, K: int) -> ModuleType:
-    name = f"{function}_{D}x{M}x{K}"
-    path = generated_folder() / f"{name}.py"
-    _write_once(path, source(function, D, M, K))
-    spec = importlib.util.spec_from_file_location(f"fastbp.kernels.narrow_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return codegen.load(f"narrow_{function}_{D}x{M}x{K}", source(function, D, M, K))
 
 
 class Specialised:
@@ -437,8 +372,8 @@ class Specialised:
         """The signatures compiled so far, for every width generated (as a dispatcher's)."""
         return [
             signature
-            for (function, *_), module in GENERATED.items()
-            if function == self.function
+            for name, module in codegen.LOADED.items()
+            if name.startswith(f"narrow_{self.function}_")
             for signature in getattr(module, self.variant).signatures
         ]
 

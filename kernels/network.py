@@ -297,3 +297,42 @@ def train_epoch(params, moments, steps, sizes, hidden, output, loss, bias, trick
         take_step(params, grad, 1.0 / total_weight, moments, steps, optimizer, learning_rate,
                   momentum, nesterov, beta_1, beta_2, epsilon)  # fmt: skip
     return total / order.shape[0]
+
+
+@register_jitable
+def stale_count(monitored, best, stale, tol):
+    """The stopping rule's count after an epoch whose monitored loss is ``monitored``: 0 if
+    it is below ``best - tol``, else ``stale + 1``."""
+    return 0 if monitored < best - tol else stale + 1
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def train_epochs(params, moments, steps, sizes, hidden, output, loss, bias, trick, X, T,
+                 sample_weight, orders, batch_size, optimizer, learning_rates, momentum,
+                 nesterov, beta_1, beta_2, epsilon, alpha, tol, n_iter_no_change, best, stale,
+                 before, losses):  # fmt: skip
+    """Up to E = len(losses) epochs of ``train_epoch`` in one call: epoch e visits the
+    samples in orders[e % len(orders)] at learning_rates[e], its loss goes to losses[e], and
+    ``before`` receives the parameters it starts from. Stops after an epoch whose loss or
+    parameters are not finite (``before`` then holds the last finite ones) and, with
+    tol >= 0, after the epoch on which the training loss's stopping rule fires
+    (``stale_count`` reaching n_iter_no_change, counted on from ``best`` and ``stale``).
+    Returns the epochs run, that last one included."""
+    for e in range(losses.shape[0]):
+        before[:] = params
+        value = train_epoch(params, moments, steps, sizes, hidden, output, loss, bias, trick,
+                            X, T, sample_weight, orders[e % orders.shape[0]], batch_size,
+                            optimizer, learning_rates[e], momentum, nesterov, beta_1, beta_2,
+                            epsilon, alpha)  # fmt: skip
+        losses[e] = value
+        if not np.isfinite(value):
+            return e + 1
+        for i in range(params.shape[0]):
+            if not np.isfinite(params[i]):
+                return e + 1
+        if tol >= 0.0:
+            stale = stale_count(value, best, stale, tol)
+            best = min(best, value)
+            if stale >= n_iter_no_change:
+                return e + 1
+    return losses.shape[0]

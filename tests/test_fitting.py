@@ -515,3 +515,30 @@ def test_state_resumes_the_optimizer_and_is_left_as_it_was(optimizer):
         assert rest.state.samples == whole.state.samples == 120
     np.testing.assert_array_equal(first.state.moments, kept[0])
     assert (first.state.steps[0], first.state.learning_rate) == (kept[1][0], kept[2])
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(optimizer="sgd", momentum=0.9, nesterov=True, schedule="invscaling", tol=1e-3),
+        dict(optimizer="adam", alpha=1e-3, tol=1e-4, n_iter_no_change=3),
+        dict(optimizer="sgd", momentum=0.5, shuffle=False),
+    ],
+    ids=["nesterov-invscaling", "adam-tol", "in-order"],
+)
+def test_epochs_in_one_compiled_call_train_as_one_epoch_a_call(settings):
+    """Without a callback, fit runs stretches of epochs in one compiled call; a callback
+    makes it run one epoch a call: the two runs agree to the bit."""
+    network = Network((2, 5, 3))
+    X, labels = three_clouds(40, seed=3)
+    T = one_hot(labels, 3)
+    options = dict(learning_rate=0.2, batch_size=16, epochs=60, seed=2) | settings
+    stretched = fit(network, X, T, **options)
+    seen = []
+    one_by_one = fit(network, X, T, callback=lambda *a: seen.append(a[0]), **options)
+    assert seen == list(range(1, one_by_one.epochs + 1))
+    assert stretched.loss_curve == one_by_one.loss_curve
+    assert stretched.stop_reason == one_by_one.stop_reason
+    np.testing.assert_array_equal(stretched.params, one_by_one.params)
+    np.testing.assert_array_equal(stretched.state.moments, one_by_one.state.moments)
+    assert stretched.state.learning_rate == one_by_one.state.learning_rate

@@ -9,7 +9,7 @@ import numba
 import numpy as np
 import pytest
 import reference
-from fastbp.kernels import narrow
+from fastbp.kernels import codegen, narrow
 
 import fastbp
 from fastbp import api
@@ -86,18 +86,18 @@ def test_narrow_parallel_does_not_depend_on_the_thread_count(dtype):
 
 def test_a_generated_module_is_written_once_per_content(tmp_path, monkeypatch):
     monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
-    path = narrow.generated_folder() / "probe.py"
-    narrow._write_once(path, "x = 1\n")
+    path = codegen.folder() / "probe.py"
+    codegen.write_once(path, "x = 1\n")
     stamp = path.stat().st_mtime_ns
-    narrow._write_once(path, "x = 1\n")
+    codegen.write_once(path, "x = 1\n")
     assert path.stat().st_mtime_ns == stamp
-    narrow._write_once(path, "x = 2\n")
+    codegen.write_once(path, "x = 2\n")
     assert path.read_text() == "x = 2\n"
 
 
 CACHE_PROBE = """
 import numpy as np, fastbp
-from fastbp.kernels import narrow
+from fastbp.kernels import codegen, narrow
 args = np.ones((3, 2)), np.eye(3), np.ones((2, 4)), np.ones(4), np.ones((4, 3)), np.ones(3)
 print(fastbp.gradients(*args, rung="narrow").cost)
 kernel = narrow.gradients.for_widths(2, 4, 3)

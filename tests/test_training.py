@@ -1,7 +1,9 @@
 """The training driver and the command line."""
 
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -111,7 +113,7 @@ def test_bad_configuration_is_rejected_before_training(kwargs, pattern):
 
 def test_labels_must_match_the_samples():
     X, y = three_clouds(5)
-    with pytest.raises(ValueError, match="T has shape"):
+    with pytest.raises(ValueError, match="labels has 14 entries for the 15 rows of X"):
         train(X, y[:-1])
     with pytest.raises(ValueError, match="labels must be class indices"):
         train(X, y - 1)
@@ -197,3 +199,62 @@ def test_cli_plot(tmp_path):
     done = _cli("train", "--epochs", "20", "--plot", str(target))
     assert done.returncode == 0, done.stderr
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+INTERRUPT_PROBE = """
+import sys
+import numpy as np
+from fastbp import Network, TrainingInterrupted, fit, train
+from fastbp.datasets import one_hot, three_clouds
+X, y = three_clouds(seed=0)
+if sys.argv[1] == "train":
+    run = lambda epochs: train(X, y, epochs=epochs, report_every=10**6)
+    params = lambda result: np.concatenate([result.W1, result.b1, result.W2, result.b2], None)
+else:
+    options = dict(learning_rate=0.01, batch_size=32, seed=1)
+    run = lambda epochs: fit(Network((2, 3, 3)), X, one_hot(y, 3), epochs=epochs, **options)
+    params = lambda result: result.params
+run(2)  # compiled (or loaded from the cache) before the long run
+print("started", flush=True)
+try:
+    run(10**6)
+except TrainingInterrupted as stop:
+    print("stopped", flush=True)
+    again = run(stop.epochs)  # the same epochs, uninterrupted
+    same = np.array_equal(params(stop.result), params(again))
+    print(stop.epochs, same, flush=True)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("function", ["train", "fit"])
+def test_ctrl_c_stops_a_long_run_within_a_second_keeping_the_completed_epochs(function):
+    """SIGINT reaches a run of compiled stretches of epochs: it stops within about a second
+    (a stretch is bounded to fitting.STRETCH_SECONDS), raising TrainingInterrupted whose
+    result holds exactly the parameters of the epochs it completed."""
+    probe = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPT_PROBE, function], stdout=subprocess.PIPE, text=True
+    )
+    assert probe.stdout.readline() == "started\n"
+    time.sleep(1.0)  # the stretches have grown to their full length
+    sent = time.perf_counter()
+    probe.send_signal(signal.SIGINT)
+    assert probe.stdout.readline() == "stopped\n"  # the interrupted run has returned
+    stopped_within = time.perf_counter() - sent
+    epochs, same = probe.stdout.readline().split()
+    probe.wait(timeout=60)
+    assert probe.returncode == 0 and stopped_within < 1.0
+    assert int(epochs) > 10 and same == "True"
+
+
+def test_callback_every_cuts_stretches_without_changing_the_run():
+    X, y = three_clouds(20)
+    default, every = [], []
+    first = train(X, y, epochs=9, report_every=4, callback=lambda *a: default.append(a))
+    second = train(
+        X, y, epochs=9, report_every=4, callback=lambda *a: every.append(a), callback_every=2
+    )
+    assert default == every and len(every) == 9
+    np.testing.assert_array_equal(first.W1, second.W1)
+    with pytest.raises(ValueError, match="callback_every"):
+        train(X, y, epochs=9, callback_every=0)

@@ -40,7 +40,7 @@ class NetworkSuite(Suite):
     def setup_cache(self):
         warm_network_kernels()
 
-    setup_cache.timeout = 300  # one cold compile of train_epoch: about 11 s here
+    setup_cache.timeout = 300  # one cold compile of train_epochs: about 11 s here
 
 
 class TimeNetworkEpoch(NetworkSuite):

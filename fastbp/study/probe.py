@@ -25,7 +25,7 @@ try:
 except ImportError:  # loaded by path (the asv suites, on any commit): cases.py is beside it
     import cases
 
-FIT_CALL = "1st fit (train_epoch)"
+FIT_CALL = "1st fit (train_epochs)"
 NETWORK_CALLS = (
     "Numba start",
     FIT_CALL,
