@@ -175,6 +175,7 @@ def kernel_for(rung_name: str, function: str, compiled: bool, D: int, M: int, K:
     return found if for_widths is None else for_widths(D, M, K)
 
 
+@functools.cache
 def ascent_kernel(rung_name: str, compiled: bool, D: int, M: int, K: int) -> Callable:
     """``ascend(X, T, W1, b1, W2, b2, learning_rate, costs) -> epochs done``: full-batch
     gradient ascent with the rung's gradients (``kernels.ascent.ascend``), compiled as a whole

@@ -68,15 +68,17 @@ def compiled_for(gradients) -> object:
     marked parallel when the kernel is: loaded from the cache, only a parallel function
     starts Numba's threads, which the kernel's parallel loops need (without, a crash)."""
     module, name = gradients.py_func.__module__, gradients.py_func.__name__
-    here = Path(__file__).parent
-    sources = [*sorted(here.glob("*.py")), gradients.py_func.__code__.co_filename]
-    header = HEADER.format(
-        kernel=f"{module}.{name}",
-        module=module,
-        name=name,
-        digest=codegen.digest(*sources),
-        parallel=bool(gradients.targetoptions.get("parallel")),
-    )
-    text = header + _compiled_source()
-    generated = codegen.load(f"ascent_{module.rsplit('.', 1)[-1]}_{name}", text)
-    return generated.ascend
+
+    def text() -> str:
+        here = Path(__file__).parent
+        sources = [*sorted(here.glob("*.py")), gradients.py_func.__code__.co_filename]
+        header = HEADER.format(
+            kernel=f"{module}.{name}",
+            module=module,
+            name=name,
+            digest=codegen.digest(*sources),
+            parallel=bool(gradients.targetoptions.get("parallel")),
+        )
+        return header + _compiled_source()
+
+    return codegen.load(f"ascent_{module.rsplit('.', 1)[-1]}_{name}", text).ascend

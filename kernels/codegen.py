@@ -14,6 +14,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -68,13 +69,13 @@ def write_once(path: Path, text: str) -> None:
             os.unlink(temporary)
 
 
-def load(name: str, text: str) -> ModuleType:
-    """The module ``name`` holding ``text``: written to ``folder()`` and imported, once per
-    process (as ``fastbp.kernels.generated_<name>``)."""
+def load(name: str, text: Callable[[], str]) -> ModuleType:
+    """The module ``name`` holding ``text()``: written to ``folder()`` and imported, once per
+    process (as ``fastbp.kernels.generated_<name>``; ``text`` is called only then)."""
     module = LOADED.get(name)
     if module is None:
         path = folder() / f"{name}.py"
-        write_once(path, text)
+        write_once(path, text())
         spec = importlib.util.spec_from_file_location(f"fastbp.kernels.generated_{name}", path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module

@@ -342,7 +342,7 @@ def source(function: str, D: int, M: int, K: int) -> str:
 
 def generated(function: str, D: int, M: int, K: int) -> ModuleType:
     """The generated module of ``function`` for these widths, written and imported once."""
-    return codegen.load(f"narrow_{function}_{D}x{M}x{K}", source(function, D, M, K))
+    return codegen.load(f"narrow_{function}_{D}x{M}x{K}", lambda: source(function, D, M, K))
 
 
 class Specialised:
