@@ -18,7 +18,7 @@ from .cases import LEARNING_RATE, MOMENTUM, NETWORK_CASES, network_problem
 from .probe import NETWORK_CALLS, first_calls
 from .timing import SETTLE, Timing, add_peers, progress, time_interleaved
 
-FIT, KERNEL = "fastbp.fit", "train_epoch (kernel)"
+FIT, KERNEL = "fastbp.fit", "train_epochs (kernel)"
 
 
 def candidates(case: str, peers: bool) -> dict[str, Callable[[], object]]:
@@ -34,13 +34,15 @@ def candidates(case: str, peers: bool) -> dict[str, Callable[[], object]]:
         FIT: lambda: fit(network, X, T, epochs=1, shuffle=False, params=start, **options)
     }
     params, moments, steps = start.copy(), np.zeros((2, len(start))), np.zeros(1, np.int64)
-    order, batch = np.arange(len(X)), batch_size or len(X)
-    args = (*network._kernel_args(), X, T, np.empty(0), order, batch, kernels.SGD)
-    settings = (LEARNING_RATE, MOMENTUM, False, 0.9, 0.999, 1e-8, 0.0)
+    orders, batch = np.arange(len(X))[None, :], batch_size or len(X)
+    rates, before, losses = np.array([LEARNING_RATE]), np.empty_like(start), np.empty(1)
+    args = (*network._kernel_args(), X, T, np.empty(0), orders, batch, kernels.SGD, rates)
+    # no stopping rule (tol < 0), so best and stale are not read
+    settings = (MOMENTUM, False, 0.9, 0.999, 1e-8, 0.0, -1.0, np.inf, np.inf, 0, before, losses)
 
-    def kernel_epoch() -> float:
+    def kernel_epoch() -> int:
         params[:], moments[:] = start, 0.0  # the same start as fit's: copies of params
-        return kernels.train_epoch(params, moments, steps, *args, *settings)
+        return kernels.train_epochs(params, moments, steps, *args, *settings)
 
     out[KERNEL] = kernel_epoch
     if peers:
