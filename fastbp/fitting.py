@@ -195,7 +195,8 @@ def fit(
     ``callback(epoch, loss, params)`` runs after every epoch (counting from 1).
     Dask arrays X and T (chunked along the samples) train on their workers:
     ``fastbp.distributed.fit``.
-    Raises DivergenceError if the loss or the parameters stop being finite.
+    Raises DivergenceError if the loss or the parameters stop being finite, and on Ctrl-C
+    (SIGINT) TrainingInterrupted holding the result of the epochs completed.
     """
     # Every argument the tables constrain (locals() holds only the arguments so far).
     check_parameters({name: value for name, value in locals().items() if name in PARAMETERS})
