@@ -107,13 +107,18 @@ def get_rung(name: str) -> Rung:
 WIDE_LAYERS = 16_384  # D*M + M*K from which BLAS on blocks beats the fused loops
 PARALLEL_WORK = 400_000  # N*(D*M + M*K) from which two threads beat one (fused)
 NARROW_PARALLEL_SAMPLES = 30_000  # N from which two threads beat one (narrow)
+# In a loop of epochs (fastbp.train) the threads stay awake between calls: two beat one as
+# soon as there are two chunks (measured at 2-3-3: 14.7 against 21.4 us an epoch at N = 1500,
+# 17.7 against 14.3 at N = 1002, one chunk).
+NARROW_PARALLEL_SAMPLES_LOOPED = 2 * narrow.CHUNK
 
 
-def choose_rung(N: int, D: int, M: int, K: int) -> str:
+def choose_rung(N: int, D: int, M: int, K: int, looped: bool = False) -> str:
     """The rung the API uses when none is named, for a problem of this shape.
 
     ``narrow`` for layers it generates kernels for (``narrow.supports``: D*M + M*K at most
-    ``narrow.MAX_WEIGHTS``), ``narrow_parallel`` there from NARROW_PARALLEL_SAMPLES samples with
+    ``narrow.MAX_WEIGHTS``), ``narrow_parallel`` there from NARROW_PARALLEL_SAMPLES samples
+    (NARROW_PARALLEL_SAMPLES_LOOPED when ``looped``: called in a loop of epochs) with
     more than one Numba thread; ``blas`` for wide layers (D*M + M*K >= WIDE_LAYERS: per
     sample there is enough matrix work for BLAS to run near its peak); otherwise
     ``parallel`` when there is enough work to pay for waking threads (N*(D*M + M*K) >=
@@ -123,7 +128,8 @@ def choose_rung(N: int, D: int, M: int, K: int) -> str:
     width = D * M + M * K
     threads = numba.get_num_threads() > 1
     if narrow.supports(D, M, K):
-        return "narrow_parallel" if N >= NARROW_PARALLEL_SAMPLES and threads else "narrow"
+        least = NARROW_PARALLEL_SAMPLES_LOOPED if looped else NARROW_PARALLEL_SAMPLES
+        return "narrow_parallel" if N >= least and threads else "narrow"
     if width >= WIDE_LAYERS:
         return "blas"
     if N * width >= PARALLEL_WORK and N >= 2 * fused.BLOCK and threads:

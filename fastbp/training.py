@@ -83,7 +83,8 @@ class InMemory:
         if len(self.labels) != N:
             raise ValueError(f"labels has {len(self.labels)} entries for the {N} rows of X")
         self.T = one_hot(self.labels, self.K, self.dtype)
-        self.rung = choose_rung(N, self.D, hidden, self.K) if rung is None else get_rung(rung).name
+        self.rung = get_rung(rung).name if rung is not None else None
+        self.rung = self.rung or choose_rung(N, self.D, hidden, self.K, looped=True)
         self._ascend = ascent_kernel(self.rung, bool(compiled), self.D, hidden, self.K)
         self._forward = kernel(self.rung, "forward", bool(compiled))
 
@@ -129,10 +130,10 @@ def train(
     a whole for a rung with a compiled fused kernel), cut into stretches of about
     ``fitting.STRETCH_SECONDS`` so that Ctrl-C stops the run within a fraction of a second:
     it raises TrainingInterrupted (a KeyboardInterrupt) holding the result after the last
-    completed epoch. ``callback(epoch, cost, report)`` is called for every epoch (``report`` is the
-    Report on reporting epochs, else None), after the stretch holding it; with
-    ``callback_every=k`` a stretch also ends every k epochs (1: each call comes right after its
-    epoch, at the price of one compiled call per epoch).
+    completed epoch. ``callback(epoch, cost, report)`` is called for every epoch (``report``
+    is the Report on reporting epochs, else None), after the stretch holding it; with
+    ``callback_every=k`` a stretch also ends every k epochs (1: each call comes right after
+    its epoch, at the price of one compiled call per epoch).
     """
     settings = {"hidden": hidden, "report_every": report_every, "learning_rate": learning_rate}
     settings["epochs"] = epochs
@@ -151,8 +152,10 @@ def train(
     history: list[Report] = []
     done, longest = 0, 1  # epochs completed; the longest stretch that fits STRETCH_SECONDS
     ends = [report_every] + ([callback_every] if callback_every is not None else [])
+    # A diverging run overflows in the updates (silently in the plain loop too); the next
+    # epoch reports it as a non-finite cost.
     try:
-        with deferred_interrupt() as interrupted:
+        with deferred_interrupt() as interrupted, np.errstate(over="ignore", invalid="ignore"):
             while done < epochs and not interrupted():
                 if done % report_every == 0:  # a stretch starts at each reporting epoch
                     rate_now = data.score(*layers)[1]

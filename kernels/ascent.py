@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
+import numba
 import numpy as np
 from numba.extending import register_jitable
 
@@ -49,7 +50,7 @@ from numba import njit
 from {module} import {name} as gradients
 
 
-@njit(cache=True, error_model="numpy", parallel={parallel})
+@njit(cache=True, error_model="numpy")
 '''
 
 
@@ -64,9 +65,11 @@ def _compiled_source() -> str:
 def compiled_for(gradients) -> object:
     """The compiled ``ascend(X, T, W1, b1, W2, b2, learning_rate, costs)`` for a compiled
     ``gradients`` kernel (a Numba dispatcher whose module is imported). The module's text
-    carries a digest of every kernel module, so that a change to any regenerates it. It is
-    marked parallel when the kernel is: loaded from the cache, only a parallel function
-    starts Numba's threads, which the kernel's parallel loops need (without, a crash)."""
+    carries a digest of every kernel module, so that a change to any regenerates it. For a
+    parallel kernel, Numba's threads are started here: loaded from the cache, only a
+    function marked parallel starts them, and marking ``ascend`` so would turn its updates
+    into parallel loops of a few elements (twice as slow at the seed size, measured), while
+    without threads the kernel's parallel loop crashes."""
     module, name = gradients.py_func.__module__, gradients.py_func.__name__
 
     def text() -> str:
@@ -77,8 +80,9 @@ def compiled_for(gradients) -> object:
             module=module,
             name=name,
             digest=codegen.digest(*sources),
-            parallel=bool(gradients.targetoptions.get("parallel")),
         )
         return header + _compiled_source()
 
+    if gradients.targetoptions.get("parallel"):
+        numba.get_num_threads()  # starts Numba's threads
     return codegen.load(f"ascent_{module.rsplit('.', 1)[-1]}_{name}", text).ascend

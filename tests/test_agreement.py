@@ -182,8 +182,12 @@ def test_default_rung_follows_the_documented_rule(monkeypatch):
     assert fastbp.choose_rung(10_000, 784, 256, 10) == "blas"
     assert fastbp.choose_rung(1_000_000, 2, 3, 3) == "narrow_parallel"
     assert fastbp.choose_rung(1_000_000, 8, 8, 8) == "parallel"
+    # in a loop of epochs, two threads from two chunks of samples on
+    assert fastbp.choose_rung(1500, 2, 3, 3, looped=True) == "narrow_parallel"
+    assert fastbp.choose_rung(1023, 2, 3, 3, looped=True) == "narrow"
     monkeypatch.setattr(numba, "get_num_threads", lambda: 1)
     assert registry.choose_rung(1_000_000, 2, 3, 3) == "narrow"
+    assert registry.choose_rung(1500, 2, 3, 3, looped=True) == "narrow"
     assert registry.choose_rung(1_000_000, 8, 8, 8) == "fused"
 
 
