@@ -585,6 +585,10 @@ class ClassicData:
         cost, right = self._sum(_classic_score, layers)
         return float(cost), float(right / self.chunks.n)
 
+    def rate(self, *layers: np.ndarray) -> float:
+        """The classification rate at the layers W1, b1, W2, b2 (one map-reduce, as score)."""
+        return self.score(*layers)[1]
+
     def release(self) -> None:
         self.chunks.release()
 

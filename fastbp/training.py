@@ -99,6 +99,10 @@ class InMemory:
         Y, _ = self._forward(self.X, *layers)
         return log_likelihood(self.T, Y), _rate(Y, self.labels)
 
+    def rate(self, *layers: np.ndarray) -> float:
+        """The classification rate at the layers W1, b1, W2, b2."""
+        return _rate(self._forward(self.X, *layers)[0], self.labels)
+
     def release(self) -> None:
         """Nothing to let go of in memory."""
 
@@ -158,7 +162,7 @@ def train(
         with deferred_interrupt() as interrupted, np.errstate(over="ignore", invalid="ignore"):
             while done < epochs and not interrupted():
                 if done % report_every == 0:  # a stretch starts at each reporting epoch
-                    rate_now = data.score(*layers)[1]
+                    rate_now = data.rate(*layers)  # the cost comes with the epoch
                 stop = min(epochs, done + longest, *(done + k - done % k for k in ends))
                 started = time.perf_counter()
                 costs = np.zeros(stop - done)
