@@ -53,12 +53,15 @@ def architecture(sizes, hidden, output, loss, bias, trick):
     return Architecture(sizes, parameter_offsets(sizes, bias), hidden, output, loss, bias, trick)
 
 
-@register_jitable
+@register_jitable(inline="always")
 def layer_matrix(vector, arch, layer):
-    """A layer's (n_in [+ 1]) x n_out block of a flat vector (parameters or gradient)."""
-    sizes, offsets = arch.sizes, arch.offsets
-    rows = sizes[layer] + (1 if arch.bias else 0)
-    return vector[offsets[layer] : offsets[layer + 1]].reshape((rows, sizes[layer + 1]))
+    """A layer's (n_in [+ 1]) x n_out block of a flat vector (parameters or gradient).
+
+    Inlined, as ``block_activations`` is: a call's reference counting of its arguments and
+    result cost more than the view (per-sample SGD of 2-64-64-3: 6.2 -> 5.5 µs a step); no
+    branch inside, as an inlined branch trips Numba's scope check."""
+    start, end, columns = arch.offsets[layer], arch.offsets[layer + 1], arch.sizes[layer + 1]
+    return vector[start:end].reshape(((end - start) // columns, columns))
 
 
 @register_jitable
@@ -88,7 +91,7 @@ def workspace(arch, dtype_sample):
     return Workspace(activations, starts, errors, pre, spare, weights, work, scratch)
 
 
-@register_jitable
+@register_jitable(inline="always")
 def block_activations(space, layer, rows):
     """A layer's activations of a block of ``rows`` samples, as a rows x width view."""
     starts = space.starts
