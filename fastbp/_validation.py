@@ -414,3 +414,47 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int, dtype: DTypeLik
     if not np.isfinite(weights).all() or (weights < 0).any() or not weights.sum() > 0:
         raise ValueError("sample_weight must be finite and non-negative, and not all zero")
     return kernel_ready(weights, dtype)
+
+
+GRADIENT_NAMES = ("dW1", "db1", "dW2", "db2")  # the arrays of ``out`` (fastbp.gradients)
+
+
+def check_out(out: object, shapes: Sequence[tuple[int, ...]], dtype: np.dtype) -> tuple:
+    """``out`` as a tuple of four NumPy arrays (dW1, db1, dW2, db2) of these ``shapes`` and
+    ``dtype``, each C-contiguous and writeable; TypeError or ValueError naming the one that
+    is not. Whether they overlap depends on the memory, not the key: ``check_disjoint``."""
+    if not isinstance(out, tuple | list) or len(out) != len(GRADIENT_NAMES):
+        raise TypeError(
+            f"out must be a tuple of four arrays (dW1, db1, dW2, db2), got {type(out).__name__}"
+            + (f" of length {len(out)}" if isinstance(out, tuple | list) else "")
+        )
+    for position, (array, shape) in enumerate(zip(out, shapes)):
+        name = f"out[{position}] ({GRADIENT_NAMES[position]})"
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"{name} must be a NumPy array, got {type(array).__name__}")
+        if array.dtype != dtype:
+            raise TypeError(f"{name} must have the result's dtype {dtype}, got {array.dtype}")
+        if array.shape != tuple(shape):
+            raise ValueError(f"{name} must have shape {tuple(shape)}, got {array.shape}")
+        if not (array.flags.c_contiguous and array.flags.writeable):
+            raise ValueError(f"{name} must be a C-contiguous, writeable array")
+    return tuple(out)
+
+
+@njit(cache=True)
+def _overlapping(a, b, c, d) -> bool:
+    """Whether any two of the four arrays share bytes (contiguous ones: their byte ranges)."""
+    starts = (a.ctypes.data, b.ctypes.data, c.ctypes.data, d.ctypes.data)
+    sizes = (a.nbytes, b.nbytes, c.nbytes, d.nbytes)
+    for i in range(4):
+        for j in range(i + 1, 4):
+            if starts[i] < starts[j] + sizes[j] and starts[j] < starts[i] + sizes[i]:
+                return True
+    return False
+
+
+def check_disjoint(out: tuple) -> None:
+    """ValueError if two of ``out``'s arrays (checked by ``check_out``) overlap in memory:
+    the gradients written there would overwrite each other."""
+    if _overlapping(*out):
+        raise ValueError("out's four arrays must not overlap in memory")

@@ -16,7 +16,7 @@ read when a shape is first met.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from math import isfinite
 from typing import NamedTuple
 
@@ -24,7 +24,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _dispatch
-from ._validation import FINITE_HINT, check_arrays, check_finite_arrays, check_labels, ready_key
+from ._validation import (
+    FINITE_HINT,
+    check_arrays,
+    check_disjoint,
+    check_finite_arrays,
+    check_labels,
+    check_out,
+    ready_key,
+)
 from .registry import Gradients, choose_rung, get_rung, kernel, kernel_for, log_likelihood
 
 
@@ -223,6 +231,7 @@ def gradients(
     rung: str | None = None,
     compiled: bool = True,
     check_finite: bool = True,
+    out: Sequence[np.ndarray] | None = None,
 ) -> Gradients:
     """All four gradients and the cost at these parameters, from one call.
 
@@ -231,8 +240,16 @@ def gradients(
     computes them in one pass without the N x M and N x K intermediates. Dask arrays X and
     T, chunked along the samples, give the same sums, computed chunk by chunk where the
     chunks are (``fastbp.distributed.gradients``; ``compute=False`` there for a lazy one).
+
+    ``out``: four arrays (dW1, db1, dW2, db2) of the result's shapes and dtype, C-contiguous,
+    writeable and not overlapping, that receive the gradients and are returned in the
+    result: no new arrays, for loops of small steps (NumPy arrays only). They may be the
+    parameters themselves (every rung reads its inputs before it writes); after an error
+    their contents are unspecified.
     """
     arrays = (X, T, W1, b1, W2, b2)
+    if out is not None:
+        return _gradients_into(arrays, out, rung, compiled, check_finite)
     key = (ready_key(arrays), rung, compiled, "gradients")
     try:  # _lookup and _checked_again written out: this is the call small steps make
         plan = PLANS.get(key)
@@ -254,3 +271,26 @@ def gradients(
         check_finite_arrays(dict(zip(GRADIENT_ARGUMENTS, arrays)), FINITE_HINT)
     # tuple.__new__: Gradients(...) less the Python frame of a named tuple's __new__
     return tuple.__new__(Gradients, (dW1, db1, dW2, db2, float(log_lik)))
+
+
+def _gradients_into(
+    arrays: tuple, out: Sequence[np.ndarray], rung: str | None, compiled: bool, check_finite: bool
+) -> Gradients:
+    """``gradients(*arrays, out=out)``: the rung's ``gradients_into`` kernel writes there."""
+    ready = isinstance(out, tuple | list) and len(out) == 4  # else the full check explains
+    key = (ready_key((*arrays, *out)) if ready else None, rung, compiled, "gradients_into")
+    plan = _lookup(key)
+    if plan is None:
+        if _dispatch.is_dask(*arrays[:2]):
+            raise TypeError("out is for NumPy arrays: Dask arrays X and T return new ones")
+        arrays = check_arrays(check_finite, **dict(zip(GRADIENT_ARGUMENTS, arrays)))
+        (N, D), (M, K) = arrays[0].shape, arrays[4].shape
+        out = check_out(out, ((D, M), (M,), (M, K), (K,)), arrays[0].dtype)
+        plan = _plan(key, "gradients_into", rung, compiled, N, D, M, K)
+    elif check_finite and not plan.marks_nonfinite:
+        check_finite_arrays(dict(zip(GRADIENT_ARGUMENTS, arrays)), FINITE_HINT)
+    check_disjoint(out)
+    log_lik = plan.kernel(*arrays, *out)
+    if check_finite and plan.marks_nonfinite and not isfinite(log_lik):
+        check_finite_arrays(dict(zip(GRADIENT_ARGUMENTS, arrays)), FINITE_HINT)
+    return tuple.__new__(Gradients, (*out, float(log_lik)))

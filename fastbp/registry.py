@@ -148,14 +148,27 @@ def kernel(rung_name: str, function: str, compiled: bool = True) -> Callable:
     """The callable for ``function`` (a name in FUNCTIONS or "gradients") of a rung.
 
     ``compiled=False`` gives the same source run as plain Python (``.py_func``). A rung
-    without a fused ``gradients`` kernel gets one composed of its own forward and derivatives.
+    without a fused ``gradients`` kernel gets one composed of its own forward and derivatives;
+    one without ``gradients_into`` (``gradients`` written into four given arrays, returning
+    the cost) gets one that copies its ``gradients`` there.
     """
     module = get_rung(rung_name).module
     if function in FUNCTIONS or hasattr(module, function):
         dispatcher = getattr(module, function)
         return dispatcher if compiled else dispatcher.py_func
+    if function == "gradients_into":
+        computed = kernel(rung_name, "gradients", compiled)
+
+        def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+            *results, cost = computed(X, T, W1, b1, W2, b2)
+            for target, result in zip((dW1, db1, dW2, db2), results):
+                target[...] = result
+            return cost
+
+        return gradients_into
     if function != "gradients":
-        raise ValueError(f"function must be one of {[*FUNCTIONS, 'gradients']}, got {function!r}")
+        known = [*FUNCTIONS, "gradients", "gradients_into"]
+        raise ValueError(f"function must be one of {known}, got {function!r}")
     forward, dw1, db1, dw2, db2 = (kernel(rung_name, f, compiled) for f in FUNCTIONS)
 
     def gradients(X, T, W1, b1, W2, b2):

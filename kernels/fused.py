@@ -223,15 +223,28 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def gradients(X, T, W1, b1, W2, b2):
-    """(dW1, db1, dW2, db2, cost) in one pass over blocks of samples, serially."""
+def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+    """``gradients`` written into dW1, db1, dW2, db2 (X's dtype); returns the cost."""
     D, M = W1.shape
     K = W2.shape[1]
-    dW1, db1 = np.zeros((D, M)), np.zeros(M)
-    dW2, db2 = np.zeros((M, K)), np.zeros(K)
-    cost = gradient_blocks(X, T, W1, b1, W2, b2, 0, X.shape[0], dW1, db1, dW2, db2)
-    dtype = X.dtype
-    return dW1.astype(dtype), db1.astype(dtype), dW2.astype(dtype), db2.astype(dtype), cost
+    sum_w1, sum_b1 = np.zeros((D, M)), np.zeros(M)
+    sum_w2, sum_b2 = np.zeros((M, K)), np.zeros(K)
+    cost = gradient_blocks(X, T, W1, b1, W2, b2, 0, X.shape[0], sum_w1, sum_b1, sum_w2, sum_b2)
+    dW1[:] = sum_w1
+    db1[:] = sum_b1
+    dW2[:] = sum_w2
+    db2[:] = sum_b2
+    return cost
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def gradients(X, T, W1, b1, W2, b2):
+    """(dW1, db1, dW2, db2, cost) in one pass over blocks of samples, serially."""
+    (D, M), K = W1.shape, W2.shape[1]
+    dW1, db1 = np.empty((D, M), X.dtype), np.empty(M, X.dtype)
+    dW2, db2 = np.empty((M, K), X.dtype), np.empty(K, X.dtype)
+    cost = gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+    return dW1, db1, dW2, db2, cost
 
 
 @register_jitable

@@ -140,32 +140,27 @@ WEIGHTS
 
 
 @register_jitable
-def unpack(out, like):
-    """dW1, db1, dW2, db2 from the flat sums, in the dtype of the array ``like``."""
-    dW1 = np.empty((D, M), like.dtype)
-    db1 = np.empty(M, like.dtype)
-    dW2 = np.empty((M, K), like.dtype)
-    db2 = np.empty(K, like.dtype)
-    dW1[d, m] = out[M * d + m]
-    db1[m] = out[D * M + m]
-    dW2[m, k] = out[D * M + M + K * m + k]
-    db2[k] = out[D * M + M + M * K + k]
-    return dW1, db1, dW2, db2
+def unpack(sums, dW1, db1, dW2, db2):
+    """dW1, db1, dW2, db2 written from the flat sums (in their own dtype)."""
+    dW1[d, m] = sums[M * d + m]
+    db1[m] = sums[D * M + m]
+    dW2[m, k] = sums[D * M + M + K * m + k]
+    db2[k] = sums[D * M + M + M * K + k]
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def gradients(X, T, W1, b1, W2, b2):
-    """(dW1, db1, dW2, db2, cost) in one loop over the samples."""
-    out = np.zeros(SLAB)
-    cost = accumulate(X, T, W1, b1, W2, b2, 0, X.shape[0], out)
-    dW1, db1, dW2, db2 = unpack(out, X)
-    return dW1, db1, dW2, db2, cost
+def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+    """``gradients`` written into dW1, db1, dW2, db2 (X's dtype); returns the cost."""
+    sums = np.zeros(SLAB)
+    cost = accumulate(X, T, W1, b1, W2, b2, 0, X.shape[0], sums)
+    unpack(sums, dW1, db1, dW2, db2)
+    return cost
 
 
 @njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
-def gradients_parallel(X, T, W1, b1, W2, b2):
-    """``gradients`` on all cores: chunks of samples, each summed into its own slab (padded
-    to whole cache lines), the slabs added in chunk order."""
+def gradients_parallel_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+    """``gradients_into`` on all cores: chunks of samples, each summed into its own slab
+    (padded to whole cache lines), the slabs added in chunk order."""
     N = X.shape[0]
     chunks = chunk_count(N)
     slabs = np.zeros((chunks, STRIDE))
@@ -177,8 +172,26 @@ def gradients_parallel(X, T, W1, b1, W2, b2):
     for c in range(chunks):
         for j in range(SLAB + 1):
             total[j] += slabs[c, j]
-    dW1, db1, dW2, db2 = unpack(total, X)
-    return dW1, db1, dW2, db2, total[SLAB]
+    unpack(total, dW1, db1, dW2, db2)
+    return total[SLAB]
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def gradients(X, T, W1, b1, W2, b2):
+    """(dW1, db1, dW2, db2, cost) in one loop over the samples."""
+    dW1, db1 = np.empty((D, M), X.dtype), np.empty(M, X.dtype)
+    dW2, db2 = np.empty((M, K), X.dtype), np.empty(K, X.dtype)
+    cost = gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+    return dW1, db1, dW2, db2, cost
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def gradients_parallel(X, T, W1, b1, W2, b2):
+    """``gradients`` on all cores (``gradients_parallel_into``)."""
+    dW1, db1 = np.empty((D, M), X.dtype), np.empty(M, X.dtype)
+    dW2, db2 = np.empty((M, K), X.dtype), np.empty(K, X.dtype)
+    cost = gradients_parallel_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+    return dW1, db1, dW2, db2, cost
 ''',
     "forward": '''
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -262,7 +275,7 @@ def derivative_b2(T, Y):
 
 # Which widths each function's kernel depends on, read from its arguments.
 WIDTHS: dict[str, Callable[..., tuple[int, int, int]]] = {
-    "gradients": lambda X, T, W1, b1, W2, b2: (*W1.shape, W2.shape[1]),
+    "gradients": lambda X, T, W1, b1, W2, b2, *out: (*W1.shape, W2.shape[1]),
     "forward": lambda X, W1, b1, W2, b2: (*W1.shape, W2.shape[1]),
     "derivative_w1": lambda X, Z, T, Y, W2: (X.shape[1], *W2.shape),
     "derivative_b1": lambda T, Y, W2, Z: (1, *W2.shape),
@@ -386,6 +399,7 @@ class Specialised:
 
 
 gradients = Specialised("gradients")
+gradients_into = Specialised("gradients", "gradients_into")
 forward = Specialised("forward")
 derivative_w1 = Specialised("derivative_w1")
 derivative_b1 = Specialised("derivative_b1")

@@ -24,7 +24,9 @@ __all__ = [
     "derivative_w2",
     "forward",
     "gradients",
+    "gradients_into",
     "supports",
 ]
 
 gradients = Specialised("gradients", "gradients_parallel")
+gradients_into = Specialised("gradients", "gradients_parallel_into")
