@@ -176,22 +176,25 @@ def gradients_parallel_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
     return total[SLAB]
 
 
+@register_jitable
+def new_gradients(like):
+    """Empty dW1, db1, dW2, db2 in the dtype of the array ``like``."""
+    return (np.empty((D, M), like.dtype), np.empty(M, like.dtype),
+            np.empty((M, K), like.dtype), np.empty(K, like.dtype))  # fmt: skip
+
+
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def gradients(X, T, W1, b1, W2, b2):
     """(dW1, db1, dW2, db2, cost) in one loop over the samples."""
-    dW1, db1 = np.empty((D, M), X.dtype), np.empty(M, X.dtype)
-    dW2, db2 = np.empty((M, K), X.dtype), np.empty(K, X.dtype)
-    cost = gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
-    return dW1, db1, dW2, db2, cost
+    out = new_gradients(X)
+    return (*out, gradients_into(X, T, W1, b1, W2, b2, *out))
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def gradients_parallel(X, T, W1, b1, W2, b2):
     """``gradients`` on all cores (``gradients_parallel_into``)."""
-    dW1, db1 = np.empty((D, M), X.dtype), np.empty(M, X.dtype)
-    dW2, db2 = np.empty((M, K), X.dtype), np.empty(K, X.dtype)
-    cost = gradients_parallel_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
-    return dW1, db1, dW2, db2, cost
+    out = new_gradients(X)
+    return (*out, gradients_parallel_into(X, T, W1, b1, W2, b2, *out))
 ''',
     "forward": '''
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
