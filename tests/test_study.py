@@ -110,16 +110,27 @@ def test_course_training_loop_trains_like_fastbp():
 
 
 def test_call_overhead_case_feeds_the_kernel_as_the_api_does():
-    """The premise of asv's bench_overhead: the N = 8 arrays need no conversion, and the
-    default rung's own gradients kernel, given them in the API's order, returns what
-    fastbp.gradients does."""
+    """The premise of the overhead's measurements (the study's and asv's bench_overhead): the
+    N = 8 arrays need no conversion, and each bare kernel of ``cases.call_overhead_calls``
+    computes what the public call beside it does (with ``out=``: into the same buffers)."""
     p = cases.call_overhead_problem()
     args = (p.X, p.T, *p.params)
     assert cases.CALL_OVERHEAD == (8, 2, 3, 3)
     assert all(a.dtype == np.float64 and a.flags.c_contiguous for a in args)
-    kernel = fastbp.RUNGS[fastbp.choose_rung(*cases.CALL_OVERHEAD)].module.gradients
-    for got, expected in zip(kernel(*args), fastbp.gradients(*args)):
-        np.testing.assert_array_equal(got, expected)
+    expected = fastbp.gradients(*args)
+    public, bare = cases.call_overhead_calls(into=False).values()
+    for results in (public(), bare()):
+        for got, want in zip(results, expected):
+            np.testing.assert_array_equal(got, want)
+    public_into, bare_into = cases.call_overhead_calls(into=True).values()
+    *out, log_likelihood = public_into()  # the out= buffers and the log-likelihood
+    for got, want in zip((*out, log_likelihood), expected):
+        np.testing.assert_array_equal(got, want)
+    for buffer in out:
+        buffer.fill(np.nan)
+    assert bare_into() == expected[-1]
+    for got, want in zip(out, expected):
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.slow

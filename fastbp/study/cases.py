@@ -113,6 +113,32 @@ def call_overhead_problem() -> Problem:
     return make_problem(*CALL_OVERHEAD, seed=SEED + 200, forward=False)
 
 
+def call_overhead_calls(into: bool) -> dict[str, Callable[[], object]]:
+    """The two calls whose difference is the public call's overhead, on
+    ``call_overhead_problem``'s arrays: ``fastbp.gradients`` with the default rung and that
+    rung's bare compiled kernel, or with ``into`` the same writing into ``out=`` buffers
+    (made once) and the rung's ``gradients_into`` kernel. The kernel comes from
+    ``fastbp.registry.kernel_for``, the API's own lookup, imported here so that the other
+    cases still load with a fastbp that predates it."""
+    from fastbp.registry import kernel_for
+
+    p = call_overhead_problem()
+    args = (p.X, p.T, *p.params)
+    rung, widths = fastbp.choose_rung(*CALL_OVERHEAD), CALL_OVERHEAD[1:]
+    if not into:
+        bare = kernel_for(rung, "gradients", True, *widths)
+        return {
+            "fastbp.gradients": lambda: api.gradients(*args),
+            "bare kernel": lambda: bare(*args),
+        }
+    out = tuple(np.empty_like(a) for a in p.params)
+    bare_into = kernel_for(rung, "gradients_into", True, *widths)
+    return {
+        "fastbp.gradients(out=)": lambda: api.gradients(*args, out=out),
+        "bare kernel (into out)": lambda: bare_into(*args, *out),
+    }
+
+
 # What is too slow to time. Plain scalar loops in the interpreter (loops, fused, parallel,
 # blas and any new rung) cost seconds a call above the seed size; rows and outer loop over
 # samples in Python with NumPy inside, so they stop below mnist-like and tall; matrix plain

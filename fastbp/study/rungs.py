@@ -10,16 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-import numpy as np
-
 from .. import api
 from ..peers import PEERS
-from ..registry import RUNGS, choose_rung, kernel_for
+from ..registry import RUNGS, choose_rung
 from . import course
 from .cases import (
-    CALL_OVERHEAD,
     SIZES,
-    call_overhead_problem,
+    call_overhead_calls,
     make_problem,
     problem,
     runs,
@@ -63,21 +60,10 @@ def step_times(
 
 def call_overhead(repeat: int, settle: float = SETTLE) -> list[Timing]:
     """What ``fastbp.gradients`` adds to the kernel it runs, at N = 8 (``CALL_OVERHEAD``):
-    the public call with the default rung and that rung's bare compiled kernel, then the
-    same with ``out=`` buffers and the rung's ``gradients_into`` kernel, timed interleaved;
-    after each pair "overhead", their difference in each round."""
-    _, D, M, K = CALL_OVERHEAD
-    p = call_overhead_problem()
-    args, out = (p.X, p.T, *p.params), tuple(np.empty_like(a) for a in p.params)
-    rung = choose_rung(*CALL_OVERHEAD)
-    bare = kernel_for(rung, "gradients", True, D, M, K)
-    bare_into = kernel_for(rung, "gradients_into", True, D, M, K)
-    calls = {
-        "fastbp.gradients": _bind(args),
-        "bare kernel": lambda: bare(*args),
-        "fastbp.gradients(out=)": _bind(args, out=out),
-        "bare kernel (into out)": lambda: bare_into(*args, *out),
-    }
+    the public call and the bare kernel, then both with ``out=`` buffers
+    (``cases.call_overhead_calls``), timed interleaved; after each pair "overhead", their
+    difference in each round."""
+    calls = {**call_overhead_calls(into=False), **call_overhead_calls(into=True)}
     timings = time_interleaved(calls, max(repeat, 21), 0.005, "call overhead", settle)
     rows = []
     for (public, kernel), label in zip((timings[:2], timings[2:]), ("overhead", "overhead (out=)")):
