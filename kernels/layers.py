@@ -16,7 +16,8 @@ BLAS_MIN_FLOPS = 2048
 
 @register_jitable(inline="always")
 def product(a, b, out, accumulate, spare):
-    """out = a @ b, or out += a @ b when ``accumulate`` (spare: a buffer of out's size)."""
+    """out = a @ b, or out += a @ b when ``accumulate``, for a (rows x inner, inner >= 1) and
+    b (inner x cols); spare: a buffer of out's size."""
     rows, inner = a.shape
     cols = b.shape[1]
     if inner > 1 and rows * inner * cols >= BLAS_MIN_FLOPS:
@@ -29,12 +30,15 @@ def product(a, b, out, accumulate, spare):
         else:
             np.dot(a, b, out)
         return
-    if not accumulate:
-        for r in range(rows):
-            for j in range(cols):
-                out[r, j] = 0.0
     for r in range(rows):
-        for p in range(inner):
+        v = a[r, 0]
+        if accumulate:
+            for j in range(cols):
+                out[r, j] += v * b[0, j]
+        else:  # the first term assigns: zeroing first cost a memset call per product
+            for j in range(cols):
+                out[r, j] = v * b[0, j]
+        for p in range(1, inner):
             v = a[r, p]
             for j in range(cols):
                 out[r, j] += v * b[p, j]
