@@ -10,12 +10,10 @@ and, for deeper networks and other activations and outputs, ``fastbp.Network`` t
 ``fastbp.fit`` (full batch, minibatch or per-sample SGD, momentum, a stopping rule).
 """
 
-from ._runtime import configure
+__version__ = "0.1.0"  # first: the compile cache's key (kernels.caching) reads it
 
-configure()  # before the kernels are defined: the cache folder and the threading layer
-
-from . import datasets  # noqa: E402
-from .api import (  # noqa: E402
+from . import datasets
+from .api import (
     classification_rate,
     cost,
     derivative_b1,
@@ -25,10 +23,10 @@ from .api import (  # noqa: E402
     forward,
     gradients,
 )
-from .fitting import DivergenceError, FitResult, TrainingInterrupted, fit  # noqa: E402
-from .network import Network  # noqa: E402
-from .registry import RUNGS, Gradients, choose_rung  # noqa: E402
-from .training import TrainResult, train  # noqa: E402
+from .fitting import DivergenceError, FitResult, TrainingInterrupted, fit
+from .network import Network
+from .registry import RUNGS, Gradients, choose_rung
+from .training import TrainResult, train
 
 __all__ = [
     "RUNGS",
@@ -55,7 +53,6 @@ __all__ = [
     "gradients",
     "train",
 ]
-__version__ = "0.1.0"
 
 _ESTIMATORS = ("ConvergenceWarning", "MLPClassifier", "MLPRegressor", "NotFittedError")
 

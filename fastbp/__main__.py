@@ -18,6 +18,7 @@ from tqdm import tqdm
 from . import examples, training, warmup
 from ._validation import ParameterError, check_parameters
 from .datasets import three_clouds
+from .kernels import caching
 from .registry import RUNGS
 from .study import main as study
 from .study.cases import DASK_CASES, ESTIMATOR_CASES, NETWORK_CASES, SIZES
@@ -306,6 +307,9 @@ def _study_command(args: argparse.Namespace) -> int:
 
 def _compile_command(args: argparse.Namespace) -> int:
     parser = args.parser
+    if args.clear:
+        print(f"emptied fastbp's compile cache: {caching.clear()}")
+        return 0
     # --network alone compiles the network only; --rungs alone, those rungs; neither, both
     if args.rungs is not None:
         rungs = _names(parser, "--rungs", args.rungs, RUNGS)
@@ -502,11 +506,17 @@ def build_parser() -> argparse.ArgumentParser:
         "compile",
         help="fill the on-disk compile cache ahead of time (container images, cluster workers)",
         description="Compiles, in parallel processes, the kernels that the named rungs and "
-        "the general network call for each dtype, and saves them in Numba's on-disk cache "
-        "(NUMBA_CACHE_DIR if set, else beside the kernels' source), so that a later "
-        "process's first call loads them instead of compiling. Prints each unit's seconds "
-        "and the total. Default: every rung the default rung=None can pick "
+        "the general network call for each dtype, and saves them in fastbp's on-disk cache "
+        "(a folder per version of the kernels' code, under NUMBA_CACHE_DIR/fastbp if "
+        "NUMBA_CACHE_DIR is set, else beside the kernels' source, else in ~/.cache/fastbp), "
+        "so that a later process's first call loads them instead of compiling. Prints each "
+        "unit's seconds and the total. Default: every rung the default rung=None can pick "
         f"({', '.join(warmup.DEFAULT_RUNGS)}) and the network, in float64.",
+    )
+    co.add_argument(
+        "--clear",
+        action="store_true",
+        help="empty fastbp's compile cache (every version's folder) and compile nothing",
     )
     co.add_argument(
         "--rungs",

@@ -19,9 +19,9 @@ from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
-from numba.extending import register_jitable
 from numpy.typing import ArrayLike, DTypeLike
+
+from .kernels.checks import all_finite, overlapping
 
 # --- settings -----------------------------------------------------------------------------
 
@@ -216,24 +216,7 @@ SHAPES: dict[str, tuple[str, ...]] = {
 }
 
 
-@register_jitable
-def _nonfinite_mark(values):
-    """0.0 if every element of the 1-D array is finite, else NaN: v * 0 is NaN exactly for
-    NaN and infinity (no fastmath flag here lets LLVM fold it away)."""
-    total = 0.0
-    for i in range(values.shape[0]):
-        total += values[i] * 0.0
-    return total
-
-
-@njit(cache=True, fastmath={"reassoc"})  # reassociation lets the sums vectorise
-def _all_finite(a, b, c, d, e, f) -> bool:
-    """True if no element of the six 1-D arrays is NaN or infinite."""
-    marks = _nonfinite_mark(a) + _nonfinite_mark(b) + _nonfinite_mark(c)
-    return marks + _nonfinite_mark(d) + _nonfinite_mark(e) + _nonfinite_mark(f) == 0.0
-
-
-_EMPTY = {dtype: np.empty(0, dtype) for dtype in FLOAT_DTYPES}  # pads _all_finite's arguments
+_EMPTY = {dtype: np.empty(0, dtype) for dtype in FLOAT_DTYPES}  # pads all_finite's arguments
 FINITE_HINT = "; pass check_finite=False to skip this check"  # the classic API's
 
 
@@ -305,7 +288,7 @@ def check_finite_arrays(named: Mapping[str, np.ndarray], hint: str = "") -> None
     six at most) that holds NaN or infinity; one compiled pass when all are finite."""
     arrays = list(named.values())
     flat = [a.reshape(-1) for a in arrays]
-    if not _all_finite(*flat, *[_EMPTY[arrays[0].dtype]] * (6 - len(flat))):
+    if not all_finite(*flat, *[_EMPTY[arrays[0].dtype]] * (6 - len(flat))):
         name = next(n for n, a in named.items() if not np.isfinite(a).all())
         raise ValueError(f"{name} contains NaN or infinity{hint}")
 
@@ -441,20 +424,8 @@ def check_out(out: object, shapes: Sequence[tuple[int, ...]], dtype: np.dtype) -
     return tuple(out)
 
 
-@njit(cache=True)
-def _overlapping(a, b, c, d) -> bool:
-    """Whether any two of the four arrays share bytes (contiguous ones: their byte ranges)."""
-    starts = (a.ctypes.data, b.ctypes.data, c.ctypes.data, d.ctypes.data)
-    sizes = (a.nbytes, b.nbytes, c.nbytes, d.nbytes)
-    for i in range(4):
-        for j in range(i + 1, 4):
-            if starts[i] < starts[j] + sizes[j] and starts[j] < starts[i] + sizes[i]:
-                return True
-    return False
-
-
 def check_disjoint(out: tuple) -> None:
     """ValueError if two of ``out``'s arrays (checked by ``check_out``) overlap in memory:
     the gradients written there would overwrite each other."""
-    if _overlapping(*out):
+    if overlapping(*out):
         raise ValueError("out's four arrays must not overlap in memory")

@@ -40,7 +40,6 @@ from numpy.typing import ArrayLike
 from . import fitting, warmup
 from ._validation import (
     _EMPTY,
-    _all_finite,
     check_arrays,
     check_dtype,
     check_dtype_kind,
@@ -52,6 +51,7 @@ from ._validation import (
 from .datasets import THREE_CLOUD_CENTRES, one_hot
 from .kernels import ascent
 from .kernels import network as network_kernels
+from .kernels.checks import all_finite
 from .network import Network
 from .registry import Gradients, choose_rung, get_rung, kernel, log_likelihood
 
@@ -89,7 +89,7 @@ def _finite(name: str, values: np.ndarray, dtype: np.dtype, start: int, hint: st
     """``values`` (a chunk of rows from ``start``) as a C-contiguous, writeable ``dtype``
     array; the in-memory ValueError, with the offending rows, if one holds NaN or infinity."""
     values = kernel_ready(np.asarray(values), dtype)
-    if _all_finite(values.reshape(-1), *[_EMPTY[dtype]] * 5):
+    if all_finite(values.reshape(-1), *[_EMPTY[dtype]] * 5):
         return values
     bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1)) + start
     rows = ", ".join(map(str, bad[:SHOWN_ROWS])) + (" ..." if len(bad) > SHOWN_ROWS else "")

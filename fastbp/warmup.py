@@ -1,20 +1,17 @@
 """Filling the on-disk compile cache ahead of time (``python -m fastbp compile``).
 
 A unit of work is a rung, or the general network, in one dtype. Each runs in a worker
-process, spawned, so that it finds the cache as any new process does (``NUMBA_CACHE_DIR``,
-else beside the kernels' source), and calls the public functions once on tiny data of that
+process, spawned, so that it finds the cache as any new process does
+(``fastbp.kernels.caching``), and calls the public functions once on tiny data of that
 dtype. Going through the public functions, the arrays reach the kernels as a user's do
 (converted at the boundary to C-contiguous arrays of the dtype): the signatures compiled
 and saved are the ones a later process looks up, and every kernel on the way (the
 boundary's finiteness check too) is saved. Plain mode (``compiled=False``) compiles nothing.
 
-Units of one dtype run at once, dtypes one after another. Numba saves a kernel's cache
-index by reading, extending and rewriting it, without a lock: two processes saving
-different signatures of one kernel at once can lose an entry, or leave one's entry naming
-a data file the other overwrote with its own machine code. Units of one dtype share
-kernels only with the same signature (the finiteness check; the fused derivatives that
-parallel reuses, narrow's that narrow_parallel reuses), so at worst they save the same
-entry twice. The narrow rungs are compiled at the widths of GENERATED_WIDTHS (their kernels
+Units of one dtype run at once, dtypes one after another, a rung after the rung whose
+kernels it reuses (``plan``). Processes saving to the cache at once are safe
+(``fastbp.kernels.caching``: a data file per signature, the index updated under a lock).
+The narrow rungs are compiled at the widths of GENERATED_WIDTHS (their kernels
 are generated per width; others compile on their first call, in about a second).
 """
 
@@ -27,11 +24,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import NamedTuple
 
-import numba
 import numpy as np
 
 import fastbp
 from fastbp._validation import check_parameters
+from fastbp.kernels import caching
 
 NETWORK = "network"
 DTYPES = ("float64", "float32")
@@ -61,8 +58,8 @@ def available_cpus() -> int:
 
 
 def cache_folder() -> str:
-    """Where new processes keep the compile cache, in words."""
-    return numba.config.CACHE_DIR or "beside the kernels' source (their __pycache__)"
+    """Where new processes keep the compile cache (``fastbp.kernels.caching.folder``)."""
+    return str(caching.folder())
 
 
 def plan(rungs: Iterable[str], dtypes: Iterable[str], network: bool) -> list[list[Unit]]:

@@ -13,10 +13,10 @@ nothing left to fuse.
 """
 
 import numpy as np
-from numba import njit
 from numba.extending import register_jitable
 
 from .activations import SIGMOID, multiply_by_derivative, sigmoid_of_negated
+from .caching import cached_njit
 from .common import FASTMATH
 from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
 from .layers import add_column_sums
@@ -74,7 +74,7 @@ def add_bias_softmax_error(a, b, t, work, scratch):
     return cost
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@cached_njit(fastmath=FASTMATH)
 def gradients(X, T, W1, b1, W2, b2):
     """(dW1, db1, dW2, db2, cost) by blocks of samples with BLAS matrix products."""
     N, D = X.shape

@@ -1,15 +1,13 @@
-"""Generated kernel modules: written where Numba's on-disk cache can use them, then imported.
+"""Generated kernel modules: written where the on-disk compile cache can use them, then imported.
 
-Numba caches a function only if it has a source file (``cache=True`` keys the cache on the
-file's path and modification time), so a kernel generated at run time is written to a
-module in ``folder()`` and imported from there. A module is rewritten only when its text
-changes; a generator puts a digest of the files its code depends on in the text
-(``digest``), since Numba does not notice a change in a function that a cached one calls.
+Numba caches a function only if it has a source file, so a kernel generated at run time is
+written to a module in ``folder()`` and imported from there. That folder is inside the
+compile cache's folder (``caching.folder()``), which is keyed to every source file of the
+kernels, the generators' templates included: a change to any of them gives new modules.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import sys
@@ -18,33 +16,21 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-import numba
+from . import caching
 
 LOADED: dict[str, ModuleType] = {}  # by module name, this process's
 
 
 def folder() -> Path:
-    """Where generated modules are written: in Numba's cache folder when one is set
-    (``NUMBA_CACHE_DIR``, or the per-user folder that fastbp picks for a read-only
-    install), else in this package's ``__pycache__``, where Numba caches beside the source."""
-    if numba.config.CACHE_DIR:
-        return Path(numba.config.CACHE_DIR) / "fastbp-generated"
-    return Path(__file__).parent / "__pycache__" / "generated"
-
-
-def digest(*paths: str | Path) -> str:
-    """A short digest of these files' bytes."""
-    sha = hashlib.sha256()
-    for path in paths:
-        sha.update(Path(path).read_bytes())
-    return sha.hexdigest()[:16]
+    """Where generated modules are written: ``generated`` in the compile cache's folder."""
+    return caching.folder() / "generated"
 
 
 def write_once(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` unless it already holds it (its modification time is part
-    of Numba's cache key). The file appears whole (a hard link to a finished temporary
-    file), and of processes starting together with none there, one writes it and the
-    others find it: none replaces it after another has compiled and cached from it."""
+    """Write ``text`` to ``path`` unless it already holds it. The file appears whole (a hard
+    link to a finished temporary file), and of processes starting together with none there,
+    one writes it and the others find it: none replaces it after another has compiled and
+    cached from it."""
     try:
         if path.read_text() == text:
             return

@@ -16,10 +16,10 @@ the time (12.5 s against 18.6 s from an empty cache, measured twice each, same l
 """
 
 import numpy as np
-from numba import njit
 from numba.extending import register_jitable
 
 from .activations import sigmoid_of_negated
+from .caching import cached_njit
 from .common import BLOCK, FASTMATH
 from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
 
@@ -222,7 +222,7 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
     return cost
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
     """``gradients`` written into dW1, db1, dW2, db2 (X's dtype); returns the cost."""
     D, M = W1.shape
@@ -237,7 +237,7 @@ def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
     return cost
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def gradients(X, T, W1, b1, W2, b2):
     """(dW1, db1, dW2, db2, cost) in one pass over blocks of samples, serially."""
     (D, M), K = W1.shape, W2.shape[1]
@@ -261,7 +261,7 @@ def forward_rows(X, W1, b1, W2, b2, first, last, Y, Z):
         store(at, start, size, Y)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def forward(X, W1, b1, W2, b2):
     """(Y, Z) by blocks with the SIMD exp."""
     N = X.shape[0]
@@ -279,7 +279,7 @@ def output_error_blocks(T, Y, start, size, tt, dt):
     output_error(tt, dt, size)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def derivative_w2(Z, T, Y):
     """dW2 = Z.T @ (T - Y), block by block (M x K)."""
     N, M = Z.shape
@@ -294,7 +294,7 @@ def derivative_w2(Z, T, Y):
     return out.astype(Z.dtype)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def derivative_b2(T, Y):
     """db2 = (T - Y).sum(axis=0), block by block (K)."""
     N, K = T.shape
@@ -315,7 +315,7 @@ def hidden_error_blocks(T, Y, W2, Z, start, size, tt, dt, zt, gt):
     hidden_error(dt, zt, W2, size, gt)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def derivative_w1(X, Z, T, Y, W2):
     """dW1 = X.T @ dZ, dZ formed per block and never stored whole (D x M)."""
     N, D = X.shape
@@ -330,7 +330,7 @@ def derivative_w1(X, Z, T, Y, W2):
     return out.astype(X.dtype)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def derivative_b1(T, Y, W2, Z):
     """db1 = dZ.sum(axis=0), dZ formed per block (M)."""
     N, K = T.shape

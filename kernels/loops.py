@@ -7,12 +7,12 @@ at native speed, which is what the loop-versus-vectorised study measures.
 import math
 
 import numpy as np
-from numba import njit
 
+from .caching import cached_njit
 from .common import sigmoid_scalar
 
 
-@njit(cache=True)
+@cached_njit()
 def forward(X, W1, b1, W2, b2):
     """Z = sigmoid(X @ W1 + b1) (N x M), Y = softmax(Z @ W2 + b2) (N x K); returns (Y, Z)."""
     N, D = X.shape
@@ -43,7 +43,7 @@ def forward(X, W1, b1, W2, b2):
     return Y, Z
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_w2(Z, T, Y):
     """dW2[m, k] = sum_n (T[n, k] - Y[n, k]) * Z[n, m]: a triple loop over n, m, k (M x K)."""
     N, M = Z.shape
@@ -56,7 +56,7 @@ def derivative_w2(Z, T, Y):
     return out
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_b2(T, Y):
     """db2[k] = sum_n (T[n, k] - Y[n, k]): a double loop (K)."""
     N, K = T.shape
@@ -67,7 +67,7 @@ def derivative_b2(T, Y):
     return out
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_w1(X, Z, T, Y, W2):
     """dW1[d, m] = sum_{n,k} (T-Y)[n,k] W2[m,k] Z[n,m] (1-Z[n,m]) X[n,d]: loops n, k, m, d."""
     N, D = X.shape
@@ -81,7 +81,7 @@ def derivative_w1(X, Z, T, Y, W2):
     return out
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_b1(T, Y, W2, Z):
     """db1[m] = sum_{n,k} (T-Y)[n,k] W2[m,k] Z[n,m] (1-Z[n,m]): loops n, k, m (M)."""
     N, K = T.shape

@@ -1,12 +1,12 @@
 """Rung ``matrix``: whole-batch matrix products, the classic code's fastest form."""
 
 import numpy as np
-from numba import njit
 
+from .caching import cached_njit
 from .common import sigmoid
 
 
-@njit(cache=True)
+@cached_njit()
 def forward(X, W1, b1, W2, b2):
     """Z = sigmoid(X @ W1 + b1), Y = softmax(Z @ W2 + b2) row-wise, max-shifted; (Y, Z)."""
     Z = sigmoid(X @ W1 + b1)
@@ -18,25 +18,25 @@ def forward(X, W1, b1, W2, b2):
     return E / E.sum(axis=1).reshape((-1, 1)), Z
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_w2(Z, T, Y):
     """dW2 = Z.T @ (T - Y) (M x K)."""
     return Z.T @ (T - Y)
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_b2(T, Y):
     """db2 = (T - Y).sum(axis=0) (K)."""
     return (T - Y).sum(axis=0)
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_w1(X, Z, T, Y, W2):
     """dW1 = X.T @ dZ with dZ = ((T - Y) @ W2.T) * Z * (1 - Z) (D x M)."""
     return X.T @ (((T - Y) @ W2.T) * Z * (1 - Z))
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_b1(T, Y, W2, Z):
     """db1 = dZ.sum(axis=0) with dZ = ((T - Y) @ W2.T) * Z * (1 - Z) (M)."""
     return (((T - Y) @ W2.T) * Z * (1 - Z)).sum(axis=0)

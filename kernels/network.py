@@ -22,10 +22,10 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 from numba.extending import register_jitable
 
 from .activations import activate, loss_and_error, multiply_by_derivative
+from .caching import cached_njit
 from .common import BLOCK, FASTMATH
 from .layers import add_column_sums, add_row, product, product_transposed
 
@@ -206,7 +206,7 @@ def batch_gradient(params, arch, X, T, sample_weight, samples, space, grad, alph
     return loss, total_weight
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def loss_gradient(params, sizes, hidden, output, loss, bias, trick, X, T, sample_weight, alpha):
     """(L, dL/dparams as a flat vector like ``params``) over all of X (N x D) and T (N x K):
     L = (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i, with w the
@@ -224,7 +224,7 @@ def loss_gradient(params, sizes, hidden, output, loss, bias, trick, X, T, sample
     return total * scale, grad
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def predict(params, sizes, hidden, output, loss, bias, trick, X):
     """The network's outputs for X (N x D): N x K."""
     arch = architecture(sizes, hidden, output, loss, bias, trick)
@@ -309,7 +309,7 @@ def stale_count(monitored, best, stale, tol):
     return 0 if monitored < best - tol else stale + 1
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def train_epochs(params, moments, steps, sizes, hidden, output, loss, bias, trick, X, T,
                  sample_weight, orders, batch_size, optimizer, learning_rates, momentum,
                  nesterov, beta_1, beta_2, epsilon, alpha, tol, n_iter_no_change, best, stale,

@@ -5,14 +5,14 @@ The bias gradients and the forward pass have no outer product in them, so this r
 """
 
 import numpy as np
-from numba import njit
 
+from .caching import cached_njit
 from .rows import derivative_b1, derivative_b2, forward
 
 __all__ = ["derivative_b1", "derivative_b2", "derivative_w1", "derivative_w2", "forward"]
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_w2(Z, T, Y):
     """dW2 = sum_n outer(Z[n], T[n] - Y[n]) (M x K)."""
     out = np.zeros((Z.shape[1], T.shape[1]), dtype=Z.dtype)
@@ -21,7 +21,7 @@ def derivative_w2(Z, T, Y):
     return out
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_w1(X, Z, T, Y, W2):
     """dW1 = sum_n outer(X[n], dZ[n]), dZ[n] = ((T[n] - Y[n]) @ W2.T) * Z[n] * (1 - Z[n])."""
     out = np.zeros((X.shape[1], W2.shape[0]), dtype=X.dtype)

@@ -10,9 +10,10 @@ The derivative functions, single memory-bound passes over given Z and Y, are the
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 from numba.extending import register_jitable
 
+from .caching import cached_njit
 from .common import BLOCK, FASTMATH
 from .fused import (
     derivative_b1,
@@ -43,7 +44,7 @@ def chunk_count(N):
     return min((N + BLOCK - 1) // BLOCK, MAX_CHUNKS)
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+@cached_njit(parallel=True, fastmath=FASTMATH, error_model="numpy")
 def gradients(X, T, W1, b1, W2, b2):
     """(dW1, db1, dW2, db2, cost): the fused pass, chunks of samples on all cores."""
     N = X.shape[0]
@@ -85,7 +86,7 @@ def gradients(X, T, W1, b1, W2, b2):
     )
 
 
-@njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+@cached_njit(parallel=True, fastmath=FASTMATH, error_model="numpy")
 def forward(X, W1, b1, W2, b2):
     """(Y, Z) by blocks, chunks of samples on all cores (each writes its own rows)."""
     N = X.shape[0]

@@ -4,12 +4,12 @@ The first vectorisation step a learner takes: the innermost loop becomes a NumPy
 """
 
 import numpy as np
-from numba import njit
 
+from .caching import cached_njit
 from .common import sigmoid, softmax_inplace
 
 
-@njit(cache=True)
+@cached_njit()
 def forward(X, W1, b1, W2, b2):
     """Per sample n: Z[n] = sigmoid(X[n] @ W1 + b1), Y[n] = softmax(Z[n] @ W2 + b2)."""
     N = X.shape[0]
@@ -22,7 +22,7 @@ def forward(X, W1, b1, W2, b2):
     return Y, Z
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_w2(Z, T, Y):
     """Loop over n, k; vector over m: dW2[:, k] += (T[n, k] - Y[n, k]) * Z[n, :] (M x K)."""
     N, M = Z.shape
@@ -34,7 +34,7 @@ def derivative_w2(Z, T, Y):
     return out
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_b2(T, Y):
     """Loop over n; vector over k: db2 += T[n] - Y[n] (K)."""
     out = np.zeros(T.shape[1], dtype=T.dtype)
@@ -43,7 +43,7 @@ def derivative_b2(T, Y):
     return out
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_w1(X, Z, T, Y, W2):
     """Loop over n, d; vector over m: dW1[d, :] += X[n, d] * dZ[n] (D x M).
 
@@ -58,7 +58,7 @@ def derivative_w1(X, Z, T, Y, W2):
     return out
 
 
-@njit(cache=True)
+@cached_njit()
 def derivative_b1(T, Y, W2, Z):
     """Loop over n; vector over m: db1 += ((T[n] - Y[n]) @ W2.T) * Z[n] * (1 - Z[n]) (M)."""
     out = np.zeros(W2.shape[0], dtype=Z.dtype)

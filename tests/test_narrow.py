@@ -84,9 +84,8 @@ def test_narrow_parallel_does_not_depend_on_the_thread_count(dtype):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max())
 
 
-def test_a_generated_module_is_written_once_per_content(tmp_path, monkeypatch):
-    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
-    path = codegen.folder() / "probe.py"
+def test_a_generated_module_is_written_once_per_content(tmp_path):
+    path = tmp_path / "generated" / "probe.py"
     codegen.write_once(path, "x = 1\n")
     stamp = path.stat().st_mtime_ns
     codegen.write_once(path, "x = 1\n")
