@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 
 from .._validation import check_parameters
-from . import networks, rungs, tables
+from . import networks, probe, rungs, tables
 from .cases import (
     ACCURACY_PROBLEMS,
     ACCURACY_SOLVERS,
@@ -127,6 +127,9 @@ def run(
     if compile_cache and network:
         results["network_compile"] = networks.compile_times(compile_cache)
         print(tables.compile_network(results["network_compile"]))
+    if compile_cache:
+        results["entry_compile"] = probe.entry_times(compile_cache)
+        print(tables.compile_entries(results["entry_compile"], probe.ENTRY_TARGET))
     if plot_path and sizes:
         widths = SIZES[sizes[0]][1:]
         curves = rungs.sweep(widths, max(3, repeat // 2), min_time)

@@ -73,6 +73,20 @@ def compile_rungs(rows: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+def compile_entries(rows: dict[str, dict[str, float]], target: float) -> str:
+    """``import fastbp`` plus the first call of each entry point, against ``target``."""
+    lines = [
+        "first call of each public entry point, import fastbp included (new processes; seconds):",
+        f"  {'entry point':34} {'empty cache':>12} {'warm cache':>11} {'target':>7}",
+    ]
+    for name, row in rows.items():
+        cold = row["import_cold"] + row["first_call_cold"]
+        warm = row["import_warm"] + row["first_call_warm"]
+        verdict = "met" if cold <= target else "MISSED"
+        lines.append(f"  {name:34} {cold:12.2f} {warm:11.2f} {target:5.0f} s {verdict}")
+    return "\n".join(lines)
+
+
 def epochs(name: str, case: NetworkCase, n: int, timings: list[Timing]) -> str:
     """Median per epoch and per step, spread, speedup over PyTorch."""
     by_name = {t.name: t.median for t in timings}
