@@ -6,12 +6,28 @@
     nox -s lowest           # the suite on the lowest versions pyproject.toml allows
 
 ``.ci/run`` runs the README's test command, then every session here but ``tests-3.11``
-(which the README command already is). Each session keeps its own Numba compile cache in
-its environment folder, filled by its first test run.
+(which the README command already is), all with one compile cache (``NUMBA_CACHE_DIR``):
+fastbp keys its cached kernels to their code, Numba's and fastbp's versions, the Python and
+the settings that change machine code (``fastbp.kernels.caching``), so a session only loads
+what another compiled from the same code for the same Python and Numba; run alone, a
+session keeps a cache of its own in its environment folder.
+
+What each session runs, and why:
+
+- the README command and ``wheel``: the whole suite (the editable checkout, then the
+  installed wheel, which loads the kernels the first compiled);
+- ``lowest`` and ``tests-3.10``, ``-3.12``, ``-3.13``: ``PORTABLE``, the tests that a
+  change of Python, NumPy, Numba or scikit-learn could break, every rung, the network in
+  every mode, every solver of the estimators, the Dask layer and scikit-learn's own MLP
+  tests once each, because each of these compiles everything anew;
+- ``boundscheck``: the tests that run the kernels, compiled with Numba's bounds checks (a
+  cache key of its own);
+- ``lint``: ruff; ``bench``: every asv benchmark once.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,12 +40,29 @@ nox.options.reuse_existing_virtualenvs = False
 
 ROOT = Path(__file__).resolve().parent
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+# pytest-xdist: two processes share the 2 cores of the CI machine; a test file stays in one
+# process, so the kernels it compiles are compiled once.
+PARALLEL = ["-n", "auto", "--dist", "loadfile"]
+# The portable subset (module docstring): the agreement of every rung, compiled and plain,
+# in both dtypes at the seed shape (N=1500: -k below); the network fitted in every mode and
+# optimizer (its gradients against the reference run in the full suite); the estimators
+# against scikit-learn for every solver; the Dask layer; scikit-learn's own MLP tests;
+# importing with and without the extras.
+PORTABLE = [
+    "tests/test_agreement.py",
+    "tests/test_fitting.py",
+    "tests/test_estimator_reference.py",
+    "tests/test_dask.py",
+    "tests/test_sklearn_suite.py",
+    "tests/test_import.py",
+    "-k",
+    "not test_agreement or N1500",
+]
 # The tests that run the kernels; run once more with Numba's bounds checks on.
 KERNEL_TESTS = [
     "tests/test_agreement.py",
     "tests/test_finite_differences.py",
     "tests/test_stability.py",
-    "tests/test_network.py",
     "tests/test_fitting.py",
 ]
 IMPORTED_FROM_SITE_PACKAGES = (
@@ -39,7 +72,10 @@ IMPORTED_FROM_SITE_PACKAGES = (
 
 
 def numba_cache(session: nox.Session) -> dict[str, str]:
-    """A compile cache of this session's own, inside its environment folder."""
+    """The compile cache: NUMBA_CACHE_DIR when set (``.ci/run`` shares one among the
+    sessions), else a folder of this session's own, inside its environment folder."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return {"NUMBA_CACHE_DIR": os.environ["NUMBA_CACHE_DIR"]}
     folder = Path(session.virtualenv.location) / "numba-cache"
     folder.mkdir(exist_ok=True)
     return {"NUMBA_CACHE_DIR": str(folder)}
@@ -59,15 +95,18 @@ def report_versions(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """The README's test command on one Python: an editable install, then pytest."""
+    """An editable install, then the portable subset on one Python (posargs: other tests;
+    ``nox -s tests-3.12 -- tests`` runs them all)."""
     session.install("-e", ".[test]")
     report_versions(session)
-    session.run("python", "-m", "pytest", *session.posargs, env=numba_cache(session))
+    selected = session.posargs or PORTABLE
+    session.run("python", "-m", "pytest", *PARALLEL, *selected, env=numba_cache(session))
 
 
 @nox.session(python="3.11")
 def lowest(session: nox.Session) -> None:
-    """The suite on the lowest versions of every direct dependency that pyproject allows."""
+    """The portable subset on the lowest versions of every direct dependency that pyproject
+    allows."""
     session.install("uv")
     session.run(
         "uv",
@@ -81,7 +120,8 @@ def lowest(session: nox.Session) -> None:
         ".[test]",
     )
     report_versions(session)
-    session.run("python", "-m", "pytest", *session.posargs, env=numba_cache(session))
+    selected = session.posargs or PORTABLE
+    session.run("python", "-m", "pytest", *PARALLEL, *selected, env=numba_cache(session))
 
 
 @nox.session(python="3.11")
@@ -101,7 +141,15 @@ def wheel(session: nox.Session) -> None:
     with session.chdir(outside):
         session.run("python", "-c", IMPORTED_FROM_SITE_PACKAGES)
         session.run(
-            "python", "-m", "pytest", "-p", "no:cacheprovider", "tests", *session.posargs, env=env
+            "python",
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            *PARALLEL,
+            "tests",
+            *session.posargs,
+            env=env,
         )
         session.run("python", "-m", "fastbp", "train", env=env)
     shutil.rmtree(dist)
@@ -110,11 +158,12 @@ def wheel(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def boundscheck(session: nox.Session) -> None:
-    """The kernel tests with Numba's bounds checks on (kernels check no bounds themselves),
-    in an empty cache so that every kernel is compiled with the checks."""
+    """The kernel tests with Numba's bounds checks on (kernels check no bounds themselves);
+    the setting is part of the cache key, so every kernel is compiled with the checks."""
     session.install("-e", ".[test]")
     env = {**numba_cache(session), "NUMBA_BOUNDSCHECK": "1"}
-    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *KERNEL_TESTS, env=env)
+    command = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *PARALLEL]
+    session.run(*command, *KERNEL_TESTS, env=env)
 
 
 @nox.session(python="3.11")

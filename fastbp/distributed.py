@@ -709,7 +709,7 @@ def _warm(rungs: Sequence[str], dtypes: Sequence[str], network: bool) -> dict[st
             warmup._call_network(dtype)
     try:
         layer = numba.threading_layer()
-    except ValueError:  # no parallel kernel has run: the layer requested on import
+    except ValueError:  # no parallel kernel has run: the layer Numba is set to load
         layer = numba.config.THREADING_LAYER
     return {
         "seconds": time.perf_counter() - start,
