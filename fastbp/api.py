@@ -10,8 +10,8 @@ writeable, one float dtype) looks up a plan by the arrays' shapes and dtype, the
 mode: the kernel to call, found once when the full check first passed for that key. Only
 finiteness is checked again on every call, inside the kernel where it can be (``narrow``'s
 gradients make the cost NaN for a non-finite input), else by one compiled pass. The rung
-that ``rung=None`` picks is thus remembered per shape: the thread count it depends on is
-read when a shape is first met.
+that ``rung=None`` picks is thus remembered per shape, except where it depends on the
+thread count (``registry.depends_on_threads``): that is read again on every call.
 """
 
 from __future__ import annotations
@@ -33,7 +33,15 @@ from ._validation import (
     check_out,
     ready_key,
 )
-from .registry import Gradients, choose_rung, get_rung, kernel, kernel_for, log_likelihood
+from .registry import (
+    Gradients,
+    choose_rung,
+    depends_on_threads,
+    get_rung,
+    kernel,
+    kernel_for,
+    log_likelihood,
+)
 
 
 class Plan(NamedTuple):
@@ -53,11 +61,13 @@ def _plan(
     key: tuple, function: str, rung: str | None, compiled: bool, N: int, D: int, M: int, K: int
 ) -> Plan:
     """The plan for ``function`` at these sizes, remembered under ``key`` when the arrays
-    were kernel-ready (``key[0]`` is not None)."""
+    were kernel-ready (``key[0]`` is not None), unless ``rung=None`` picks a rung that
+    depends on the thread count for them (then the choice is made on every call: such
+    shapes are large, and the full check costs little beside their kernel)."""
     name = choose_rung(N, D, M, K) if rung is None else get_rung(rung).name
     found = kernel_for(name, function, bool(compiled), D, M, K)
     plan = Plan(found, getattr(kernel(name, function, bool(compiled)), "marks_nonfinite", False))
-    if key[0] is not None:
+    if key[0] is not None and (rung is not None or not depends_on_threads(N, D, M, K)):
         if len(PLANS) >= MAX_PLANS:
             PLANS.clear()
         PLANS[key] = plan

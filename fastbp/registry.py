@@ -125,8 +125,18 @@ def choose_rung(N: int, D: int, M: int, K: int, looped: bool = False) -> str:
     PARALLEL_WORK, at least two blocks, more than one Numba thread), else ``fused``. The
     thresholds come from ``python -m fastbp study`` on a 2-core AMD EPYC (README).
     """
+    return _choose(N, D, M, K, looped, numba.get_num_threads() > 1)
+
+
+def depends_on_threads(N: int, D: int, M: int, K: int) -> bool:
+    """Whether ``choose_rung`` picks another rung for this shape with one Numba thread than
+    with several (a plan for it cannot be remembered across thread counts)."""
+    return _choose(N, D, M, K, False, False) != _choose(N, D, M, K, False, True)
+
+
+def _choose(N: int, D: int, M: int, K: int, looped: bool, threads: bool) -> str:
+    """``choose_rung``'s rule, with ``threads``: whether more than one Numba thread runs."""
     width = D * M + M * K
-    threads = numba.get_num_threads() > 1
     if narrow.supports(D, M, K):
         least = NARROW_PARALLEL_SAMPLES_LOOPED if looped else NARROW_PARALLEL_SAMPLES
         return "narrow_parallel" if N >= least and threads else "narrow"

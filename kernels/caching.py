@@ -6,10 +6,11 @@ helper module, a kernel would load the old version's machine code. fastbp's kern
 decorated with ``cached_njit`` instead, which gives each one a cache of its own kind:
 
 - It lives in a folder named by ``DIGEST``: a hash of every source file of this package
-  (the kernels, their helpers, the generators' templates), fastbp's and Numba's versions,
-  the Python, the CPU target and the Numba settings that change machine code (bounds
-  checks, optimisation level). Any change to any of them starts an empty folder; the
-  ``KEPT`` most recently used folders are kept beside it, older ones are deleted.
+  (the kernels, their helpers, the generators' templates), fastbp's, Numba's and
+  llvmlite's versions, the CPU target and the Numba settings that change machine code
+  (bounds checks, optimisation level). Any change to any of them starts an empty folder;
+  the ``KEPT`` most recently used folders are kept beside it, older ones are deleted. (The
+  Python's version is in each file's name, as Numba names them: Pythons share a folder.)
 - The folder sits under ``root()``: ``NUMBA_CACHE_DIR/fastbp`` when Numba's cache folder
   is set, else beside the kernels' source (``fastbp/kernels/__pycache__/fastbp``) when that
   is writable, else a per-user folder (``$XDG_CACHE_HOME/fastbp``, ``~/.cache/fastbp``),
@@ -31,7 +32,6 @@ import functools
 import hashlib
 import os
 import shutil
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -52,7 +52,7 @@ try:
 except ImportError:  # Windows: index updates unlocked (a lost entry is compiled again)
     fcntl = None
 
-KEPT = 3  # digest folders kept under root(): the current one and the most recently used
+KEPT = 4  # digest folders kept under root(): the current one and the most recently used
 # Numba settings that change the machine code of a kernel compiled under them.
 CODEGEN_SETTINGS = ("BOUNDSCHECK", "OPT", "DEBUGINFO_DEFAULT", "CPU_NAME", "CPU_FEATURES")
 SOURCES = Path(__file__).resolve().parent  # this package: every kernel and template
@@ -71,7 +71,6 @@ def digest() -> str:
         __version__,
         numba.__version__,
         llvmlite.__version__,
-        sys.version,
         llvmlite.binding.get_host_cpu_name(),
         llvmlite.binding.get_host_cpu_features().flatten(),
         *settings,

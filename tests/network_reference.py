@@ -208,23 +208,46 @@ def targets(output: str, N: int, K: int, rng) -> np.ndarray:
     return rng.standard_normal((N, K))
 
 
-def sgd(spec: Spec, params, X, T, *, learning_rate, momentum, batch_size, orders):
-    """Minibatch gradient descent with momentum, one epoch per entry of ``orders`` (the sample
-    order of that epoch): for each batch, v = momentum v - lr g; params += v. Returns the
-    final parameters and, per epoch, the sample-weighted mean of the batch losses before each
-    update."""
+def weight_mask(spec: Spec) -> np.ndarray:
+    """1.0 at the flat vector's weights, 0.0 at its biases (what the L2 penalty covers)."""
+    mask = layers(spec, np.ones(n_params(spec)))
+    return flatten(spec, [(W, 0.0 * b) for W, b in mask])
+
+
+def sgd(spec: Spec, params, X, T, *, learning_rate, momentum, batch_size, orders,
+        nesterov=False, alpha=0.0, rates=None, adam=None):  # fmt: skip
+    """Minibatch gradient descent, one epoch per entry of ``orders`` (the sample order of that
+    epoch), at ``learning_rate`` or ``rates[e]`` in epoch e. Each batch's loss is its mean
+    loss plus alpha / 2 |weights|**2 / (its samples), with gradient g; then, for SGD, v =
+    momentum v - lr g and params += v (Nesterov: params += momentum v - lr g); for Adam
+    (``adam`` = (beta_1, beta_2, epsilon)), t += 1, m = beta_1 m + (1 - beta_1) g, s =
+    beta_2 s + (1 - beta_2) g**2, params -= lr sqrt(1 - beta_2**t) / (1 - beta_1**t) m /
+    (sqrt(s) + epsilon). Returns the final parameters and, per epoch, the sample-weighted
+    mean of the batch losses before each update."""
     params = np.asarray(params, dtype=np.float64).copy()
     X, T = np.asarray(X, dtype=np.float64), np.asarray(T, dtype=np.float64)
-    velocity = np.zeros_like(params)
+    mask = weight_mask(spec)
+    first, second, t = np.zeros_like(params), np.zeros_like(params), 0
     curve = []
-    for order in orders:
+    for epoch, order in enumerate(orders):
+        rate = learning_rate if rates is None else rates[epoch]
         total = 0.0
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             value, grad = loss_gradient(spec, params, X[batch], T[batch])
+            value += alpha / 2 * np.sum((mask * params) ** 2) / len(batch)
+            grad = grad + alpha * mask * params / len(batch)
             total += value * len(batch)
-            velocity = momentum * velocity - learning_rate * grad
-            params = params + velocity
+            if adam is not None:
+                beta_1, beta_2, epsilon = adam
+                t += 1
+                first = beta_1 * first + (1 - beta_1) * grad
+                second = beta_2 * second + (1 - beta_2) * grad**2
+                step = rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+                params = params - step * first / (np.sqrt(second) + epsilon)
+            else:
+                first = momentum * first - rate * grad
+                params = params + (momentum * first - rate * grad if nesterov else first)
         curve.append(total / len(order))
     return params, curve
 

@@ -66,6 +66,23 @@ def test_gradients_agree(problem, scheduler):
         assert close(a, b, 1e-12)
 
 
+@pytest.mark.parametrize("rows", [450, 60], ids=["23-chunks", "167-chunks"])
+def test_sums_over_tens_and_hundreds_of_chunks_agree(problem, scheduler, rows):
+    """More chunks than one reduction task adds (SPLIT_EVERY): a tree of two levels, whose
+    last task and last chunk are short (10,007 rows)."""
+    p = problem
+    assert len(chunked(p.X, rows).chunks[0]) > distributed.SPLIT_EVERY
+    expected = fastbp.gradients(p.X, p.T, *p.params)
+    got = fastbp.gradients(chunked(p.X, rows), chunked(p.T, rows), *p.params)
+    for a, b in zip(got, expected):
+        assert close(a, b, 1e-12)
+    network = fastbp.Network((2, 4, 3), hidden="tanh")
+    params = network.init_params(3)
+    loss, grad = network.loss_gradient(params, chunked(p.X, rows), chunked(p.T, rows))
+    expected_loss, expected_grad = network.loss_gradient(params, p.X, p.T)
+    assert close(loss, expected_loss, 1e-12) and close(grad, expected_grad, 1e-12)
+
+
 def test_lazy_gradients_combine(problem, scheduler):
     p = problem
     X, T = chunked(p.X), chunked(p.T)

@@ -5,6 +5,7 @@ test_estimator_reference.py."""
 
 import inspect
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -267,6 +268,31 @@ def test_stopping_rule_early_stopping_and_the_convergence_warning():
     )
     assert all(0 <= score <= 1 for score in early.validation_scores_)  # accuracies
     assert "validation" in early.stop_reason_
+
+
+def test_early_stopping_scores_the_held_out_split(monkeypatch):
+    """The validation scores are those of the held-out part, not of the part trained on:
+    the kept parameters (the best validation epoch's) score best_validation_score_ there."""
+    from sklearn.model_selection import train_test_split
+
+    from fastbp import estimators
+
+    splits = []
+
+    def recorded(*arrays, **options):
+        splits.append(train_test_split(*arrays, **options))
+        return splits[-1]
+
+    monkeypatch.setattr(estimators, "train_test_split", recorded)
+    early = MLPClassifier(hidden_layer_sizes=(3,), early_stopping=True, validation_fraction=0.3,
+                          max_iter=25, random_state=1)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not converged: beside the point
+        early.fit(X_IRIS, Y_IRIS)
+    (parts,) = splits
+    X_train, X_valid, y_train, y_valid = parts[0], parts[1], parts[4], parts[5]
+    assert early.score(X_valid, y_valid) == early.best_validation_score_
+    assert early.score(X_train, y_train) != early.best_validation_score_  # tells them apart
 
 
 def test_logistic_is_the_sigmoid_and_the_bias_trick_changes_nothing():

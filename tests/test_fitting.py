@@ -143,6 +143,40 @@ def test_sgd_matches_the_numpy_reference(
     assert np.abs(params - network.init_params(seed)).max() > 1e-3  # training moved them
 
 
+# fit's settings -> the reference's, for each optimizer and option the estimators use.
+OPTIONS = {
+    "nesterov": (dict(momentum=0.9, nesterov=True), dict(momentum=0.9, nesterov=True)),
+    "l2": (dict(momentum=0.5, alpha=0.3), dict(momentum=0.5, alpha=0.3)),
+    "adam": (
+        dict(optimizer="adam", beta_1=0.8, beta_2=0.95, epsilon=1e-6),
+        dict(momentum=0.0, adam=(0.8, 0.95, 1e-6)),
+    ),
+    "adam-l2": (
+        dict(optimizer="adam", alpha=0.1),
+        dict(momentum=0.0, alpha=0.1, adam=(0.9, 0.999, 1e-8)),
+    ),
+    "invscaling": (dict(momentum=0.9, schedule="invscaling", power_t=0.4), dict(momentum=0.9)),
+}
+
+
+@pytest.mark.parametrize("option", OPTIONS)
+def test_optimizers_penalty_and_schedule_match_the_numpy_reference(option):
+    network = Network((3, 5, 4), hidden="tanh")
+    N, batch_size, epochs, lr, seed = 37, 8, 4, 0.05, 2
+    X, T = data(network, N, seed=N)
+    ours, theirs = OPTIONS[option]
+    result = fit(network, X, T, learning_rate=lr, epochs=epochs, batch_size=batch_size,
+                 shuffle=False, seed=seed, **ours)  # fmt: skip
+    # invscaling: the rate of epoch e is lr / (samples trained on before it + 1) ** power_t
+    rates = [lr / (e * N + 1) ** 0.4 for e in range(epochs)] if option == "invscaling" else None
+    params, curve = ref.sgd(
+        ref.spec_of(network), network.init_params(seed), X, T, learning_rate=lr,
+        batch_size=batch_size, orders=[np.arange(N)] * epochs, rates=rates, **theirs,
+    )  # fmt: skip
+    np.testing.assert_allclose(result.loss_curve, curve, rtol=1e-10)
+    np.testing.assert_allclose(result.params, params, rtol=1e-10, atol=1e-12)
+
+
 def test_shuffling_changes_the_order_and_so_the_result():
     network = Network((3, 5, 4), hidden="tanh")
     X, T = data(network, 40, seed=1)

@@ -143,6 +143,24 @@ def test_predict_loss_and_gradient_match_the_reference(
         assert_close_to(grad, expected_grad, 1e-4)
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_relu_passes_no_gradient_where_its_input_is_exactly_zero(layout):
+    """relu'(0) = 0, as in scikit-learn: with integer data and weights, many hidden
+    pre-activations are exactly 0, and those units pass no gradient to the layer below."""
+    network = Network((3, 4, 2), hidden="relu", **LAYOUTS[layout])
+    rng = np.random.default_rng(3)
+    X = rng.integers(-1, 2, (12, 3)).astype(np.float64)
+    T = np.eye(2)[rng.integers(0, 2, 12)]
+    params = rng.integers(-1, 2, network.n_params).astype(np.float64)
+    spec = ref.spec_of(network)
+    kinks = sum(int(np.sum(A == 0.0)) for A in ref.forward(spec, params, X)[1][:-1])
+    assert kinks >= 10  # the data reach the kink
+    value, grad = network.loss_gradient(params, X, T)
+    expected_loss, expected_grad = ref.loss_gradient(spec, params, X, T)
+    assert value == pytest.approx(expected_loss, rel=1e-12)
+    assert_close_to(grad, expected_grad, 1e-12)
+
+
 def test_result_dtype_follows_the_parameters_not_the_inputs():
     network = Network((3, 4, 2), hidden="tanh")
     X, T, params = ref.problem(network, 11, seed=1)
