@@ -81,6 +81,11 @@ def test_sums_over_tens_and_hundreds_of_chunks_agree(problem, scheduler, rows):
     loss, grad = network.loss_gradient(params, chunked(p.X, rows), chunked(p.T, rows))
     expected_loss, expected_grad = network.loss_gradient(params, p.X, p.T)
     assert close(loss, expected_loss, 1e-12) and close(grad, expected_grad, 1e-12)
+    # Full-batch fitting: the chunks persisted, the tree of futures on a cluster.
+    options = dict(learning_rate=0.5, epochs=3, momentum=0.9, seed=2)
+    expected_fit = fastbp.fit(network, p.X, p.T, **options)
+    got_fit = fastbp.fit(network, chunked(p.X, rows), chunked(p.T, rows), **options)
+    assert np.max(np.abs(got_fit.params - expected_fit.params)) <= 1e-10
 
 
 def test_lazy_gradients_combine(problem, scheduler):
