@@ -485,8 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument(
         "--compile",
         action="store_true",
-        help="also time compilation and cold start in new processes (about 2 minutes; "
-        "with --network, of the network kernels)",
+        help="also time compilation and cold start in new processes: each rung's first "
+        "gradients call and every public entry point's first call (about 8 minutes; with "
+        "--network, of the network kernels too)",
     )
     st.add_argument(
         "--dask",

@@ -1,8 +1,9 @@
-"""JIT compile cost of each rung, measured in a fresh process with an empty Numba cache."""
+"""JIT compile cost of each rung and of every public entry point's first call, measured in a
+fresh process with an empty compile cache."""
 
 import tempfile
 
-from .common import RUNG_NAMES, SMOKE, probe, require_fastbp
+from .common import BROKEN, RUNG_NAMES, SMOKE, probe, require_fastbp
 
 
 def compile_seconds(rung: str, fresh_cache: bool = True) -> float:
@@ -33,3 +34,27 @@ class TrackCompile:
         return compile_seconds(rung, fresh_cache=not SMOKE)
 
     track_compile_seconds.unit = "seconds"
+
+
+class TrackEntryCompile:
+    """``import fastbp`` plus the first call of every public entry point at its default
+    settings (``probe.ENTRY_POINTS``: the classic functions, ``train``, ``fit`` in each mode
+    and optimizer, the network's methods, the estimators), in a new process with an empty
+    cache (seconds, lower is better; the target is ``probe.ENTRY_TARGET``). In the CI smoke
+    run the child reuses the on-disk cache."""
+
+    params = [list(probe.ENTRY_POINTS) if probe else [BROKEN]]
+    param_names = ["entry point"]
+    rounds = 1
+    repeat = 1
+    timeout = 600.0
+
+    def track_first_call_seconds(self, entry):
+        require_fastbp()
+        with tempfile.TemporaryDirectory(prefix="fastbp-numba-cache-") as cache:
+            imported, (call,) = probe.first_calls(
+                "entry", entry, cache_dir=None if SMOKE else cache
+            )
+        return imported + call
+
+    track_first_call_seconds.unit = "seconds"
