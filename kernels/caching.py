@@ -5,7 +5,7 @@ size only, never to the modules it inlines or calls: after an upgrade that chang
 helper module, a kernel would load the old version's machine code. fastbp's kernels are
 decorated with ``cached_njit`` instead, which gives each one a cache of its own kind:
 
-- It lives in a folder named by ``DIGEST``: a hash of every source file of this package
+- It lives in a folder named by ``digest()``: a hash of every source file of this package
   (the kernels, their helpers, the generators' templates), fastbp's, Numba's and
   llvmlite's versions, the CPU target and the Numba settings that change machine code
   (bounds checks, optimisation level). Any change to any of them starts an empty folder;
@@ -18,8 +18,9 @@ decorated with ``cached_njit`` instead, which gives each one a cache of its own 
 - Each compiled signature is saved under a name derived from its index key, so two
   processes saving at once never write different machine code to one file; on POSIX the
   index is updated under a file lock, so neither loses the other's entry.
-- A damaged entry (a cut or overwritten file) is discarded with one warning per process
-  and the kernel compiled again.
+- A damaged entry (a cut or overwritten file) is discarded and the kernel compiled again; a
+  folder that cannot be written (a full disk, removed by another process's clean-up) leaves
+  the kernel compiled but not saved. Each warns once per process.
 
 Nothing here touches Numba's settings or classes: other packages' kernels are cached as
 Numba does it, wherever Numba puts them.
@@ -100,9 +101,8 @@ def root() -> Path:
     user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fastbp"
     if _writable(user):
         return user
-    return (
-        Path(tempfile.gettempdir()) / f"fastbp-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"
-    )
+    user_id = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"fastbp-cache-{user_id}"
 
 
 def folder() -> Path:
@@ -147,6 +147,7 @@ class _Locator(_CacheLocator):
 
     def ensure_cache_path(self):
         prepare()
+        folder().mkdir(parents=True, exist_ok=True)  # if removed since by another process
 
     def get_cache_path(self):
         return str(folder())
@@ -193,7 +194,13 @@ class _IndexAndData(IndexDataCacheFile):
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-_warned_of_damage = False  # one warning per process, however many kernels were damaged
+_WARNED: set[str] = set()  # what has been warned of in this process
+
+
+def _warn_once(topic: str, message: str) -> None:
+    if topic not in _WARNED:
+        _WARNED.add(topic)
+        warnings.warn(f"fastbp: {message} (warned once per process)", RuntimeWarning, stacklevel=3)
 
 
 class KernelCache(FunctionCache):
@@ -218,21 +225,31 @@ class KernelCache(FunctionCache):
         """Numba's load, with recovery: when the entry cannot be read back (``UnpicklingError``,
         ``EOFError``, ...), its index is emptied (the next save writes it anew), one
         RuntimeWarning per process names the folder, and the kernel is compiled again."""
-        global _warned_of_damage
         try:
             return super().load_overload(sig, target_context)
-        except Exception as error:
-            self.flush()
-            if not _warned_of_damage:
-                _warned_of_damage = True
-                warnings.warn(
-                    f"fastbp: the compile cache in {self.cache_path} is damaged "
-                    f"({type(error).__name__}: {error}). Damaged entries are discarded and "
-                    "their kernels compiled again (warned once per process).",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
+        except OSError:  # a folder that cannot be read: not cached (the save warns)
             return None
+        except Exception as error:
+            with contextlib.suppress(OSError):
+                self.flush()
+            _warn_once(
+                "damaged",
+                f"the compile cache in {self.cache_path} is damaged ({type(error).__name__}: "
+                f"{error}). Damaged entries are discarded and their kernels compiled again",
+            )
+            return None
+
+    def save_overload(self, sig, data):
+        """Numba's save; when the folder cannot be written, the kernel stays compiled for
+        this process and is not saved, with one RuntimeWarning per process."""
+        try:
+            super().save_overload(sig, data)
+        except OSError as error:
+            _warn_once(
+                "unwritable",
+                f"cannot save compiled kernels in {self.cache_path} ({error}); they are "
+                "compiled again in the next process",
+            )
 
 
 def cached_njit(**options):

@@ -171,6 +171,19 @@ def test_damaged_cache_beside_the_source_is_discarded_and_rebuilt(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_cache_folder_that_cannot_be_written_warns_once_and_the_kernels_run(tmp_path):
+    """NUMBA_CACHE_DIR names a file, not a folder: nothing can be saved there."""
+    (tmp_path / "not-a-folder").write_text("")
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "not-a-folder")}
+    done = _python(DAMAGE_PROBE.format(tests=str(TESTS)), env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    warned = [line for line in done.stderr.splitlines() if "RuntimeWarning" in line]
+    assert len(warned) == 1 and "cannot save compiled kernels" in warned[0], done.stderr
+    expected = _python(DAMAGE_PROBE.format(tests=str(TESTS)), env={"NUMBA_CACHE_DIR": ""})
+    assert done.stdout.splitlines()[0] == expected.stdout.splitlines()[0]
+
+
+@pytest.mark.slow
 def test_read_only_install_imports_and_runs(tmp_path):
     """A read-only copy of the package (bind-mounted read-only) with a read-only home."""
     if shutil.which("unshare") is None or os.geteuid() != 0:
