@@ -63,6 +63,7 @@ KERNEL_TESTS = [
     "tests/test_agreement.py",
     "tests/test_finite_differences.py",
     "tests/test_stability.py",
+    "tests/test_network.py",
     "tests/test_fitting.py",
 ]
 IMPORTED_FROM_SITE_PACKAGES = (
