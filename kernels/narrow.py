@@ -15,11 +15,11 @@ The template's notation: a name with index suffixes (``w1_d_m``) is a scalar loc
 index value (``w1_0_2``); a line that mentions an index outside a sum is repeated for each
 of its values; ``SUM_k(...)`` and ``MAX_k(...)`` are the sum and the maximum over k, written
 out; ``D``, ``M`` and ``K`` are the widths. ``source(function, D, M, K)`` shows the expanded
-code. Each generated module is written, once per content, to a folder beside Numba's cache
-and imported from there (``codegen.load``), so that Numba caches its kernels on disk like
-any other (a cache needs a source file). That folder is the compile cache's, keyed to
-every kernel source file (``caching``), so a change to the template or to a helper the
-generated code calls starts from new modules and an empty cache.
+code. Each generated module is written, once per content, to the compile cache's folder
+and imported from there (``codegen.load``), so that its kernels are cached on disk like
+any other (a cache needs a source file). That folder is keyed to every kernel source file
+(``caching``), so a change to the template or to a helper the generated code calls starts
+from new modules and an empty cache.
 
 ``gradients`` adds a mark of the inputs to the cost: the cost is NaN when any input holds
 NaN or infinity (x * 0 is 0 for finite x, NaN otherwise), which lets the API check
