@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import inspect
 
-import numba
 import numpy as np
 from numba.extending import register_jitable
 
@@ -64,17 +63,14 @@ def _compiled_source() -> str:
 def compiled_for(gradients) -> object:
     """The compiled ``ascend(X, T, W1, b1, W2, b2, learning_rate, costs)`` for a compiled
     ``gradients`` kernel (a Numba dispatcher whose module is imported). The module's text
-    is written to the compile cache's folder, which is keyed to every kernel module. For a
-    parallel kernel, Numba's threads are started here: loaded from the cache, only a
-    function marked parallel starts them, and marking ``ascend`` so would turn its updates
-    into parallel loops of a few elements (twice as slow at the seed size, measured), while
-    without threads the kernel's parallel loop crashes."""
+    is written to the compile cache's folder, which is keyed to every kernel module.
+    ``ascend`` itself is serial (marked parallel, its updates would become parallel loops of
+    a few elements: twice as slow at the seed size, measured); loaded from the cache, it
+    starts Numba's threads for a parallel kernel it calls (``caching._Impl.rebuild``)."""
     module, name = gradients.py_func.__module__, gradients.py_func.__name__
 
     def text() -> str:
         header = HEADER.format(kernel=f"{module}.{name}", module=module, name=name)
         return header + _compiled_source()
 
-    if gradients.targetoptions.get("parallel"):
-        numba.get_num_threads()  # starts Numba's threads
     return codegen.load(f"ascent_{module.rsplit('.', 1)[-1]}_{name}", text).ascend

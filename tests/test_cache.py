@@ -193,6 +193,44 @@ def test_a_users_own_cached_kernel_is_cached_as_numba_does_it(tmp_path):
     assert runs["numba alone"].startswith(f"True {tmp_path}")
 
 
+# One process's call of a parallel rung, through ``gradients`` or through ``train``'s
+# compiled loop (a serial kernel calling the parallel one).
+PARALLEL_CALL = """
+import sys
+import numpy as np, fastbp
+X, labels = fastbp.datasets.three_clouds()
+rung, entry = sys.argv[1], sys.argv[2]
+if entry == "gradients":
+    T = fastbp.datasets.one_hot(labels, 3)
+    rng = np.random.default_rng(0)
+    W1, b1 = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    W2, b2 = rng.standard_normal((3, 3)), rng.standard_normal(3)
+    print(fastbp.gradients(X, T, W1, b1, W2, b2, rung=rung).cost)
+else:
+    print(fastbp.train(X, labels, rung=rung, epochs=20).W1.tolist())
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rung", ["narrow_parallel", "parallel"])
+def test_a_serial_kernel_calling_a_parallel_one_loads_from_the_cache_in_any_order(
+    tmp_path, rung
+):
+    # numba#8578: a kernel compiled while the parallel kernel it calls came from the cache
+    # was saved without starting Numba's threads, and crashed when a later process loaded it
+    # alone (this order: gradients, then train twice, each in a new process).
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    printed = []
+    for entry in ("gradients", "train", "train", "gradients"):
+        done = subprocess.run(
+            [sys.executable, "-c", PARALLEL_CALL, rung, entry],
+            capture_output=True, text=True, env=env, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, (entry, done.returncode, done.stderr[-3000:])
+        printed.append(done.stdout)
+    assert printed[0] == printed[3] and printed[1] == printed[2]
+
+
 def test_the_key_covers_every_kernel_source_and_the_versions():
 
     assert caching.folder().parent == caching.root() and caching.folder().name == caching.digest()
