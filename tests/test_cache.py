@@ -213,9 +213,7 @@ else:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("rung", ["narrow_parallel", "parallel"])
-def test_a_serial_kernel_calling_a_parallel_one_loads_from_the_cache_in_any_order(
-    tmp_path, rung
-):
+def test_a_serial_kernel_calling_a_parallel_one_loads_from_the_cache_in_any_order(tmp_path, rung):
     # numba#8578: a kernel compiled while the parallel kernel it calls came from the cache
     # was saved without starting Numba's threads, and crashed when a later process loaded it
     # alone (this order: gradients, then train twice, each in a new process).
