@@ -24,7 +24,11 @@ def test_study_times_every_rung_and_writes_json(tmp_path, capsys):
         assert f"{rung}/compiled" in names and f"{rung}/plain" in names
     assert any(name.startswith("default (") for name in names)
     assert all(len(t["seconds"]) == 2 for t in results["sizes"]["seed"]["timings"])
-    assert json.loads(out.read_text())["environment"]["numba"]
+    saved = json.loads(out.read_text())
+    assert saved["environment"]["numba"] and saved["environment"]["date"].startswith("20")
+    # The load beside every table: each one the study printed, at the time it printed it.
+    assert set(saved["load_average"]) == {"sizes.seed", "call_overhead", "training"}
+    assert all(len(load) == 3 for load in saved["load_average"].values())
     assert [t["name"] for t in results["training"]][:3] == [
         f"train: {rungs.CLASSIC}",
         "train: matrix/plain",
@@ -32,6 +36,7 @@ def test_study_times_every_rung_and_writes_json(tmp_path, capsys):
     ]
     printed = capsys.readouterr().out
     assert "vs classic" in printed and "loops/compiled" in printed and "1000 epochs" in printed
+    assert printed.count("load average (1, 5, 15 min): ") == 3
 
 
 def test_slow_rungs_are_left_out_of_large_sizes():

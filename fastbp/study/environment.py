@@ -1,12 +1,25 @@
-"""What the timings ran on: versions, the two BLAS libraries and the threads."""
+"""What the timings ran on: date, load, CPU, versions, the two BLAS libraries, the threads."""
 
 from __future__ import annotations
 
+import datetime
 import os
+import platform
 import sys
 
+import llvmlite.binding
 import numba
 import numpy as np
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages now (None where the system has none): a loaded
+    machine slows every candidate, the baselines' own BLAS threads most, so every table is
+    printed and saved with the load beside it."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
 
 
 def _blas(module) -> str:
@@ -15,12 +28,16 @@ def _blas(module) -> str:
 
 
 def environment(peers: bool = False) -> dict[str, object]:
-    """Python, NumPy and Numba versions, the BLAS behind NumPy's matrix products and the one
-    Numba kernels call, Numba's threads and the CPU count; with ``peers``, PyTorch's version
-    and intra-op threads when it is installed."""
+    """The date (UTC) and load average at the start, the CPU (LLVM's name for it), Python,
+    NumPy and Numba versions, the BLAS behind NumPy's matrix products and the one Numba
+    kernels call, Numba's threads and the CPU count; with ``peers``, PyTorch's version and
+    intra-op threads when it is installed."""
     import scipy
 
     out: dict[str, object] = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "load_average": load_average(),
+        "cpu": f"{platform.machine()} {llvmlite.binding.get_host_cpu_name()}",
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "numba": numba.__version__,

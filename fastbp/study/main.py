@@ -18,34 +18,47 @@ from .cases import (
     SIZES,
     network_problem,
 )
-from .environment import environment
+from .environment import environment, load_average
 from .plot import pyplot, sweep_plot
 from .timing import SETTLE
 
 
-def _rung_study(sizes: list[str], repeat: int, min_time: float, peers: bool, settle: float):
+def _show(table: str, name: str, loads: dict[str, list[float] | None]) -> None:
+    """Print a table with the load average beside it, and keep that load as ``loads[name]``
+    (``name``: where the table's numbers are in the results, e.g. ``sizes.seed``)."""
+    loads[name] = load_average()
+    print(f"{table}\n{tables.load(loads[name])}", flush=True)
+
+
+def _rung_study(
+    sizes: list[str], repeat: int, min_time: float, peers: bool, settle: float, loads: dict
+):
     results: dict[str, object] = {"classic": rungs.CLASSIC, "sizes": {}}
     for size in sizes:
         timings = rungs.step_times(size, repeat, min_time, peers, settle)
-        print(tables.steps(size, SIZES[size], timings, rungs.CLASSIC), flush=True)
+        _show(tables.steps(size, SIZES[size], timings, rungs.CLASSIC), f"sizes.{size}", loads)
         results["sizes"][size] = {"shape": SIZES[size], "timings": [asdict(t) for t in timings]}
     if "seed" in sizes:
         timings = rungs.call_overhead(repeat, settle)
-        print(tables.call_overhead(timings, rungs.choose_rung(*CALL_OVERHEAD)), flush=True)
+        _show(
+            tables.call_overhead(timings, rungs.choose_rung(*CALL_OVERHEAD)), "call_overhead", loads
+        )
         results["call_overhead"] = [asdict(t) for t in timings]
         timings = rungs.training_times(max(3, repeat // 2), settle)
-        print(tables.training(timings, "train: " + rungs.CLASSIC))
+        _show(tables.training(timings, "train: " + rungs.CLASSIC), "training", loads)
         results["training"] = [asdict(t) for t in timings]
     return results
 
 
-def _network_study(cases: list[str], repeat: int, min_time: float, peers: bool, settle: float):
+def _network_study(
+    cases: list[str], repeat: int, min_time: float, peers: bool, settle: float, loads: dict
+):
     out: dict[str, dict] = {}
     for name in cases:
         case = NETWORK_CASES[name]
         n = len(network_problem(case.network)[1])
         timings = networks.epoch_times(name, repeat, min_time, peers, settle)
-        print(tables.epochs(name, case, n, timings), flush=True)
+        _show(tables.epochs(name, case, n, timings), f"network.{name}", loads)
         row = out[name] = {
             **asdict(case),
             "data": NETWORKS[case.network].data,
@@ -63,14 +76,15 @@ def _network_study(cases: list[str], repeat: int, min_time: float, peers: bool, 
     return out
 
 
-def _estimator_study(cases: list[str], repeat: int, min_time: float, settle: float):
+def _estimator_study(cases: list[str], repeat: int, min_time: float, settle: float, loads: dict):
     from . import estimators
 
     out: dict[str, object] = {"fits": {}, "held_out": {}}
     for name in cases:
         timings = estimators.times(name, repeat, min_time, settle)
         ratios = estimators.ratios(timings)
-        print(tables.estimator_fits(name, ESTIMATOR_CASES[name], timings, ratios), flush=True)
+        fits = tables.estimator_fits(name, ESTIMATOR_CASES[name], timings, ratios)
+        _show(fits, f"estimators.fits.{name}", loads)
         out["fits"][name] = {
             **asdict(ESTIMATOR_CASES[name]),
             "timings": [asdict(t) for t in timings],
@@ -80,7 +94,7 @@ def _estimator_study(cases: list[str], repeat: int, min_time: float, settle: flo
         out["held_out"][problem] = {
             solver: estimators.held_out_scores(problem, solver) for solver in ACCURACY_SOLVERS
         }
-    print(tables.held_out(out["held_out"]), flush=True)
+    _show(tables.held_out(out["held_out"]), "estimators.held_out", loads)
     return out
 
 
@@ -104,32 +118,36 @@ def run(
     in; the time per sample against N at the first size's widths, plotted to ``plot_path``
     (checked first: ImportError without matplotlib); the ``dask`` cases (names from
     cases.DASK_CASES: one epoch in memory, on dask's threaded scheduler and on a
-    LocalCluster; needs fastbp[dask]); the results as JSON to ``json_path``."""
+    LocalCluster; needs fastbp[dask]); the results as JSON to ``json_path``. Every table is
+    printed with the load average beside it, and ``results["load_average"]`` maps where each
+    table's numbers are to the load when it was printed."""
     check_parameters({"repeat": repeat, "min_time": min_time})
     if plot_path and sizes:
         pyplot()
     env = environment(peers)
     print(tables.machine(env))
-    results: dict[str, object] = {"environment": env}
-    results.update(_rung_study(sizes, repeat, min_time, peers, settle))
+    loads: dict[str, list[float] | None] = {}
+    results: dict[str, object] = {"environment": env, "load_average": loads}
+    results.update(_rung_study(sizes, repeat, min_time, peers, settle, loads))
     if network:
-        results["network"] = _network_study(network, repeat, min_time, peers, settle)
+        results["network"] = _network_study(network, repeat, min_time, peers, settle, loads)
     if estimators:
-        results["estimators"] = _estimator_study(estimators, repeat, min_time, settle)
+        results["estimators"] = _estimator_study(estimators, repeat, min_time, settle, loads)
     if dask:
         from . import scale  # needs dask and distributed
 
         results["dask"] = scale.run(repeat, dask)
-        print(scale.table(results["dask"]), flush=True)
+        _show(scale.table(results["dask"]), "dask", loads)
     if compile_cache and sizes:
         results["compile"] = rungs.compile_times(compile_cache)
-        print(tables.compile_rungs(results["compile"]))
+        _show(tables.compile_rungs(results["compile"]), "compile", loads)
     if compile_cache and network:
         results["network_compile"] = networks.compile_times(compile_cache)
-        print(tables.compile_network(results["network_compile"]))
+        _show(tables.compile_network(results["network_compile"]), "network_compile", loads)
     if compile_cache:
         results["entry_compile"] = probe.entry_times(compile_cache)
-        print(tables.compile_entries(results["entry_compile"], probe.ENTRY_TARGET))
+        entries = tables.compile_entries(results["entry_compile"], probe.ENTRY_TARGET)
+        _show(entries, "entry_compile", loads)
     if plot_path and sizes:
         widths = SIZES[sizes[0]][1:]
         curves = rungs.sweep(widths, max(3, repeat // 2), min_time)

@@ -28,6 +28,13 @@ def machine(env: dict[str, object]) -> str:
     return "machine: " + ", ".join(f"{k} {v}" for k, v in env.items())
 
 
+def load(average: list[float] | None) -> str:
+    """The line printed under every table: the load average when it was measured."""
+    if average is None:
+        return "  load average: not available on this system"
+    return "  load average (1, 5, 15 min): " + ", ".join(f"{value:.2f}" for value in average)
+
+
 def steps(size: str, shape: tuple[int, ...], timings: list[Timing], classic: str) -> str:
     """Median, spread, speedup over ``classic`` and over each compiled rung's plain twin."""
     by_name = {t.name: t.median for t in timings}
