@@ -229,12 +229,26 @@ def test_a_serial_kernel_calling_a_parallel_one_loads_from_the_cache_in_any_orde
     assert printed[0] == printed[3] and printed[1] == printed[2]
 
 
-def test_the_key_covers_every_kernel_source_and_the_versions():
+def test_the_key_covers_every_kernel_source_and_the_versions(monkeypatch):
 
     assert caching.folder().parent == caching.root() and caching.folder().name == caching.digest()
     kernels = {path.name for path in caching.SOURCES.glob("*.py")}
     assert {"common.py", "layers.py", "narrow.py", "network.py", "caching.py"} <= kernels
     assert caching.SOURCES == Path(fastbp.kernels.__file__).resolve().parent
+    key = caching.digest.__wrapped__  # uncached: computed anew under each change below
+    assert key() == caching.digest()
+    changes = [
+        (fastbp, "__version__", "0.0.0+other"),
+        (caching.numba, "__version__", "0.0.0"),
+        (caching.llvmlite, "__version__", "0.0.0"),
+        (caching.numba.config, "BOUNDSCHECK", 1),
+        (caching.numba.config, "OPT", 0),
+    ]
+    for owner, name, value in changes:
+        with monkeypatch.context() as patch:
+            patch.setattr(owner, name, value)
+            assert key() != caching.digest(), name
+    assert key() == caching.digest()
 
 
 def test_old_folders_are_pruned_to_the_most_recently_used(tmp_path):

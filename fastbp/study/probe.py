@@ -68,10 +68,6 @@ def network_calls() -> dict[str, Callable[[], object]]:
     return dict(zip(NETWORK_CALLS, calls))
 
 
-def _seed_problem() -> tuple[np.ndarray, ...]:
-    return cases.problem("seed")
-
-
 def _fit(batch_size: int | None, optimizer: str) -> Callable[[], object]:
     def call() -> object:
         import fastbp
@@ -125,11 +121,10 @@ def _classic(function: str) -> Callable[[], object]:
     def call() -> object:
         import fastbp
 
-        calls = cases.public_calls(_seed_problem(), rung=None)
         if function == "train":
             X, labels = fastbp.datasets.three_clouds()
             return fastbp.train(X, labels, epochs=2)
-        return calls[function]()
+        return cases.public_calls(cases.problem("seed"), rung=None)[function]()
 
     return call
 
