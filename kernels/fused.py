@@ -222,9 +222,11 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
     return cost
 
 
-@cached_njit(fastmath=FASTMATH, error_model="numpy")
-def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
-    """``gradients`` written into dW1, db1, dW2, db2 (X's dtype); returns the cost."""
+@register_jitable
+def write_gradients(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+    """``gradients`` written into dW1, db1, dW2, db2 (X's dtype); returns the cost. The body
+    of both kernels below: a kernel calling the other would run it compiled in the plain
+    twin too."""
     D, M = W1.shape
     K = W2.shape[1]
     sum_w1, sum_b1 = np.zeros((D, M)), np.zeros(M)
@@ -238,12 +240,18 @@ def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
 
 
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
+def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+    """``gradients`` written into dW1, db1, dW2, db2 (X's dtype); returns the cost."""
+    return write_gradients(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+
+
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def gradients(X, T, W1, b1, W2, b2):
     """(dW1, db1, dW2, db2, cost) in one pass over blocks of samples, serially."""
     (D, M), K = W1.shape, W2.shape[1]
     dW1, db1 = np.empty((D, M), X.dtype), np.empty(M, X.dtype)
     dW2, db2 = np.empty((M, K), X.dtype), np.empty(K, X.dtype)
-    cost = gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+    cost = write_gradients(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
     return dW1, db1, dW2, db2, cost
 
 

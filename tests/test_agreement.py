@@ -1,5 +1,7 @@
 """Every rung, compiled and plain, agrees with the one NumPy reference in tests/reference.py."""
 
+import types
+
 import numba
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ from cases import DTYPES, SHAPES
 from fastbp.kernels import parallel
 
 import fastbp
+from fastbp.registry import FUNCTIONS
 
 
 @pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
@@ -218,3 +221,28 @@ def test_parallel_rung_with_uneven_chunks_matches_reference(N, dtype):
             assert result.cost == pytest.approx(cost_ref, rel=rtol)
     finally:
         numba.set_num_threads(before)
+
+
+def _compiled_calls(function, seen=None) -> list[str]:
+    """The Numba dispatchers that plain Python ``function`` calls by a global name, directly
+    or through the plain functions it calls (``register_jitable`` helpers are plain)."""
+    seen = set() if seen is None else seen
+    if function in seen:
+        return []
+    seen.add(function)
+    found = []
+    for name in function.__code__.co_names:
+        value = function.__globals__.get(name)
+        if isinstance(value, numba.core.dispatcher.Dispatcher):
+            found.append(f"{function.__qualname__} calls {name}")
+        elif isinstance(value, types.FunctionType):
+            found += _compiled_calls(value, seen)
+    return found
+
+
+@pytest.mark.parametrize("function", [*FUNCTIONS, "gradients"])
+def test_the_plain_twin_runs_no_compiled_code(rung, function):
+    # compiled=False is the rung's source run as plain Python (the ladder's "plain" column):
+    # a kernel calling another compiled kernel by name would run that one compiled.
+    plain = fastbp.registry.kernel_for(rung, function, False, 2, 3, 3)
+    assert _compiled_calls(plain) == []
