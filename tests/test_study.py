@@ -10,7 +10,7 @@ import fastbp
 from fastbp.__main__ import main
 from fastbp.peers import EPOCH_PEERS, PEERS
 from fastbp.registry import RUNGS
-from fastbp.study import cases, course, networks, rungs, tables
+from fastbp.study import cases, course, networks, rungs, tables, threads
 from fastbp.study.main import run
 from fastbp.study.probe import first_calls
 
@@ -298,3 +298,37 @@ def test_call_overhead_is_the_public_call_less_its_bare_kernel_round_by_round():
     for public, bare, overhead in (timings[:3], timings[3:]):
         assert len(overhead.seconds) == 21
         assert overhead.seconds == [p - k for p, k in zip(public.seconds, bare.seconds)]
+
+
+def test_threads_sweep_times_each_count_with_every_pool_limited(monkeypatch, capsys):
+    import numba
+    from threadpoolctl import threadpool_info
+
+    seen = []  # (Numba's threads, each BLAS pool's) when each candidate is built
+    made = rungs.candidates
+
+    def candidates(*args, **kwargs):
+        blas = {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+        seen.append((numba.get_num_threads(), blas))
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(rungs, "candidates", candidates)
+    before, most = numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS
+    results = run(["seed"], repeat=2, min_time=0.001, settle=0, thread_counts=[most, 1, most])
+    counts = sorted({1, most})
+    assert seen == [(count, {count}) for count in counts]
+    assert numba.get_num_threads() == before
+    assert set(results["threads"]["seed"]) == {str(count) for count in counts}
+    names = {t["name"] for t in results["threads"]["seed"]["1"]}
+    assert {rungs.CLASSIC, "fused/compiled", "default (narrow)"} <= names
+    printed = capsys.readouterr().out
+    assert all(f"at {count} threads, seed: N=1500" in printed for count in counts)
+    assert "seed: scaling with threads" in printed and f"x at {most}" in printed
+    tables_shown = {f"threads.{count}.seed" for count in counts} | {"threads.scaling.seed"}
+    assert set(results["load_average"]) == tables_shown
+
+
+@pytest.mark.parametrize("counts", [[], [0], [10_000]])
+def test_threads_sweep_rejects_counts_outside_the_pool(counts):
+    with pytest.raises(ValueError, match="threads must be thread counts from 1 to"):
+        threads.check_counts(counts)

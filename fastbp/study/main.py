@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 
 from .._validation import check_parameters
-from . import networks, probe, rungs, tables
+from . import networks, probe, rungs, tables, threads
 from .cases import (
     ACCURACY_PROBLEMS,
     ACCURACY_SOLVERS,
@@ -76,6 +76,41 @@ def _network_study(
     return out
 
 
+def _threads_sweep(
+    counts: list[int],
+    sizes: list[str],
+    cases: list[str],
+    repeat: int,
+    min_time: float,
+    peers: bool,
+    settle: float,
+    loads: dict,
+) -> dict[str, dict]:
+    """The sizes' steps and the network cases' epochs at each thread count (``threads``),
+    each table printed as it is measured, then one scaling table per size and case."""
+    measured: dict[str, dict[int, list]] = {}
+    for count in counts:
+        with threads.limited(count, peers):
+            for size in sizes:
+                timings = rungs.step_times(size, repeat, min_time, peers, settle)
+                table = tables.steps(size, SIZES[size], timings, rungs.CLASSIC)
+                _show(f"at {count} threads, {table}", f"threads.{count}.{size}", loads)
+                measured.setdefault(size, {})[count] = timings
+            for name in cases:
+                case = NETWORK_CASES[name]
+                n = len(network_problem(case.network)[1])
+                timings = networks.epoch_times(name, repeat, min_time, peers, settle)
+                table = tables.epochs(name, case, n, timings)
+                _show(f"at {count} threads, {table}", f"threads.{count}.{name}", loads)
+                measured.setdefault(name, {})[count] = timings
+    for name, by_count in measured.items():
+        _show(tables.scaling(name, by_count), f"threads.scaling.{name}", loads)
+    return {
+        name: {str(count): [asdict(t) for t in timings] for count, timings in by_count.items()}
+        for name, by_count in measured.items()
+    }
+
+
 def _estimator_study(cases: list[str], repeat: int, min_time: float, settle: float, loads: dict):
     from . import estimators
 
@@ -110,6 +145,7 @@ def run(
     network: list[str] | None = None,
     estimators: list[str] | None = None,
     dask: list[str] | None = None,
+    thread_counts: list[int] | None = None,
 ) -> dict:
     """The rung study over ``sizes`` and the network study over the ``network`` cases
     (either may be empty), ``repeat`` rounds of about ``min_time`` seconds per candidate;
@@ -118,19 +154,26 @@ def run(
     in; the time per sample against N at the first size's widths, plotted to ``plot_path``
     (checked first: ImportError without matplotlib); the ``dask`` cases (names from
     cases.DASK_CASES: one epoch in memory, on dask's threaded scheduler and on a
-    LocalCluster; needs fastbp[dask]); the results as JSON to ``json_path``. Every table is
-    printed with the load average beside it, and ``results["load_average"]`` maps where each
-    table's numbers are to the load when it was printed."""
+    LocalCluster; needs fastbp[dask]); the results as JSON to ``json_path``. With
+    ``thread_counts``, the sizes and network cases are timed at each of those thread counts
+    instead (``threads.limited``: Numba, BLAS and PyTorch alike), then their scaling shown.
+    Every table is printed with the load average beside it, and ``results["load_average"]``
+    maps where each table's numbers are to the load when it was printed."""
     check_parameters({"repeat": repeat, "min_time": min_time})
+    counts = threads.check_counts(thread_counts) if thread_counts is not None else None
     if plot_path and sizes:
         pyplot()
     env = environment(peers)
     print(tables.machine(env))
     loads: dict[str, list[float] | None] = {}
     results: dict[str, object] = {"environment": env, "load_average": loads}
-    results.update(_rung_study(sizes, repeat, min_time, peers, settle, loads))
-    if network:
-        results["network"] = _network_study(network, repeat, min_time, peers, settle, loads)
+    if counts:
+        sweep = (counts, sizes, network or [], repeat, min_time, peers, settle, loads)
+        results["threads"] = _threads_sweep(*sweep)
+    else:
+        results.update(_rung_study(sizes, repeat, min_time, peers, settle, loads))
+        if network:
+            results["network"] = _network_study(network, repeat, min_time, peers, settle, loads)
     if estimators:
         results["estimators"] = _estimator_study(estimators, repeat, min_time, settle, loads)
     if dask:

@@ -52,6 +52,23 @@ def steps(size: str, shape: tuple[int, ...], timings: list[Timing], classic: str
     return "\n".join(lines)
 
 
+def scaling(title: str, by_count: dict[int, list[Timing]]) -> str:
+    """Per candidate: the median at each thread count and the scaling, the median at the
+    fewest threads over the median at each count (2.0x: twice as fast)."""
+    counts = sorted(by_count)
+    medians = {count: {t.name: t.median for t in by_count[count]} for count in counts}
+    header = "".join(f"{f'{count} thr':>10}" for count in counts)
+    header += "".join(f"{f'x at {count}':>9}" for count in counts[1:])
+    lines = [f"{title}: scaling with threads", f"  {'candidate':24} {header}"]
+    for name in medians[counts[0]]:  # candidates can differ by count (the default's rung)
+        times = [medians[count].get(name) for count in counts]
+        row = "".join(f"{format_time(t) if t else '':>10}" for t in times)
+        first = times[0]
+        row += "".join(f"{f'{first / t:.2f}x' if t else '':>9}" for t in times[1:])
+        lines.append(f"  {name:24} {row}")
+    return "\n".join(lines)
+
+
 def training(timings: list[Timing], classic: str) -> str:
     """Median of each training run and its speedup over ``classic``."""
     baseline = next(t.median for t in timings if t.name == classic)
