@@ -120,7 +120,7 @@ class OptimizerState:
         Returns
         -------
         OptimizerState
-            Zero moments and steps, in ``params``' dtype.
+            Zero moments (in ``params``' dtype) and a zero count of steps.
 
         Examples
         --------

@@ -209,11 +209,12 @@ def train(
     ------
     ValueError
         If the cost stops being finite (the message names the epoch; try a smaller
-        ``learning_rate``), if a setting is outside its range, if labels are negative or
-        their number differs from X's rows, or if X has the wrong shape or holds NaN or
-        infinity.
+        ``learning_rate``), if a setting is outside its range, if ``rung`` is not a rung's
+        name, if labels are negative or their number differs from X's rows, or if X has the
+        wrong shape or holds NaN or infinity.
     TypeError
-        If X does not hold real numbers or the labels are not integers.
+        If X does not hold real numbers, the labels are not integers, or ``dtype`` is not
+        float32 or float64.
     TrainingInterrupted
         On Ctrl-C (SIGINT), holding the result after the last completed epoch.
 
