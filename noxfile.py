@@ -15,11 +15,14 @@ session keeps a cache of its own in its environment folder.
 What each session runs, and why:
 
 - the README command and ``wheel``: the whole suite (the editable checkout, then the
-  installed wheel, which loads the kernels the first compiled);
+  installed wheel, which loads the kernels the first compiled), the docstrings' examples
+  included (``tests/test_docstrings.py`` runs them against the fastbp it imports: there,
+  the installed wheel);
 - ``lowest`` and ``tests-3.10``, ``-3.12``, ``-3.13``: ``PORTABLE``, the tests that a
   change of Python, NumPy, Numba or scikit-learn could break, every rung, the network in
-  every mode, every solver of the estimators, the Dask layer and scikit-learn's own MLP
-  tests once each, because each of these compiles everything anew;
+  every mode, every solver of the estimators, the Dask layer, scikit-learn's own MLP
+  tests and the docstrings' examples once each, because each of these compiles everything
+  anew;
 - ``boundscheck``: the tests that run the kernels, compiled with Numba's bounds checks (a
   cache key of its own);
 - ``lint``: ruff; ``bench``: every asv benchmark once.
@@ -47,7 +50,8 @@ PARALLEL = ["-n", "auto", "--dist", "loadfile"]
 # in both dtypes, its sweep over shapes at the seed shape only (N=1500: -k below); the
 # network fitted in every mode and optimizer (its gradients against the reference run in
 # the full suite); the estimators against scikit-learn for every solver; the Dask layer;
-# scikit-learn's own MLP tests; importing with and without the extras.
+# scikit-learn's own MLP tests; importing with and without the extras; the docstrings'
+# examples (what they print is what users of every supported version read).
 PORTABLE = [
     "tests/test_agreement.py",
     "tests/test_fitting.py",
@@ -55,6 +59,7 @@ PORTABLE = [
     "tests/test_dask.py",
     "tests/test_sklearn_suite.py",
     "tests/test_import.py",
+    "tests/test_docstrings.py",
     "-k",
     "not (test_each_function_matches_reference or test_gradients_match_reference) or N1500",
 ]

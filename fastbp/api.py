@@ -99,11 +99,65 @@ def forward(
     compiled: bool = True,
     check_finite: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Forward pass: returns (Y, Z).
+    """Forward pass of the one-hidden-layer network: sigmoid hidden layer, softmax output.
 
-    Z = sigmoid(X @ W1 + b1) (N x M); Y = softmax(Z @ W2 + b2) row by row (N x K), computed
+    Z = sigmoid(X @ W1 + b1) and Y = softmax(Z @ W2 + b2) row by row, the softmax computed
     with the row maximum subtracted so that large activations neither overflow nor give NaN.
-    X: N x D, W1: D x M, b1: M, W2: M x K, b2: K.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, D)
+        Inputs.
+    W1 : array_like, shape (D, M)
+        Hidden-layer weights.
+    b1 : array_like, shape (M,)
+        Hidden-layer biases.
+    W2 : array_like, shape (M, K)
+        Output-layer weights.
+    b2 : array_like, shape (K,)
+        Output-layer biases.
+    rung : str or None, default None
+        A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
+        (:func:`fastbp.choose_rung`).
+    compiled : bool, default True
+        False runs the same rung as plain Python/NumPy (its ``.py_func``).
+    check_finite : bool, default True
+        Raise ValueError if an input holds NaN or infinity.
+
+    Returns
+    -------
+    Y : ndarray, shape (N, K)
+        Class probabilities (each row sums to 1); float32 only if every floating input is
+        float32, else float64.
+    Z : ndarray, shape (N, M)
+        Hidden activations, of Y's dtype.
+
+    Raises
+    ------
+    TypeError
+        If an input does not hold real numbers (float32 or float64; int and bool are
+        converted).
+    ValueError
+        If an input has the wrong number of dimensions or an empty one, if shapes disagree
+        (the message names the argument, its shape and the one expected), if ``rung`` is
+        not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+
+    See Also
+    --------
+    gradients : all four gradients and the cost in one call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastbp
+    >>> X, labels = fastbp.datasets.three_clouds(n_per_class=5)  # X: 15 x 2
+    >>> rng = np.random.default_rng(0)
+    >>> W1, b1, W2, b2 = (rng.standard_normal(s) for s in [(2, 3), 3, (3, 3), 3])
+    >>> Y, Z = fastbp.forward(X, W1, b1, W2, b2)
+    >>> Y.shape, Z.shape, Y.dtype
+    ((15, 3), (15, 3), dtype('float64'))
+    >>> bool(np.allclose(Y.sum(axis=1), 1))
+    True
     """
     arrays = (X, W1, b1, W2, b2)
     key = (ready_key(arrays), rung, compiled, "forward")
@@ -118,16 +172,75 @@ def forward(
 
 
 def cost(T: ArrayLike, Y: ArrayLike, *, check_finite: bool = True) -> float:
-    """Log-likelihood sum(T * log(Y)) (<= 0; training drives it up). T, Y: N x K.
+    """The log-likelihood sum(T * log(Y)) of targets T under probabilities Y.
 
-    Entries where T is 0 are skipped, so probabilities that underflowed to 0 give no NaN.
+    It is <= 0, and training drives it up, towards 0. Entries where T is 0 are skipped, so
+    probabilities that underflowed to 0 give no NaN.
+
+    Parameters
+    ----------
+    T : array_like, shape (N, K)
+        One-hot targets.
+    Y : array_like, shape (N, K)
+        Predicted probabilities, as from :func:`forward`.
+    check_finite : bool, default True
+        Raise ValueError if an input holds NaN or infinity.
+
+    Returns
+    -------
+    float
+        The log-likelihood.
+
+    Raises
+    ------
+    TypeError
+        If an input does not hold real numbers.
+    ValueError
+        If a shape is wrong or the two disagree, or, with ``check_finite``, if an input holds
+        NaN or infinity.
+
+    Examples
+    --------
+    >>> import fastbp
+    >>> T = [[1, 0], [0, 1]]
+    >>> Y = [[0.5, 0.5], [0.25, 0.75]]
+    >>> round(fastbp.cost(T, Y), 6)  # log(0.5) + log(0.75)
+    -0.980829
+    >>> fastbp.cost(T, [[1.0, 0.0], [0.0, 1.0]])  # a 0 where T is 0 counts nothing
+    0.0
     """
     T, Y = check_arrays(check_finite, T=T, Y=Y)
     return log_likelihood(T, Y)
 
 
 def classification_rate(Y: ArrayLike, P: ArrayLike) -> float:
-    """Fraction of positions where the label arrays Y and P (both length N) agree."""
+    """The fraction of positions where the label arrays Y and P agree.
+
+    Parameters
+    ----------
+    Y : array_like, shape (N,)
+        Labels, such as the targets' classes.
+    P : array_like, shape (N,)
+        Labels, such as the predicted classes ``np.argmax(probabilities, axis=1)``.
+
+    Returns
+    -------
+    float
+        The fraction of agreeing positions, in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If an array does not hold integer class labels (floats must be whole numbers).
+    ValueError
+        If an array is not 1-D and non-empty, or the two lengths differ.
+
+    Examples
+    --------
+    >>> import fastbp
+    >>> fastbp.classification_rate([0, 1, 2, 2], [0, 1, 1, 2])
+    0.75
+    """
     Y, P = check_labels("Y", Y), check_labels("P", P)
     if Y.shape != P.shape:
         raise ValueError(f"Y and P must have the same length, got {Y.shape[0]} and {P.shape[0]}")
@@ -143,7 +256,58 @@ def derivative_w2(
     compiled: bool = True,
     check_finite: bool = True,
 ) -> np.ndarray:
-    """Gradient of the log-likelihood w.r.t. W2: Z.T @ (T - Y) (M x K). Z: N x M; T, Y: N x K."""
+    """Gradient of the log-likelihood with respect to W2: Z.T @ (T - Y).
+
+    The classic code's sign: a gradient ASCENT direction of the log-likelihood
+    (:func:`cost`), so training adds it, ``P += learning_rate * dP``.
+
+    Parameters
+    ----------
+    Z : array_like, shape (N, M)
+        Hidden activations, as from :func:`forward`.
+    T : array_like, shape (N, K)
+        One-hot targets.
+    Y : array_like, shape (N, K)
+        Output probabilities, as from :func:`forward`.
+    rung : str or None, default None
+        A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
+        (:func:`fastbp.choose_rung`).
+    compiled : bool, default True
+        False runs the same rung as plain Python/NumPy (its ``.py_func``).
+    check_finite : bool, default True
+        Raise ValueError if an input holds NaN or infinity.
+
+    Returns
+    -------
+    ndarray, shape (M, K)
+        The gradient, in the inputs' float dtype.
+
+    Raises
+    ------
+    TypeError
+        If an input does not hold real numbers (float32 or float64; int and bool are
+        converted).
+    ValueError
+        If an input has the wrong number of dimensions or an empty one, if shapes disagree
+        (the message names the argument, its shape and the one expected), if ``rung`` is
+        not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastbp
+    >>> X, labels = fastbp.datasets.three_clouds(n_per_class=5)  # X: 15 x 2
+    >>> T = fastbp.datasets.one_hot(labels, 3)  # 15 x 3
+    >>> rng = np.random.default_rng(0)
+    >>> W1, b1, W2, b2 = (rng.standard_normal(s) for s in [(2, 3), 3, (3, 3), 3])
+    >>> Y, Z = fastbp.forward(X, W1, b1, W2, b2)
+    >>> dW2 = fastbp.derivative_w2(Z, T, Y)
+    >>> dW2.shape, bool(np.allclose(dW2, Z.T @ (T - Y)))
+    ((3, 3), True)
+    >>> Y_up, _ = fastbp.forward(X, W1, b1, W2 + 1e-3 * dW2, b2)  # an ascent step
+    >>> fastbp.cost(T, Y_up) > fastbp.cost(T, Y)
+    True
+    """
     arrays = (Z, T, Y)
     key = (ready_key(arrays), rung, compiled, "derivative_w2")
     plan = _lookup(key)
@@ -164,7 +328,49 @@ def derivative_b2(
     compiled: bool = True,
     check_finite: bool = True,
 ) -> np.ndarray:
-    """Gradient w.r.t. b2: (T - Y).sum(axis=0) (K). T, Y: N x K."""
+    """Gradient of the log-likelihood with respect to b2: (T - Y).sum(axis=0).
+
+    The classic code's sign: a gradient ASCENT direction of the log-likelihood
+    (:func:`cost`), so training adds it, ``P += learning_rate * dP``.
+
+    Parameters
+    ----------
+    T : array_like, shape (N, K)
+        One-hot targets.
+    Y : array_like, shape (N, K)
+        Output probabilities, as from :func:`forward`.
+    rung : str or None, default None
+        A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
+        (:func:`fastbp.choose_rung`).
+    compiled : bool, default True
+        False runs the same rung as plain Python/NumPy (its ``.py_func``).
+    check_finite : bool, default True
+        Raise ValueError if an input holds NaN or infinity.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        The gradient, in the inputs' float dtype.
+
+    Raises
+    ------
+    TypeError
+        If an input does not hold real numbers (float32 or float64; int and bool are
+        converted).
+    ValueError
+        If an input has the wrong number of dimensions or an empty one, if shapes disagree
+        (the message names the argument, its shape and the one expected), if ``rung`` is
+        not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastbp
+    >>> T = np.array([[1, 0], [0, 1], [0, 1]])
+    >>> Y = np.array([[0.75, 0.25], [0.5, 0.5], [0.25, 0.75]])
+    >>> fastbp.derivative_b2(T, Y)
+    array([-0.5,  0.5])
+    """
     arrays = (T, Y)
     key = (ready_key(arrays), rung, compiled, "derivative_b2")
     plan = _lookup(key)
@@ -188,9 +394,61 @@ def derivative_w1(
     compiled: bool = True,
     check_finite: bool = True,
 ) -> np.ndarray:
-    """Gradient w.r.t. W1: X.T @ dZ, dZ = ((T - Y) @ W2.T) * Z * (1 - Z) (D x M).
+    """Gradient of the log-likelihood with respect to W1: X.T @ dZ.
 
-    X: N x D, Z: N x M, T, Y: N x K, W2: M x K.
+    Here dZ = ((T - Y) @ W2.T) * Z * (1 - Z), the output error carried back through
+    W2 and the sigmoid's derivative.
+
+    The classic code's sign: a gradient ASCENT direction of the log-likelihood
+    (:func:`cost`), so training adds it, ``P += learning_rate * dP``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, D)
+        Inputs.
+    Z : array_like, shape (N, M)
+        Hidden activations, as from :func:`forward`.
+    T : array_like, shape (N, K)
+        One-hot targets.
+    Y : array_like, shape (N, K)
+        Output probabilities, as from :func:`forward`.
+    W2 : array_like, shape (M, K)
+        Output-layer weights.
+    rung : str or None, default None
+        A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
+        (:func:`fastbp.choose_rung`).
+    compiled : bool, default True
+        False runs the same rung as plain Python/NumPy (its ``.py_func``).
+    check_finite : bool, default True
+        Raise ValueError if an input holds NaN or infinity.
+
+    Returns
+    -------
+    ndarray, shape (D, M)
+        The gradient, in the inputs' float dtype.
+
+    Raises
+    ------
+    TypeError
+        If an input does not hold real numbers (float32 or float64; int and bool are
+        converted).
+    ValueError
+        If an input has the wrong number of dimensions or an empty one, if shapes disagree
+        (the message names the argument, its shape and the one expected), if ``rung`` is
+        not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastbp
+    >>> X, labels = fastbp.datasets.three_clouds(n_per_class=5)  # X: 15 x 2
+    >>> T = fastbp.datasets.one_hot(labels, 3)  # 15 x 3
+    >>> rng = np.random.default_rng(0)
+    >>> W1, b1, W2, b2 = (rng.standard_normal(s) for s in [(2, 3), 3, (3, 3), 3])
+    >>> Y, Z = fastbp.forward(X, W1, b1, W2, b2)
+    >>> dW1 = fastbp.derivative_w1(X, Z, T, Y, W2)
+    >>> dW1.shape, bool(np.allclose(dW1, X.T @ (((T - Y) @ W2.T) * Z * (1 - Z))))
+    ((2, 3), True)
     """
     arrays = (X, Z, T, Y, W2)
     key = (ready_key(arrays), rung, compiled, "derivative_w1")
@@ -214,9 +472,58 @@ def derivative_b1(
     compiled: bool = True,
     check_finite: bool = True,
 ) -> np.ndarray:
-    """Gradient w.r.t. b1: dZ.sum(axis=0), dZ = ((T - Y) @ W2.T) * Z * (1 - Z) (M).
+    """Gradient of the log-likelihood with respect to b1: dZ.sum(axis=0).
 
-    T, Y: N x K, W2: M x K, Z: N x M.
+    Here dZ = ((T - Y) @ W2.T) * Z * (1 - Z), as in :func:`derivative_w1`.
+
+    The classic code's sign: a gradient ASCENT direction of the log-likelihood
+    (:func:`cost`), so training adds it, ``P += learning_rate * dP``.
+
+    Parameters
+    ----------
+    T : array_like, shape (N, K)
+        One-hot targets.
+    Y : array_like, shape (N, K)
+        Output probabilities, as from :func:`forward`.
+    W2 : array_like, shape (M, K)
+        Output-layer weights.
+    Z : array_like, shape (N, M)
+        Hidden activations, as from :func:`forward`.
+    rung : str or None, default None
+        A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
+        (:func:`fastbp.choose_rung`).
+    compiled : bool, default True
+        False runs the same rung as plain Python/NumPy (its ``.py_func``).
+    check_finite : bool, default True
+        Raise ValueError if an input holds NaN or infinity.
+
+    Returns
+    -------
+    ndarray, shape (M,)
+        The gradient, in the inputs' float dtype.
+
+    Raises
+    ------
+    TypeError
+        If an input does not hold real numbers (float32 or float64; int and bool are
+        converted).
+    ValueError
+        If an input has the wrong number of dimensions or an empty one, if shapes disagree
+        (the message names the argument, its shape and the one expected), if ``rung`` is
+        not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastbp
+    >>> X, labels = fastbp.datasets.three_clouds(n_per_class=5)  # X: 15 x 2
+    >>> T = fastbp.datasets.one_hot(labels, 3)  # 15 x 3
+    >>> rng = np.random.default_rng(0)
+    >>> W1, b1, W2, b2 = (rng.standard_normal(s) for s in [(2, 3), 3, (3, 3), 3])
+    >>> Y, Z = fastbp.forward(X, W1, b1, W2, b2)
+    >>> db1 = fastbp.derivative_b1(T, Y, W2, Z)
+    >>> db1.shape, bool(np.allclose(db1, (((T - Y) @ W2.T) * Z * (1 - Z)).sum(axis=0)))
+    ((3,), True)
     """
     arrays = (T, Y, W2, Z)
     key = (ready_key(arrays), rung, compiled, "derivative_b1")
@@ -243,19 +550,84 @@ def gradients(
     check_finite: bool = True,
     out: Sequence[np.ndarray] | None = None,
 ) -> Gradients:
-    """All four gradients and the cost at these parameters, from one call.
+    """All four gradients of the log-likelihood and the log-likelihood itself, from one call.
 
-    Returns Gradients(dW1 (D x M), db1 (M), dW2 (M x K), db2 (K), cost = sum(T * log Y)),
-    each as from the derivative_* functions on forward(X, W1, b1, W2, b2). A fused rung
-    computes them in one pass without the N x M and N x K intermediates. Dask arrays X and
-    T, chunked along the samples, give the same sums, computed chunk by chunk where the
-    chunks are (``fastbp.distributed.gradients``; ``compute=False`` there for a lazy one).
+    Each gradient is what the ``derivative_*`` function returns on
+    ``forward(X, W1, b1, W2, b2)``: a gradient ASCENT direction, all from the same
+    parameters. A fused rung computes them in one pass without the N x M and N x K
+    intermediates. Dask arrays X and T, chunked along the samples, give the same sums,
+    computed chunk by chunk where the chunks are (``fastbp.distributed.gradients``;
+    ``compute=False`` there for a lazy result).
 
-    ``out``: four arrays (dW1, db1, dW2, db2) of the result's shapes and dtype, C-contiguous,
-    writeable and not overlapping, that receive the gradients and are returned in the
-    result: no new arrays, for loops of small steps (NumPy arrays only). They may be the
-    parameters themselves (every rung reads its inputs before it writes); after an error
-    their contents are unspecified.
+    Parameters
+    ----------
+    X : array_like, shape (N, D)
+        Inputs (NumPy or, chunked along the samples, Dask).
+    T : array_like, shape (N, K)
+        One-hot targets (as X).
+    W1 : array_like, shape (D, M)
+        Hidden-layer weights.
+    b1 : array_like, shape (M,)
+        Hidden-layer biases.
+    W2 : array_like, shape (M, K)
+        Output-layer weights.
+    b2 : array_like, shape (K,)
+        Output-layer biases.
+    rung : str or None, default None
+        A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
+        (:func:`fastbp.choose_rung`).
+    compiled : bool, default True
+        False runs the same rung as plain Python/NumPy (its ``.py_func``).
+    check_finite : bool, default True
+        Raise ValueError if an input holds NaN or infinity.
+    out : sequence of four ndarrays, optional
+        Arrays (dW1, db1, dW2, db2) of the result's shapes and dtype, C-contiguous,
+        writeable and not overlapping, that receive the gradients and are returned in the
+        result: no new arrays, for loops of small steps (NumPy arrays only). They may be
+        the parameters themselves (every rung reads its inputs before it writes); after an
+        error their contents are unspecified.
+
+    Returns
+    -------
+    Gradients
+        ``Gradients(dW1 (D, M), db1 (M,), dW2 (M, K), db2 (K,), cost)``, cost =
+        sum(T * log(Y)) as from :func:`cost`.
+
+    Raises
+    ------
+    TypeError
+        If an input does not hold real numbers, or ``out`` is not four NumPy arrays of the
+        result's dtype (or is given with Dask arrays).
+    ValueError
+        If a shape is wrong or two disagree, if ``rung`` is not a rung's name, if an array
+        of ``out`` has the wrong shape, is not C-contiguous and writeable, or overlaps
+        another, or, with ``check_finite``, if an input holds NaN or infinity.
+
+    See Also
+    --------
+    train : full-batch gradient ascent with these gradients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastbp
+    >>> X, labels = fastbp.datasets.three_clouds(n_per_class=5)  # X: 15 x 2
+    >>> T = fastbp.datasets.one_hot(labels, 3)  # 15 x 3
+    >>> rng = np.random.default_rng(0)
+    >>> W1, b1, W2, b2 = (rng.standard_normal(s) for s in [(2, 3), 3, (3, 3), 3])
+    >>> g = fastbp.gradients(X, T, W1, b1, W2, b2)
+    >>> g.dW1.shape, g.db1.shape, g.dW2.shape, g.db2.shape
+    ((2, 3), (3,), (3, 3), (3,))
+    >>> Y, Z = fastbp.forward(X, W1, b1, W2, b2)
+    >>> bool(np.allclose(g.dW2, Z.T @ (T - Y))), bool(np.isclose(g.cost, fastbp.cost(T, Y)))
+    (True, True)
+
+    Writing into given arrays (allocated once, outside a loop of steps):
+
+    >>> out = [np.empty_like(p) for p in (W1, b1, W2, b2)]
+    >>> g_out = fastbp.gradients(X, T, W1, b1, W2, b2, out=out)
+    >>> g_out.dW1 is out[0], bool(np.allclose(g_out.dW1, g.dW1))
+    (True, True)
     """
     arrays = (X, T, W1, b1, W2, b2)
     if out is not None:

@@ -208,8 +208,41 @@ class _MLP(BaseEstimator, ABC):
     # --- fitting ----------------------------------------------------------------------------
 
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> _MLP:
-        """Train on X (n_samples x n_features, dense or sparse) and y, with optional
-        ``sample_weight`` (n_samples); returns self."""
+        """Train on X and y (from the previous weights with ``warm_start``).
+
+        Parameters
+        ----------
+        X : array_like or sparse matrix, shape (n_samples, n_features)
+            Inputs (sparse X is made dense).
+        y : array_like, shape (n_samples,) or (n_samples, n_outputs)
+            Targets: class labels or label indicators for the classifier, numbers for the
+            regressor.
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights of the samples (default 1 each).
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If a parameter is outside its range (named as scikit-learn names it), or X or y
+            is not what the estimator takes.
+        DivergenceError
+            If the loss stops being finite (the estimator keeps the parameters from before
+            that epoch); with early stopping and "sgd" or "adam", the run ends there
+            instead, keeping the best validation epoch's parameters.
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> X, y = fastbp.datasets.three_clouds(n_per_class=50)
+        >>> clf = fastbp.MLPClassifier((8,), solver="lbfgs", random_state=0).fit(X, y)
+        >>> [W.shape for W in clf.coefs_], clf.classes_
+        ([(2, 8), (8, 3)], array([0, 1, 2]))
+        """
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _partial_fit_allowed(self) -> bool:
@@ -467,16 +500,118 @@ class _MLP(BaseEstimator, ABC):
 
 
 class MLPClassifier(ClassifierMixin, _MLP):
-    """A multilayer perceptron classifier, scikit-learn's ``MLPClassifier`` over fastbp's
-    compiled kernels: hidden layers with ``activation``, a softmax output for several classes,
-    one logistic output for two classes and one per label for multi-label y, log-loss plus
-    ``alpha`` times the L2 penalty.
+    """A multilayer perceptron classifier: scikit-learn's ``MLPClassifier``, compiled.
 
-    Parameters and fitted attributes are scikit-learn's (see its documentation; the module
-    docstring lists the differences): ``classes_``, ``loss_``, ``best_loss_``,
-    ``loss_curve_``, ``validation_scores_``, ``best_validation_score_`` (accuracy), ``t_``,
-    ``coefs_``, ``intercepts_``, ``n_features_in_``, ``feature_names_in_``, ``n_iter_``,
-    ``n_layers_``, ``n_outputs_``, ``out_activation_``; and ``network_``, ``stop_reason_``.
+    The same estimator over fastbp's compiled kernels. Hidden layers with ``activation``, a
+    softmax output for several classes, one logistic output for two classes and one per label
+    for multi-label y; the loss is the log-loss plus ``alpha`` times the L2 penalty. Parameters
+    and fitted attributes are scikit-learn's (see its documentation; the module docstring of
+    ``fastbp.estimators`` lists the differences), with the extra ``bias_trick``, ``network_``
+    and ``stop_reason_``. Needs the ``fastbp[sklearn]`` extra.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default (100,)
+        The width of each hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu"}, default "relu"
+        The activation of every hidden layer (logistic: the sigmoid).
+    solver : {"lbfgs", "sgd", "adam"}, default "adam"
+        The optimizer: SciPy's L-BFGS-B, SGD (momentum, Nesterov) or Adam.
+    alpha : float, default 0.0001
+        The strength of the L2 penalty on the weights.
+    batch_size : int or "auto", default "auto"
+        The minibatch size of "sgd" and "adam" ("auto": min(200, n_samples)); larger than
+        n_samples is clipped, with a warning.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        The schedule of SGD's rate (Adam's is constant).
+    learning_rate_init : float, default 0.001
+        The initial rate of "sgd" and "adam".
+    power_t : float, default 0.5
+        The exponent of "invscaling".
+    max_iter : int, default 200
+        The most epochs ("sgd", "adam") or iterations ("lbfgs").
+    shuffle : bool, default True
+        Shuffle the samples in each epoch of "sgd" and "adam".
+    random_state : int, RandomState instance or None, default None
+        The source of the initial weights, the shuffling and the validation split.
+    tol : float, default 1e-4
+        The stopping rule's least improvement (for "lbfgs": its gradient tolerance).
+    verbose : bool or int, default False
+        Print each epoch's loss.
+    warm_start : bool, default False
+        Start ``fit`` from the previous fit's weights.
+    momentum : float, default 0.9
+        SGD's momentum, in [0, 1].
+    nesterovs_momentum : bool, default True
+        Nesterov's momentum for SGD.
+    early_stopping : bool, default False
+        Stop on the score of a held-out ``validation_fraction`` of the training data
+        instead of the training loss, and keep the best epoch's weights.
+    validation_fraction : float, default 0.1
+        The held-out share of early stopping, in [0, 1).
+    beta_1, beta_2 : float, default 0.9, 0.999
+        Adam's decay rates of the first and second moments, in [0, 1).
+    epsilon : float, default 1e-8
+        Adam's guard against division by zero.
+    n_iter_no_change : int, default 10
+        Stop once ``tol`` has not been improved on for n_iter_no_change + 1 epochs in a
+        row (``np.inf``: never stop early).
+    max_fun : int, default 15000
+        L-BFGS's most loss evaluations.
+    bias_trick : bool, default False
+        Compute each bias as a weight on a column of ones (the same results).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels (for multi-label y: the column indices).
+    loss_ : float
+        The last epoch's training loss (with the penalty).
+    best_loss_ : float or None
+        The least training loss of "sgd" and "adam" without early stopping (None with it).
+    loss_curve_ : list of float
+        Each epoch's training loss ("sgd" and "adam").
+    t_ : int
+        The number of samples the optimizer has trained on.
+    coefs_ : list of ndarray
+        Per layer, the weights (n_in x n_out).
+    intercepts_ : list of ndarray
+        Per layer, the biases (n_out).
+    n_features_in_ : int
+        The number of features seen in fit.
+    feature_names_in_ : ndarray of str
+        The feature names seen in fit, when X has them (a DataFrame).
+    n_iter_ : int
+        The number of epochs (iterations for "lbfgs") of the last fit.
+    n_layers_ : int
+        The number of layers, inputs and outputs included.
+    n_outputs_ : int
+        The number of outputs.
+    out_activation_ : str
+        The output activation.
+    network_ : Network
+        The :class:`fastbp.Network` trained.
+    stop_reason_ : str
+        Why the last fit stopped, in words.
+    validation_scores_ : list of float or None
+        With early stopping, the accuracy on the held-out data after each epoch.
+    best_validation_score_ : float or None
+        With early stopping, the best of ``validation_scores_``.
+
+    See Also
+    --------
+    MLPRegressor : the regressor.
+    fit : the training it runs.
+
+    Examples
+    --------
+    >>> import fastbp
+    >>> from fastbp import MLPClassifier
+    >>> X, y = fastbp.datasets.iris()
+    >>> clf = MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=500,
+    ...                     random_state=0).fit(X, y)
+    >>> clf.predict(X[[0, 50, 100]]), clf.score(X, y) > 0.95
+    (array([0, 1, 2]), True)
     """
 
     def _targets(self, X, y, incremental, reset):
@@ -544,8 +679,41 @@ class MLPClassifier(ClassifierMixin, _MLP):
         sample_weight: ArrayLike | None = None,
         classes: ArrayLike | None = None,
     ) -> MLPClassifier:
-        """One epoch over the given samples (SGD and Adam). ``classes`` (every class of the
-        whole stream) is required on the first call."""
+        """One epoch over the given samples (SGD and Adam).
+
+        Parameters
+        ----------
+        X : array_like or sparse matrix, shape (n_samples, n_features)
+            Inputs.
+        y : array_like, shape (n_samples,) or (n_samples, n_classes)
+            Class labels, or label indicators.
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights of the samples (default 1 each).
+        classes : array_like, optional
+            Every class of the whole stream; required on the first call.
+
+        Returns
+        -------
+        self
+            The estimator, trained one epoch more.
+
+        Raises
+        ------
+        AttributeError
+            With ``solver="lbfgs"`` (the method is not available).
+        ValueError
+            If ``classes`` is missing on the first call or differs later, if y has classes
+            outside ``classes_``, or with ``early_stopping=True``.
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> X, y = fastbp.datasets.iris()
+        >>> clf = fastbp.MLPClassifier(hidden_layer_sizes=(8,), random_state=0)
+        >>> clf = clf.partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X, y)
+        >>> clf.t_, len(clf.loss_curve_)
+        (300, 2)
+        """
         if not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -560,18 +728,94 @@ class MLPClassifier(ClassifierMixin, _MLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """The predicted classes (n_samples,), or label indicators for multi-label y."""
+        """The predicted classes.
+
+        Parameters
+        ----------
+        X : array_like or sparse matrix, shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray, shape (n_samples,) or (n_samples, n_classes)
+            The most probable class of each sample; label indicators for multi-label y.
+
+        Raises
+        ------
+        NotFittedError
+            If the estimator is not fitted.
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> X, y = fastbp.datasets.iris()
+        >>> clf = fastbp.MLPClassifier((8,), solver="lbfgs", max_iter=500, random_state=0)
+        >>> clf.fit(X, y).predict(X[[0, 50, 100]])
+        array([0, 1, 2])
+        """
         return self._labels(self._outputs(X))
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
-        """Class probabilities (n_samples x n_classes, in ``classes_`` order)."""
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array_like or sparse matrix, shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_classes)
+            The probability of each class, in ``classes_`` order.
+
+        Raises
+        ------
+        NotFittedError
+            If the estimator is not fitted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastbp
+        >>> X, y = fastbp.datasets.iris()
+        >>> clf = fastbp.MLPClassifier((8,), solver="lbfgs", max_iter=500, random_state=0)
+        >>> P = clf.fit(X, y).predict_proba(X[:2])
+        >>> P.shape, bool(np.allclose(P.sum(axis=1), 1))
+        ((2, 3), True)
+        """
         outputs = self._outputs(X)
         if self.n_outputs_ == 1:
             return np.hstack([1.0 - outputs, outputs])
         return outputs
 
     def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
-        """log(predict_proba(X))."""
+        """The logarithms of the class probabilities, log(predict_proba(X)).
+
+        Parameters
+        ----------
+        X : array_like or sparse matrix, shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_classes)
+            The log-probability of each class, in ``classes_`` order.
+
+        Raises
+        ------
+        NotFittedError
+            If the estimator is not fitted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastbp
+        >>> X, y = fastbp.datasets.iris()
+        >>> clf = fastbp.MLPClassifier((8,), solver="lbfgs", max_iter=500, random_state=0)
+        >>> clf = clf.fit(X, y)
+        >>> bool(np.allclose(clf.predict_log_proba(X[:2]), np.log(clf.predict_proba(X[:2]))))
+        True
+        """
         probabilities = self.predict_proba(X)
         return np.log(probabilities, out=probabilities)
 
@@ -583,14 +827,123 @@ class MLPClassifier(ClassifierMixin, _MLP):
 
 
 class MLPRegressor(RegressorMixin, _MLP):
-    """A multilayer perceptron regressor, scikit-learn's ``MLPRegressor`` over fastbp's
-    compiled kernels: hidden layers with ``activation``, an identity output (exp for
-    ``loss="poisson"``) per column of y, half squared error (or half Poisson deviance) plus
-    ``alpha`` times the L2 penalty.
+    """A multilayer perceptron regressor: scikit-learn's ``MLPRegressor``, compiled.
 
-    Parameters and fitted attributes are scikit-learn's (see its documentation; the module
-    docstring lists the differences), with ``validation_scores_`` as R²; extras:
-    ``bias_trick`` and ``output``.
+    The same estimator over fastbp's compiled kernels. Hidden layers with ``activation``, an
+    identity output (exp for ``loss="poisson"``) per column of y; the loss is the half squared
+    error (or half Poisson deviance) plus ``alpha`` times the L2 penalty. Parameters and fitted
+    attributes are scikit-learn's (see its documentation; the module docstring of
+    ``fastbp.estimators`` lists the differences), with ``validation_scores_`` as R²; extras:
+    ``bias_trick``, ``output``, ``network_`` and ``stop_reason_``. Needs the ``fastbp[sklearn]``
+    extra.
+
+    Parameters
+    ----------
+    loss : {"squared_error", "poisson"}, default "squared_error"
+        The loss (poisson needs y >= 0).
+    hidden_layer_sizes : int or sequence of int, default (100,)
+        The width of each hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu"}, default "relu"
+        The activation of every hidden layer (logistic: the sigmoid).
+    solver : {"lbfgs", "sgd", "adam"}, default "adam"
+        The optimizer: SciPy's L-BFGS-B, SGD (momentum, Nesterov) or Adam.
+    alpha : float, default 0.0001
+        The strength of the L2 penalty on the weights.
+    batch_size : int or "auto", default "auto"
+        The minibatch size of "sgd" and "adam" ("auto": min(200, n_samples)); larger than
+        n_samples is clipped, with a warning.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        The schedule of SGD's rate (Adam's is constant).
+    learning_rate_init : float, default 0.001
+        The initial rate of "sgd" and "adam".
+    power_t : float, default 0.5
+        The exponent of "invscaling".
+    max_iter : int, default 200
+        The most epochs ("sgd", "adam") or iterations ("lbfgs").
+    shuffle : bool, default True
+        Shuffle the samples in each epoch of "sgd" and "adam".
+    random_state : int, RandomState instance or None, default None
+        The source of the initial weights, the shuffling and the validation split.
+    tol : float, default 1e-4
+        The stopping rule's least improvement (for "lbfgs": its gradient tolerance).
+    verbose : bool or int, default False
+        Print each epoch's loss.
+    warm_start : bool, default False
+        Start ``fit`` from the previous fit's weights.
+    momentum : float, default 0.9
+        SGD's momentum, in [0, 1].
+    nesterovs_momentum : bool, default True
+        Nesterov's momentum for SGD.
+    early_stopping : bool, default False
+        Stop on the score of a held-out ``validation_fraction`` of the training data
+        instead of the training loss, and keep the best epoch's weights.
+    validation_fraction : float, default 0.1
+        The held-out share of early stopping, in [0, 1).
+    beta_1, beta_2 : float, default 0.9, 0.999
+        Adam's decay rates of the first and second moments, in [0, 1).
+    epsilon : float, default 1e-8
+        Adam's guard against division by zero.
+    n_iter_no_change : int, default 10
+        Stop once ``tol`` has not been improved on for n_iter_no_change + 1 epochs in a
+        row (``np.inf``: never stop early).
+    max_fun : int, default 15000
+        L-BFGS's most loss evaluations.
+    bias_trick : bool, default False
+        Compute each bias as a weight on a column of ones (the same results).
+    output : {"auto", "identity", "sigmoid", "exp"}, default "auto"
+        The output activation: "auto" is identity, or exp for the Poisson loss; "sigmoid"
+        for targets in [0, 1].
+
+    Attributes
+    ----------
+    loss_ : float
+        The last epoch's training loss (with the penalty).
+    best_loss_ : float or None
+        The least training loss of "sgd" and "adam" without early stopping (None with it).
+    loss_curve_ : list of float
+        Each epoch's training loss ("sgd" and "adam").
+    t_ : int
+        The number of samples the optimizer has trained on.
+    coefs_ : list of ndarray
+        Per layer, the weights (n_in x n_out).
+    intercepts_ : list of ndarray
+        Per layer, the biases (n_out).
+    n_features_in_ : int
+        The number of features seen in fit.
+    feature_names_in_ : ndarray of str
+        The feature names seen in fit, when X has them (a DataFrame).
+    n_iter_ : int
+        The number of epochs (iterations for "lbfgs") of the last fit.
+    n_layers_ : int
+        The number of layers, inputs and outputs included.
+    n_outputs_ : int
+        The number of outputs.
+    out_activation_ : str
+        The output activation.
+    network_ : Network
+        The :class:`fastbp.Network` trained.
+    stop_reason_ : str
+        Why the last fit stopped, in words.
+    validation_scores_ : list of float or None
+        With early stopping, the R² on the held-out data after each epoch.
+    best_validation_score_ : float or None
+        With early stopping, the best of ``validation_scores_``.
+
+    See Also
+    --------
+    MLPClassifier : the classifier.
+    fit : the training it runs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastbp import MLPRegressor
+    >>> X = np.random.default_rng(0).uniform(-1, 1, (200, 2))
+    >>> y = X[:, 0] ** 2 + X[:, 1]
+    >>> reg = MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=500,
+    ...                    random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape, reg.score(X, y) > 0.99
+    ((3,), True)
     """
 
     def __init__(
@@ -689,11 +1042,68 @@ class MLPRegressor(RegressorMixin, _MLP):
     def partial_fit(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> MLPRegressor:
-        """One epoch over the given samples (SGD and Adam)."""
+        """One epoch over the given samples (SGD and Adam).
+
+        Parameters
+        ----------
+        X : array_like or sparse matrix, shape (n_samples, n_features)
+            Inputs.
+        y : array_like, shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array_like, shape (n_samples,), optional
+            Weights of the samples (default 1 each).
+
+        Returns
+        -------
+        self
+            The estimator, trained one epoch more.
+
+        Raises
+        ------
+        AttributeError
+            With ``solver="lbfgs"`` (the method is not available).
+        ValueError
+            With ``early_stopping=True``, or if y is not what the estimator takes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastbp
+        >>> X = np.random.default_rng(0).uniform(-1, 1, (200, 2))
+        >>> reg = fastbp.MLPRegressor(hidden_layer_sizes=(16,), random_state=0)
+        >>> reg.partial_fit(X, X.sum(axis=1)).t_
+        200
+        """
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """Predictions: (n_samples,) for one output, else (n_samples, n_outputs_)."""
+        """The predicted targets.
+
+        Parameters
+        ----------
+        X : array_like or sparse matrix, shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray, shape (n_samples,) or (n_samples, n_outputs_)
+            The network's outputs: 1-D for one output.
+
+        Raises
+        ------
+        NotFittedError
+            If the estimator is not fitted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastbp
+        >>> X = np.random.default_rng(0).uniform(-1, 1, (200, 2))
+        >>> Y = np.column_stack([X.sum(axis=1), X[:, 0] - X[:, 1]])  # two outputs
+        >>> reg = fastbp.MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0)
+        >>> reg.fit(X, Y).predict(X[:3]).shape
+        (3, 2)
+        """
         outputs = self._outputs(X)
         return outputs.ravel() if self.n_outputs_ == 1 else outputs
 

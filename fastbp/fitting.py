@@ -62,9 +62,36 @@ OWN_TABLE = {"optimizer": (Options(tuple(OPTIMIZERS)),), "schedule": (Options(SC
 class OptimizerState:
     """Where a stochastic optimizer stands; ``fit(..., state=)`` resumes from it.
 
-    moments: 2 x P (SGD's velocity in row 0; Adam's first and second moments); steps: Adam's
-    count of updates (1 entry); learning_rate: the schedule's current rate; samples: how many
-    samples the optimizer has trained on (scikit-learn's ``t_``), counted per epoch.
+    ``FitResult.state`` holds the state after a run of SGD or Adam.
+
+    Parameters
+    ----------
+    optimizer : {"sgd", "adam"}
+        The optimizer it belongs to.
+    moments : ndarray, shape (2, P)
+        SGD's velocity in row 0; Adam's first and second moments (P: the number of
+        parameters).
+    steps : ndarray, shape (1,), int64
+        Adam's count of updates.
+    learning_rate : float
+        The schedule's current rate.
+    samples : int, default 0
+        How many samples the optimizer has trained on (scikit-learn's ``t_``), counted per
+        epoch.
+
+    Examples
+    --------
+    >>> import fastbp
+    >>> X, labels = fastbp.datasets.three_clouds(n_per_class=50)
+    >>> T = fastbp.datasets.one_hot(labels, 3)
+    >>> net = fastbp.Network((2, 8, 3), hidden="tanh")
+    >>> first = fastbp.fit(net, X, T, learning_rate=0.01, epochs=5, optimizer="adam")
+    >>> first.state.moments.shape, int(first.state.steps[0]), first.state.samples
+    ((2, 51), 5, 750)
+    >>> more = fastbp.fit(net, X, T, learning_rate=0.01, epochs=5, optimizer="adam",
+    ...                   params=first.params, state=first.state)  # 5 epochs more
+    >>> int(more.state.steps[0]), more.state.samples
+    (10, 1500)
     """
 
     optimizer: str
@@ -77,26 +104,76 @@ class OptimizerState:
     def new(
         cls, optimizer: str, params: np.ndarray, learning_rate: float, samples: int = 0
     ) -> OptimizerState:
-        """A state at rest (zero moments) for ``params``, at ``learning_rate``, counting
-        from ``samples``."""
+        """A state at rest (zero moments) for ``params``.
+
+        Parameters
+        ----------
+        optimizer : {"sgd", "adam"}
+            The optimizer it is for.
+        params : ndarray, shape (P,)
+            The parameter vector (its length and dtype are used).
+        learning_rate : float
+            The starting rate.
+        samples : int, default 0
+            The count of samples trained on to start from.
+
+        Returns
+        -------
+        OptimizerState
+            Zero moments (in ``params``' dtype) and a zero count of steps.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastbp.fitting import OptimizerState
+        >>> state = OptimizerState.new("sgd", np.zeros(21), 0.1)
+        >>> state.moments.shape, int(state.steps[0]), state.learning_rate, state.samples
+        ((2, 21), 0, 0.1, 0)
+        """
         moments = np.zeros((2, params.shape[0]), params.dtype)
         return cls(optimizer, moments, np.zeros(1, np.int64), float(learning_rate), samples)
 
 
 @dataclass
 class FitResult:
-    """Trained parameters and the history of a run.
+    """Trained parameters and the history of a run, as :func:`fit` returns them.
 
-    Epochs count from 1 (for L-BFGS: its iterations). loss_curve[e - 1]: the training loss of
-    epoch e (scikit-learn's: each batch's loss before its update, weighted by its sample
-    count; for full batch, the loss at the parameters the epoch started from; for L-BFGS,
-    after iteration e). validation_curve[e - 1]: what the stopping rule watched after epoch e
-    when it was not the training loss (the held-out loss, or ``monitor``'s value; empty
-    otherwise). params_epoch: how many epochs of updates ``params`` hold (fewer than the
-    epochs run when the best monitored epoch's parameters were returned).
-    state: the optimizer's state after the run (None for L-BFGS and an engine), to resume.
-    converged: True when the stopping rule (or L-BFGS's own test) ended the run, False when
-    it ran out of epochs. stop_reason: why training ended, in words.
+    Epochs count from 1 (for L-BFGS: its iterations).
+
+    Attributes
+    ----------
+    network : Network
+        The network trained.
+    params : ndarray, shape (network.n_params,)
+        The trained parameters (:meth:`Network.unpack` shows them per layer).
+    loss_curve : list of float
+        loss_curve[e - 1]: the training loss of epoch e (scikit-learn's: each batch's loss
+        before its update, weighted by its sample count; for full batch, the loss at the
+        parameters the epoch started from; for L-BFGS, after iteration e).
+    validation_curve : list of float
+        validation_curve[e - 1]: what the stopping rule watched after epoch e when it was
+        not the training loss (the held-out loss, or ``monitor``'s value; empty otherwise).
+    stop_reason : str
+        Why training ended, in words.
+    params_epoch : int
+        How many epochs of updates ``params`` hold (fewer than the epochs run when the best
+        monitored epoch's parameters were returned).
+    state : OptimizerState or None
+        The optimizer's state after the run (None for L-BFGS and an engine), to resume.
+    converged : bool
+        True when the stopping rule (or L-BFGS's own test) ended the run, False when it ran
+        out of epochs.
+
+    Examples
+    --------
+    >>> import fastbp
+    >>> X, labels = fastbp.datasets.three_clouds(n_per_class=50)
+    >>> T = fastbp.datasets.one_hot(labels, 3)
+    >>> result = fastbp.fit(fastbp.Network((2, 8, 3)), X, T, learning_rate=0.1, epochs=20)
+    >>> result.epochs, result.params_epoch, result.converged, result.stop_reason
+    (20, 20, False, 'ran all 20 epochs')
+    >>> result.params.shape, result.state.optimizer
+    ((51,), 'sgd')
     """
 
     network: Network
@@ -110,13 +187,51 @@ class FitResult:
 
     @property
     def epochs(self) -> int:
+        """The number of epochs run (for L-BFGS: its iterations), ``len(loss_curve)``.
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> X, labels = fastbp.datasets.three_clouds(n_per_class=50)
+        >>> T = fastbp.datasets.one_hot(labels, 3)
+        >>> fastbp.fit(fastbp.Network((2, 8, 3)), X, T, learning_rate=0.1, epochs=20).epochs
+        20
+        """
         return len(self.loss_curve)
 
 
 class DivergenceError(ValueError):
-    """The loss or the parameters stopped being finite. ``result`` is what fit would have
-    returned had it stopped after the last finite epoch; ``epoch`` is the failing one,
-    counting from 1; ``loss`` its loss (finite if only the parameters overflowed)."""
+    """Training diverged: the loss or the parameters stopped being finite.
+
+    A ValueError, raised by :func:`fit` and by the estimators.
+
+    Parameters
+    ----------
+    message : str
+        The error message.
+    epoch : int
+        The failing epoch, counting from 1.
+    result : FitResult
+        What fit would have returned had it stopped after the last finite epoch.
+    loss : float, default nan
+        The failing epoch's loss (finite if only the parameters overflowed).
+
+    Attributes
+    ----------
+    epoch, result, loss
+        As given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastbp
+    >>> net = fastbp.Network((1, 1), output="identity")  # linear regression
+    >>> try:
+    ...     fastbp.fit(net, np.array([[1e3]]), np.array([[1.0]]), learning_rate=1.0)
+    ... except fastbp.DivergenceError as err:
+    ...     print(err.epoch, err.result.params_epoch, bool(np.isfinite(err.result.params).all()))
+    27 26 True
+    """
 
     def __init__(self, message: str, epoch: int, result: FitResult, loss: float = math.nan):
         super().__init__(message)
@@ -161,42 +276,135 @@ def fit(
     engine: Engine | None = None,
     callback: Callable[[int, float, np.ndarray], None] | None = None,
 ) -> FitResult:
-    """Train ``network`` on inputs X (N x D) and targets T (N x K) by gradient descent.
+    """Train ``network`` on inputs X and targets T by gradient descent.
 
     The loss of a batch is (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i, with
-    w the ``sample_weight`` (N, default 1) and the L2 penalty ``alpha`` on the weights, not
-    the biases (scikit-learn's MLPs scale it so).
-    optimizer: "sgd" (``momentum``, ``nesterov``), "adam" (``beta_1``, ``beta_2``,
-    ``epsilon``), each one compiled update per batch, or "lbfgs": SciPy's L-BFGS-B on the
-    full-batch loss for at most ``epochs`` iterations and ``max_fun`` evaluations, stopping
-    when the largest gradient entry is below ``tol`` (batch_size must be None).
-    batch_size: None for full batch (one update per epoch, over all samples), 1 for
-    per-sample SGD, else minibatches; with ``shuffle`` the samples are visited in a new order
-    each epoch, drawn from ``seed`` (which also seeds the weights and the split).
-    schedule: "constant", "invscaling" (learning_rate / (samples trained on + 1) ** power_t
-    after each epoch) or "adaptive" (divide the rate by 5 when the stopping rule fires, and
-    stop only once it is below 1e-6).
-    Stopping: with ``tol`` set, the rule fires once the monitored loss has failed to drop
-    below its best minus ``tol`` for ``n_iter_no_change`` epochs in a row. The monitored
-    loss is the training loss; with ``validation_fraction``, the loss on that held-out share
-    of the samples; with ``monitor``, ``monitor(params)`` after each epoch (lower is better).
-    With either, the parameters of the best monitored epoch are returned when ``tol`` is set.
-    params: start here instead of ``network.init_params(seed, dtype)``; state: resume the
-    optimizer from a copy of a previous result's ``state`` (its rate and moments, Adam's
-    count).
-    dtype: float32 or float64 (default: ``computation_dtype`` of X and T: float32 only if
-    every floating one is float32).
-    engine: a full-batch gradient engine used instead of the network's own loss (plain SGD
-    with momentum only): ``engine(params)`` is called once with the vector fit updates in
-    place and returns ``gradient(X, T) -> (loss, flat gradient)`` at its current values.
-    Each epoch evaluates that at the parameters the epoch starts from, then takes one step;
-    divergence shows in its loss, before the update. ``fastbp.train`` builds one from a rung
-    of the classic API.
-    ``callback(epoch, loss, params)`` runs after every epoch (counting from 1).
-    Dask arrays X and T (chunked along the samples) train on their workers:
-    ``fastbp.distributed.fit``.
-    Raises DivergenceError if the loss or the parameters stop being finite, and on Ctrl-C
-    (SIGINT) TrainingInterrupted holding the result of the epochs completed.
+    w the ``sample_weight`` and the L2 penalty ``alpha`` on the weights, not the biases
+    (scikit-learn's MLPs scale it so). The epochs of SGD and Adam run inside compiled calls,
+    the optimizer's update included; L-BFGS is SciPy's L-BFGS-B on the compiled full-batch
+    loss and gradient. Dask arrays X and T (chunked along the samples) train on their
+    workers: ``fastbp.distributed.fit``.
+
+    Parameters
+    ----------
+    network : Network
+        The architecture to train.
+    X : array_like or dask array, shape (N, D)
+        Inputs.
+    T : array_like or dask array, shape (N, K)
+        Targets (one-hot for a softmax output).
+    learning_rate : float
+        The step size (positive); for L-BFGS, unused.
+    epochs : int, default 200
+        The most epochs to run (for L-BFGS: iterations).
+    batch_size : int or None, default None
+        None for full batch (one update per epoch, over all samples), 1 for per-sample SGD,
+        else minibatches (a last, smaller batch takes the rest). Must be None with
+        ``optimizer="lbfgs"`` or an ``engine``.
+    optimizer : {"sgd", "adam", "lbfgs"}, default "sgd"
+        "sgd" (``momentum``, ``nesterov``) and "adam" (``beta_1``, ``beta_2``,
+        ``epsilon``), each one compiled update per batch, or "lbfgs": SciPy's L-BFGS-B on
+        the full-batch loss for at most ``epochs`` iterations and ``max_fun`` evaluations,
+        stopping when the largest gradient entry is below ``tol``.
+    momentum : float, default 0.0
+        SGD's momentum, in [0, 1]: v = momentum * v - rate * g; params += v.
+    nesterov : bool, default False
+        Nesterov's momentum for SGD.
+    beta_1, beta_2 : float, default 0.9, 0.999
+        Adam's decay rates of the first and second moments, in [0, 1).
+    epsilon : float, default 1e-8
+        Adam's guard against division by zero (positive).
+    alpha : float, default 0.0
+        The L2 penalty on the weights (non-negative).
+    schedule : {"constant", "invscaling", "adaptive"}, default "constant"
+        How the rate changes after each epoch: not at all; ``learning_rate / (samples
+        trained on + 1) ** power_t``; or divided by 5 when the stopping rule fires (which
+        then stops only once the rate is below 1e-6).
+    power_t : float, default 0.5
+        The exponent of "invscaling".
+    max_fun : int, default 15000
+        L-BFGS's most loss evaluations.
+    sample_weight : array_like, shape (N,), optional
+        Weights of the samples (default 1 each): finite, non-negative, not all zero.
+    shuffle : bool, default True
+        Visit the samples of minibatch and per-sample epochs in a new order each epoch,
+        drawn from ``seed``.
+    seed : int, default 0
+        Seeds the initial weights, the shuffling and the validation split.
+    tol : float or None, default None
+        The stopping rule: with ``tol`` set, it fires once the monitored loss has failed to
+        drop below its best minus ``tol`` for ``n_iter_no_change`` epochs in a row. None
+        runs all ``epochs``. For L-BFGS, its gradient tolerance.
+    n_iter_no_change : int, default 10
+        The stopping rule's number of epochs.
+    validation_fraction : float or None, default None
+        Watch the loss on this held-out share of the samples (in (0, 1)), not the
+        training loss; with ``tol``, the parameters of the best epoch on it are returned.
+    monitor : callable or None, default None
+        ``monitor(params) -> float``, called after each epoch, watched instead of the
+        training loss (lower is better); with ``tol``, the parameters of the best epoch on
+        it are returned. Not with ``validation_fraction``.
+    params : array_like, shape (network.n_params,), optional
+        Start here (a copy is trained) instead of ``network.init_params(seed, dtype)``.
+    state : OptimizerState, optional
+        Resume the optimizer from a copy of a previous result's ``state`` (its rate and
+        moments, Adam's count).
+    dtype : {np.float32, np.float64} or None, default None
+        The dtype to compute in; None: float32 only if every floating one of X and T is
+        float32, else float64.
+    engine : callable or None, default None
+        A full-batch gradient engine used instead of the network's own loss (plain SGD with
+        momentum only: optimizer "sgd", no ``nesterov``, ``alpha`` or ``sample_weight``):
+        ``engine(params)`` is called once with the vector fit updates in place and returns
+        ``gradient(X, T) -> (loss, flat gradient)`` at its current values. Each epoch
+        evaluates that at the parameters the epoch starts from, then takes one step;
+        divergence shows in its loss, before the update. ``fastbp.distributed`` builds one
+        over chunked data.
+    callback : callable or None, default None
+        ``callback(epoch, loss, params)``, run after every epoch (counting from 1).
+
+    Returns
+    -------
+    FitResult
+        The trained parameters, the loss curve, why training stopped, and the optimizer's
+        state to resume from.
+
+    Raises
+    ------
+    DivergenceError
+        If the loss or the parameters stop being finite (its ``.result`` holds what training
+        held before that epoch).
+    TrainingInterrupted
+        On Ctrl-C (SIGINT), holding the result of the epochs completed.
+    ValueError
+        If a setting is outside its range (the message names it), if ``batch_size`` is
+        given with L-BFGS or an engine, if both ``validation_fraction`` and ``monitor`` are
+        given or the split leaves no sample on a side, if a shape is wrong or an array holds
+        NaN or infinity, if ``state`` belongs to another optimizer or network, or if an
+        engine meets a setting it does not take.
+    TypeError
+        If X or T does not hold real numbers, or ``dtype`` is not float32 or float64.
+
+    See Also
+    --------
+    Network : the architecture, its prediction and its loss.
+    MLPClassifier, MLPRegressor : scikit-learn's estimators on top of fit.
+
+    Examples
+    --------
+    >>> import fastbp
+    >>> X, labels = fastbp.datasets.three_clouds(n_per_class=50)
+    >>> T = fastbp.datasets.one_hot(labels, 3)
+    >>> net = fastbp.Network((2, 8, 3), hidden="tanh")
+    >>> result = fastbp.fit(net, X, T, learning_rate=0.1, epochs=50, batch_size=16)
+    >>> result.epochs, result.loss_curve[-1] < result.loss_curve[0]
+    (50, True)
+
+    With a stopping rule, full batch:
+
+    >>> result = fastbp.fit(net, X, T, learning_rate=0.1, epochs=500, tol=1e-3)
+    >>> result.converged, result.epochs < 500
+    (True, True)
     """
     # Every argument the tables constrain (locals() holds only the arguments so far).
     check_parameters({name: value for name, value in locals().items() if name in PARAMETERS})
@@ -412,8 +620,37 @@ def _fit_epochs(network, X, T, weights, params, rng, gradient_at, monitor, callb
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C (SIGINT) stopped ``fastbp.fit`` or ``fastbp.train`` after ``epochs`` completed
-    epochs; ``result`` is what the run would have returned had it been asked for that many."""
+    """Ctrl-C (SIGINT) stopped :func:`fastbp.fit` or :func:`fastbp.train`.
+
+    A KeyboardInterrupt, raised within a fraction of a second of Ctrl-C, after the last
+    completed epoch, so that what was trained is kept. (Only in the main thread, and when
+    SIGINT has Python's default handler; otherwise Ctrl-C interrupts as usual.)
+
+    Parameters
+    ----------
+    result : FitResult or TrainResult
+        What the run would have returned had it been asked for ``epochs`` epochs.
+    epochs : int
+        The number of completed epochs.
+
+    Attributes
+    ----------
+    result, epochs
+        As given.
+
+    Examples
+    --------
+    >>> import fastbp
+    >>> X, labels = fastbp.datasets.three_clouds(n_per_class=50)
+    >>> try:
+    ...     result = fastbp.train(X, labels, epochs=200)
+    ... except fastbp.TrainingInterrupted as stop:  # Ctrl-C: keep what was trained
+    ...     result = stop.result
+    >>> result.final.epoch
+    200
+    >>> str(fastbp.TrainingInterrupted(result, 120))
+    'training interrupted after 120 epochs'
+    """
 
     def __init__(self, result: object, epochs: int):
         super().__init__(f"training interrupted after {epochs} epochs")

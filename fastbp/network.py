@@ -63,12 +63,47 @@ def check_activations(hidden: object, output: object, loss: object) -> str:
 class Network:
     """A fully connected network: ``sizes = (D, hidden..., K)``.
 
-    hidden: activation of every hidden layer (sigmoid, tanh, relu or identity); output:
-    softmax, sigmoid or identity; bias: whether layers have biases; bias_trick: compute with
-    a column of ones appended to each layer's input instead of adding the bias (same
-    parameters, same results: for checking and for study); loss: cross_entropy (softmax or
-    sigmoid output) or squared_error (any output); None (stored as the name it stands for)
-    is cross_entropy for a softmax output, squared_error otherwise.
+    A frozen description of the architecture; the parameters live apart, as one flat vector
+    (:meth:`init_params`, :meth:`unpack`), trained by :func:`fastbp.fit`.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        The layer widths, inputs first and outputs last (at least two, each at least 1).
+    hidden : {"sigmoid", "tanh", "relu", "identity"}, default "sigmoid"
+        The activation of every hidden layer.
+    output : {"softmax", "sigmoid", "identity", "exp"}, default "softmax"
+        The output activation.
+    bias : bool, default True
+        Whether layers have biases.
+    bias_trick : bool, default False
+        Compute with a column of ones appended to each layer's input instead of adding the
+        bias (same parameters, same results: for checking and for study).
+    loss : {"cross_entropy", "squared_error", "poisson"} or None, default None
+        cross_entropy (softmax or sigmoid output), squared_error (identity, sigmoid or
+        softmax output) or poisson (exp output); None, stored as the name it stands for, is
+        the output's default: cross_entropy for a softmax output, poisson for exp,
+        squared_error otherwise.
+
+    Raises
+    ------
+    ValueError
+        If ``sizes`` lists fewer than two widths or one is not a positive integer, if an
+        activation or loss is not in the tables, if the loss is not defined for the output
+        (the message lists the allowed ones), or if ``bias_trick`` is set without ``bias``.
+
+    See Also
+    --------
+    fit : train a network's parameters.
+
+    Examples
+    --------
+    >>> import fastbp
+    >>> net = fastbp.Network((2, 3, 3))  # the classic network: sigmoid hidden, softmax out
+    >>> net.loss, net.n_params  # (2 + 1) * 3 + (3 + 1) * 3 parameters
+    ('cross_entropy', 21)
+    >>> fastbp.Network((4, 16, 16, 1), hidden="relu", output="identity").loss
+    'squared_error'
     """
 
     sizes: tuple[int, ...]
@@ -93,10 +128,26 @@ class Network:
 
     @property
     def loss_name(self) -> str:
+        """The loss in words (such as "cross-entropy").
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> fastbp.Network((2, 3, 3)).loss_name
+        'cross-entropy'
+        """
         return LOSSES[self.loss].title
 
     @property
     def n_params(self) -> int:
+        """The length of the flat parameter vector: every layer's weights and biases.
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> fastbp.Network((2, 3, 3)).n_params, fastbp.Network((2, 3, 3), bias=False).n_params
+        (21, 15)
+        """
         return int(self._offsets()[-1])
 
     def _offsets(self) -> np.ndarray:
@@ -115,9 +166,42 @@ class Network:
     def init_params(
         self, seed: int = 0, dtype: type = np.float64, scheme: str = "glorot"
     ) -> np.ndarray:
-        """A new flat parameter vector. ``glorot``: uniform in +-sqrt(6 / (n_in + n_out)) per
-        layer (biases too); ``normal``: standard normal, drawn in storage order (for the
-        classic network: W1, b1, W2, b2, as the classic code draws them)."""
+        """A new flat parameter vector.
+
+        Parameters
+        ----------
+        seed : int, default 0
+            Seed of ``np.random.default_rng``.
+        dtype : {np.float64, np.float32}, default np.float64
+            The vector's dtype.
+        scheme : {"glorot", "normal"}, default "glorot"
+            ``glorot``: uniform in +-sqrt(6 / (n_in + n_out)) per layer (biases too);
+            ``normal``: standard normal, drawn in storage order (for the classic network:
+            W1, b1, W2, b2, as the classic code draws them).
+
+        Returns
+        -------
+        ndarray, shape (n_params,)
+            The parameters, in storage order (see :meth:`unpack`).
+
+        Raises
+        ------
+        ValueError
+            If ``scheme`` is not one of the two.
+        TypeError
+            If ``dtype`` is not float32 or float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastbp
+        >>> net = fastbp.Network((2, 3, 3))
+        >>> params = net.init_params(seed=0)
+        >>> params.shape, params.dtype, bool(np.abs(params[:9]).max() <= np.sqrt(6 / 5))
+        ((21,), dtype('float64'), True)
+        >>> net.init_params(seed=0, dtype=np.float32, scheme="normal").dtype
+        dtype('float32')
+        """
         check_parameters({"scheme": scheme}, table={"scheme": (Options(INITIALISATIONS),)})
         dtype = check_dtype("dtype", dtype)
         rng = np.random.default_rng(seed)
@@ -130,7 +214,41 @@ class Network:
         return np.concatenate(parts).astype(dtype)
 
     def unpack(self, params: np.ndarray) -> list[tuple[np.ndarray, np.ndarray | None]]:
-        """Per layer, views (W: n_in x n_out, b: n_out or None) into the flat ``params``."""
+        """Per layer, views (W, b) into the flat ``params``.
+
+        Parameters
+        ----------
+        params : array_like, shape (n_params,)
+            A parameter vector of this network (float32 or float64).
+
+        Returns
+        -------
+        list of (ndarray, ndarray or None)
+            Per layer, W (n_in x n_out) and b (n_out; None when the network has no bias):
+            views, so writing them writes ``params`` (when it is already a C-contiguous
+            flat vector, as :meth:`check_params` returns it).
+
+        Raises
+        ------
+        ValueError
+            If ``params`` is not a flat float vector of this network's length.
+
+        See Also
+        --------
+        pack : the inverse.
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> net = fastbp.Network((2, 3, 3))
+        >>> params = net.init_params(seed=0)
+        >>> [(W.shape, b.shape) for W, b in net.unpack(params)]
+        [((2, 3), (3,)), ((3, 3), (3,))]
+        >>> (W1, b1), _ = net.unpack(params)
+        >>> W1[0, 0] = 5.0
+        >>> float(params[0])  # a view
+        5.0
+        """
         params = self.check_params(params)
         offsets = self._offsets()
         layers = []
@@ -142,7 +260,35 @@ class Network:
     def pack(
         self, layers: list[tuple[ArrayLike, ArrayLike | None]], dtype: type = np.float64
     ) -> np.ndarray:
-        """The flat vector of per-layer (W, b) pairs (b None when the network has no bias)."""
+        """The flat parameter vector of per-layer (W, b) pairs.
+
+        Parameters
+        ----------
+        layers : list of (array_like, array_like or None)
+            Per layer, W (n_in x n_out) and b (n_out; None when the network has no bias).
+        dtype : {np.float64, np.float32}, default np.float64
+            The vector's dtype.
+
+        Returns
+        -------
+        ndarray, shape (n_params,)
+            A new vector, in the storage order of :meth:`unpack`.
+
+        Raises
+        ------
+        ValueError
+            If the number of layers or a shape is wrong, or a bias is given to a network
+            without biases.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastbp
+        >>> net = fastbp.Network((2, 3, 3))
+        >>> params = net.init_params(seed=0)
+        >>> bool(np.array_equal(net.pack(net.unpack(params)), params))
+        True
+        """
         if len(layers) != len(self.sizes) - 1:
             raise ValueError(f"expected {len(self.sizes) - 1} layers, got {len(layers)}")
         parts = []
@@ -165,7 +311,35 @@ class Network:
         return np.concatenate(parts)
 
     def check_params(self, params: ArrayLike) -> np.ndarray:
-        """``params`` as a C-contiguous flat vector of this network's length (dtype kept)."""
+        """``params`` as a C-contiguous flat vector of this network's length (dtype kept).
+
+        Parameters
+        ----------
+        params : array_like, shape (n_params,)
+            A parameter vector, float32 or float64.
+
+        Returns
+        -------
+        ndarray, shape (n_params,)
+            ``params`` itself if it already is such a vector (and writeable), else a copy.
+
+        Raises
+        ------
+        ValueError
+            If ``params`` is not a 1-D float32 or float64 array of ``n_params`` values.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastbp
+        >>> net = fastbp.Network((2, 3, 3))
+        >>> net.check_params(np.zeros(21, np.float32)).dtype
+        dtype('float32')
+        >>> net.check_params(np.zeros(5))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        ValueError: params must be a 1-D float32 or float64 array of 21 values for sizes ...
+        """
         array = np.asarray(params)
         if array.ndim != 1 or array.shape[0] != self.n_params or array.dtype not in FLOAT_DTYPES:
             raise ValueError(
@@ -176,7 +350,41 @@ class Network:
         return kernel_ready(array, array.dtype)
 
     def check_data(self, params: np.ndarray, X: ArrayLike, T: ArrayLike | None = None) -> tuple:
-        """X (N x D) and T (N x K) as finite arrays of the parameters' dtype."""
+        """X and T as finite, C-contiguous arrays of the parameters' dtype.
+
+        Parameters
+        ----------
+        params : ndarray
+            The parameters (as :meth:`check_params` returns them), whose dtype is used.
+        X : array_like, shape (N, D)
+            Inputs.
+        T : array_like, shape (N, K), optional
+            Targets.
+
+        Returns
+        -------
+        X : ndarray, shape (N, D)
+            The inputs, converted.
+        T : ndarray, shape (N, K) or None
+            The targets, converted (None when not given).
+
+        Raises
+        ------
+        TypeError
+            If an array does not hold real numbers.
+        ValueError
+            If a shape disagrees with the network's widths or with X's samples, or an array
+            holds NaN or infinity.
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> net = fastbp.Network((2, 3, 3))
+        >>> params = net.init_params(seed=0)
+        >>> X, T = net.check_data(params, [[1, 2]], [[0, 0, 1]])
+        >>> X.dtype, T.shape
+        (dtype('float64'), (1, 3))
+        """
         X = check_matrix("X", X, params.dtype, columns=(self.sizes[0], "sizes[0]"))
         if T is None:
             return X, None
@@ -186,8 +394,37 @@ class Network:
         return X, T
 
     def predict(self, params: ArrayLike, X: ArrayLike) -> np.ndarray:
-        """The outputs (N x K) for inputs X (N x D), in the parameters' dtype (for a dask
-        array X, a dask array chunked as X: ``fastbp.distributed.predict``)."""
+        """The network's outputs for inputs X.
+
+        Parameters
+        ----------
+        params : array_like, shape (n_params,)
+            The parameters.
+        X : array_like or dask array, shape (N, D)
+            The inputs.
+
+        Returns
+        -------
+        ndarray, shape (N, K)
+            The outputs, in the parameters' dtype; for a dask array X, a dask array chunked
+            as X (``fastbp.distributed.predict``).
+
+        Raises
+        ------
+        TypeError
+            If X does not hold real numbers.
+        ValueError
+            If ``params`` or X has the wrong shape, or X holds NaN or infinity.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastbp
+        >>> net = fastbp.Network((2, 3, 3))
+        >>> Y = net.predict(net.init_params(seed=0), np.ones((4, 2)))
+        >>> Y.shape, bool(np.allclose(Y.sum(axis=1), 1))  # softmax rows
+        ((4, 3), True)
+        """
         if _dispatch.is_dask(X):
             return _dispatch.distributed().predict(self, params, X)
         params = self.check_params(params)
@@ -203,11 +440,57 @@ class Network:
         sample_weight: ArrayLike | None = None,
         alpha: float = 0.0,
     ) -> tuple[float, np.ndarray]:
-        """(L, its gradient: a flat vector like ``params``) over the N samples, with
+        """The loss over the N samples and its gradient, for descent.
+
         L = (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i: the mean loss,
-        weighted by ``sample_weight`` (N; default 1), plus an L2 penalty ``alpha`` on the
-        weights (not the biases) scaled as scikit-learn's MLPs scale it. Dask arrays X and T
-        are summed chunk by chunk (``fastbp.distributed.loss_gradient``, unweighted)."""
+        weighted by ``sample_weight``, plus an L2 penalty ``alpha`` on the weights (not the
+        biases) scaled as scikit-learn's MLPs scale it. Dask arrays X and T are summed chunk
+        by chunk (``fastbp.distributed.loss_gradient``, unweighted).
+
+        Parameters
+        ----------
+        params : array_like, shape (n_params,)
+            The parameters.
+        X : array_like or dask array, shape (N, D)
+            Inputs.
+        T : array_like or dask array, shape (N, K)
+            Targets.
+        sample_weight : array_like, shape (N,), optional
+            Weights of the samples (default 1 each); in-memory X and T only.
+        alpha : float, default 0.0
+            The L2 penalty; in-memory X and T only.
+
+        Returns
+        -------
+        loss : float
+            L.
+        gradient : ndarray, shape (n_params,)
+            The gradient of L, a flat vector like ``params``.
+
+        Raises
+        ------
+        TypeError
+            If an array does not hold real numbers.
+        ValueError
+            If ``alpha`` is negative or not finite, if a shape is wrong, if an array holds
+            NaN or infinity, if ``sample_weight`` has the wrong length, a negative or
+            non-finite weight or only zeros, or if ``sample_weight`` or ``alpha`` is given
+            with Dask arrays.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import fastbp
+        >>> X, labels = fastbp.datasets.three_clouds(n_per_class=5)
+        >>> T = fastbp.datasets.one_hot(labels, 3)
+        >>> net = fastbp.Network((2, 3, 3))
+        >>> params = net.init_params(seed=0)
+        >>> loss, gradient = net.loss_gradient(params, X, T)
+        >>> gradient.shape
+        (21,)
+        >>> bool(np.isclose(loss, -fastbp.cost(T, net.predict(params, X)) / len(X)))  # -cost/N
+        True
+        """
         check_parameters({"alpha": alpha})
         if _dispatch.is_dask(X, T):
             if sample_weight is not None or alpha:

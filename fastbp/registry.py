@@ -36,7 +36,37 @@ FUNCTIONS = ("forward", "derivative_w1", "derivative_b1", "derivative_w2", "deri
 
 
 class Gradients(NamedTuple):
-    """The four gradients of the log-likelihood (ascent sign) and the log-likelihood itself."""
+    """The four gradients of the log-likelihood (ascent sign) and the log-likelihood itself.
+
+    What :func:`fastbp.gradients` returns: a named tuple, so it unpacks as
+    ``dW1, db1, dW2, db2, cost = fastbp.gradients(...)``.
+
+    Attributes
+    ----------
+    dW1 : ndarray, shape (D, M)
+        As :func:`fastbp.derivative_w1` returns.
+    db1 : ndarray, shape (M,)
+        As :func:`fastbp.derivative_b1` returns.
+    dW2 : ndarray, shape (M, K)
+        As :func:`fastbp.derivative_w2` returns.
+    db2 : ndarray, shape (K,)
+        As :func:`fastbp.derivative_b2` returns.
+    cost : float
+        The log-likelihood sum(T * log(Y)), as :func:`fastbp.cost` returns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastbp
+    >>> X, T = np.eye(3), np.eye(3)
+    >>> W1, b1, W2, b2 = np.zeros((3, 2)), np.zeros(2), np.zeros((2, 3)), np.zeros(3)
+    >>> grads = fastbp.gradients(X, T, W1, b1, W2, b2)
+    >>> grads._fields
+    ('dW1', 'db1', 'dW2', 'db2', 'cost')
+    >>> dW1, db1, dW2, db2, cost = grads
+    >>> dW1.shape, round(cost, 6)  # uniform outputs: 3 * log(1/3)
+    ((3, 2), -3.295837)
+    """
 
     dW1: np.ndarray
     db1: np.ndarray
@@ -47,19 +77,63 @@ class Gradients(NamedTuple):
 
 @dataclass(frozen=True)
 class Rung:
-    """One strategy of the ladder: a name, what it shows, and its kernel module."""
+    """One strategy of the ladder: a name, what it shows, and its kernel module.
+
+    The values of ``fastbp.RUNGS``; pass the name as ``rung=`` to the classic functions and
+    :func:`fastbp.train`.
+
+    Parameters
+    ----------
+    name : str
+        The rung's name, its key in ``fastbp.RUNGS``.
+    summary : str
+        What the rung shows, in words.
+    module : module
+        Its kernel module (in ``fastbp.kernels``), offering ``forward`` and the four
+        ``derivative_*`` kernels (and optionally a fused ``gradients``).
+
+    Examples
+    --------
+    >>> import fastbp
+    >>> rung = fastbp.RUNGS["matrix"]
+    >>> rung.name, rung.summary
+    ('matrix', 'whole-batch matrix products (the classic fastest form)')
+    """
 
     name: str
     summary: str
     module: ModuleType
 
     def supports(self, D: int, M: int, K: int) -> bool:
-        """Whether the rung has kernels for these layer widths (every rung but ``narrow``
-        and ``narrow_parallel`` has them for all)."""
+        """Whether the rung has kernels for these layer widths.
+
+        Every rung but ``narrow`` and ``narrow_parallel`` has them for all widths; those two
+        generate kernels for small layers only.
+
+        Parameters
+        ----------
+        D, M, K : int
+            The widths of the input, hidden and output layers.
+
+        Returns
+        -------
+        bool
+            True if the rung can run a problem of these widths.
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> fastbp.RUNGS["narrow"].supports(2, 3, 3), fastbp.RUNGS["narrow"].supports(784, 100, 10)
+        (True, False)
+        >>> fastbp.RUNGS["fused"].supports(784, 100, 10)
+        True
+        """
         supports = getattr(self.module, "supports", None)
         return supports is None or supports(D, M, K)
 
 
+#: Every rung of the ladder by name, from the plainest to the fastest, as :class:`Rung`
+#: values; the single list that the API, tests, benchmarks and study iterate.
 RUNGS: dict[str, Rung] = {
     rung.name: rung
     for rung in (
@@ -116,14 +190,41 @@ NARROW_PARALLEL_SAMPLES_LOOPED = 2 * narrow.CHUNK
 def choose_rung(N: int, D: int, M: int, K: int, looped: bool = False) -> str:
     """The rung the API uses when none is named, for a problem of this shape.
 
-    ``narrow`` for layers it generates kernels for (``narrow.supports``: D*M + M*K at most
-    ``narrow.MAX_WEIGHTS``), ``narrow_parallel`` there from NARROW_PARALLEL_SAMPLES samples
-    (NARROW_PARALLEL_SAMPLES_LOOPED when ``looped``: called in a loop of epochs) with
+    Parameters
+    ----------
+    N : int
+        The number of samples.
+    D, M, K : int
+        The widths of the input, hidden and output layers.
+    looped : bool, default False
+        Whether the rung is called in a loop of epochs (as :func:`fastbp.train` calls it),
+        which lowers the number of samples from which ``narrow_parallel`` is chosen.
+
+    Returns
+    -------
+    str
+        A name in ``fastbp.RUNGS``.
+
+    Notes
+    -----
+    The rule: ``narrow`` for layers it generates kernels for (``narrow.supports``:
+    D*M + M*K at most ``narrow.MAX_WEIGHTS``), ``narrow_parallel`` there from
+    NARROW_PARALLEL_SAMPLES samples (NARROW_PARALLEL_SAMPLES_LOOPED when ``looped``) with
     more than one Numba thread; ``blas`` for wide layers (D*M + M*K >= WIDE_LAYERS: per
     sample there is enough matrix work for BLAS to run near its peak); otherwise
     ``parallel`` when there is enough work to pay for waking threads (N*(D*M + M*K) >=
     PARALLEL_WORK, at least two blocks, more than one Numba thread), else ``fused``. The
     thresholds come from ``python -m fastbp study`` on a 2-core AMD EPYC (README).
+
+    Examples
+    --------
+    >>> import fastbp
+    >>> fastbp.choose_rung(1500, 2, 3, 3)  # the three clouds: small layers
+    'narrow'
+    >>> fastbp.choose_rung(1000, 784, 100, 10)  # wide layers
+    'blas'
+    >>> fastbp.choose_rung(100, 20, 20, 5)  # little work: no threads
+    'fused'
     """
     return _choose(N, D, M, K, looped, numba.get_num_threads() > 1)
 

@@ -20,7 +20,18 @@ from .registry import ascent_kernel, choose_rung, get_rung, kernel, log_likeliho
 
 @dataclass(frozen=True)
 class Report:
-    """The state at the start of ``epoch`` (before its update): cost and classification rate."""
+    """The state at the start of ``epoch`` (before its update): cost and classification rate.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch, counting from 0; the last report's is the number of epochs run.
+    cost : float
+        The log-likelihood sum(T * log(Y)) at that point (as :func:`fastbp.cost`).
+    rate : float
+        The classification rate at that point: the share of samples whose most probable
+        class is their label.
+    """
 
     epoch: int
     cost: float
@@ -29,11 +40,31 @@ class Report:
 
 @dataclass
 class TrainResult:
-    """What ``fastbp.train`` trained, in the classic view and as a ``FitResult`` of the
-    network: W1 (D x M), b1 (M), W2 (M x K), b2 (K) are views into ``fit_result.params``;
-    ``rung`` is the rung used and ``history`` the reports (every ``report_every`` epochs and
-    once after the last update). ``fit_result.loss_curve`` holds each epoch's -cost (the
-    summed negative log-likelihood)."""
+    """What :func:`fastbp.train` trained, in the classic view and as a ``FitResult``.
+
+    Attributes
+    ----------
+    fit_result : FitResult
+        The run as a result of the network ``Network((D, hidden, K))``: its
+        ``loss_curve`` holds each epoch's -cost (the summed negative log-likelihood).
+    rung : str
+        The rung used.
+    history : list of Report
+        The reports: every ``report_every`` epochs and once after the last update.
+    W1, b1, W2, b2 : ndarray
+        The trained parameters, W1 (D x M), b1 (M), W2 (M x K), b2 (K): views into
+        ``fit_result.params``.
+
+    Examples
+    --------
+    >>> import fastbp
+    >>> X, labels = fastbp.datasets.three_clouds(n_per_class=50)
+    >>> result = fastbp.train(X, labels, hidden=3, epochs=200)
+    >>> result.W1.shape, result.b1.shape, result.W2.shape, result.b2.shape
+    ((2, 3), (3,), (3, 3), (3,))
+    >>> result.fit_result.epochs, result.fit_result.loss_curve[0] == -result.history[0].cost
+    (200, True)
+    """
 
     fit_result: FitResult = field(repr=False)
     rung: str
@@ -50,6 +81,16 @@ class TrainResult:
 
     @property
     def final(self) -> Report:
+        """The last report: cost and classification rate after the last update.
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> X, labels = fastbp.datasets.three_clouds(n_per_class=50)
+        >>> final = fastbp.train(X, labels, epochs=200).final
+        >>> final.epoch, final.rate > 0.9
+        (200, True)
+        """
         return self.history[-1]
 
 
@@ -124,20 +165,80 @@ def train(
 ) -> TrainResult:
     """Train the one-hidden-layer network by full-batch gradient ascent.
 
-    X: N x D inputs; labels: N integer classes 0..K-1 (K = max label + 1). Each epoch computes
-    all four gradients from the same parameters with the chosen rung, then updates
-    ``P += learning_rate * dP``. Weights start from
-    ``Network((D, hidden, K)).init_params(seed, dtype, "normal")``: standard normal draws for
-    W1, b1, W2, b2 in turn. Stops with ValueError if the cost stops being finite.
+    Each epoch computes all four gradients from the same parameters with the chosen rung,
+    then updates ``P += learning_rate * dP``. Weights start from
+    ``Network((D, hidden, K)).init_params(seed, dtype, "normal")``: standard normal draws
+    for W1, b1, W2, b2 in turn.
 
+    Parameters
+    ----------
+    X : array_like or dask array, shape (N, D)
+        Inputs.
+    labels : array_like or dask array, shape (N,)
+        Integer classes 0..K-1 (K = max label + 1).
+    hidden : int, default 3
+        The width M of the hidden layer.
+    learning_rate : float, default 1e-3
+        The step size (positive), taken in the parameters' dtype.
+    epochs : int, default 1000
+        The number of epochs.
+    rung : str or None, default None
+        A name in ``fastbp.RUNGS``; None picks one for the shape (:func:`fastbp.choose_rung`
+        with ``looped=True``).
+    compiled : bool, default True
+        False runs the rung as plain Python/NumPy.
+    seed : int, default 0
+        Seed of the initial weights.
+    report_every : int, default 100
+        Report the cost and classification rate every so many epochs (and after the last).
+    dtype : {np.float64, np.float32}, default np.float64
+        The dtype to compute in.
+    callback : callable or None, default None
+        ``callback(epoch, cost, report)``, called for every epoch (``report`` is the Report
+        on reporting epochs, else None), after the stretch holding it.
+    callback_every : int or None, default None
+        With ``k``, a stretch also ends every k epochs (1: each call comes right after its
+        epoch, at the price of one compiled call per epoch).
+
+    Returns
+    -------
+    TrainResult
+        The trained W1, b1, W2, b2, the rung used and the reports.
+
+    Raises
+    ------
+    ValueError
+        If the cost stops being finite (the message names the epoch; try a smaller
+        ``learning_rate``), if a setting is outside its range, if ``rung`` is not a rung's
+        name, if labels are negative or their number differs from X's rows, or if X has the
+        wrong shape or holds NaN or infinity.
+    TypeError
+        If X does not hold real numbers, the labels are not integers, or ``dtype`` is not
+        float32 or float64.
+    TrainingInterrupted
+        On Ctrl-C (SIGINT), holding the result after the last completed epoch.
+
+    See Also
+    --------
+    gradients : the four gradients of one epoch.
+    fit : the general network's training, with minibatches, optimizers and stopping.
+
+    Notes
+    -----
     The epochs between two reports run in one call of ``kernels.ascent.ascend`` (compiled as
     a whole for a rung with a compiled fused kernel), cut into stretches of about
-    ``fitting.STRETCH_SECONDS`` so that Ctrl-C stops the run within a fraction of a second:
-    it raises TrainingInterrupted (a KeyboardInterrupt) holding the result after the last
-    completed epoch. ``callback(epoch, cost, report)`` is called for every epoch (``report``
-    is the Report on reporting epochs, else None), after the stretch holding it; with
-    ``callback_every=k`` a stretch also ends every k epochs (1: each call comes right after
-    its epoch, at the price of one compiled call per epoch).
+    ``fitting.STRETCH_SECONDS`` so that Ctrl-C stops the run within a fraction of a second.
+    Dask arrays X and labels stay chunked on the workers: one map-reduce an epoch.
+
+    Examples
+    --------
+    >>> import fastbp
+    >>> X, labels = fastbp.datasets.three_clouds(n_per_class=50)
+    >>> result = fastbp.train(X, labels, hidden=3, learning_rate=1e-3, epochs=200)
+    >>> [report.epoch for report in result.history]
+    [0, 100, 200]
+    >>> result.final.rate > 0.9, result.final.cost > result.history[0].cost
+    (True, True)
     """
     settings = {"hidden": hidden, "report_every": report_every, "learning_rate": learning_rate}
     settings["epochs"] = epochs
