@@ -13,7 +13,13 @@ from numpy.typing import ArrayLike
 from . import _dispatch
 from ._validation import check_labels, check_matrix, check_parameters
 from .datasets import one_hot
-from .fitting import FitResult, TrainingInterrupted, deferred_interrupt, stretch_length
+from .fitting import (
+    DivergenceError,
+    FitResult,
+    TrainingInterrupted,
+    deferred_interrupt,
+    stretch_length,
+)
 from .network import Network
 from .registry import ascent_kernel, choose_rung, get_rung, kernel, log_likelihood
 
@@ -177,10 +183,14 @@ def train(
                     if callback is not None:
                         callback(epoch, cost, report)
                     curve.append(-cost)
-                if done + ran < stop:
-                    raise ValueError(
+                if done + ran < stop:  # the reports count epochs from 0, DivergenceError from 1
+                    held = FitResult(network, params, curve, params_epoch=done + ran)
+                    raise DivergenceError(
                         f"the cost became {costs[ran]} at epoch {done + ran}; try a smaller "
-                        "learning_rate"
+                        "learning_rate",
+                        done + ran + 1,
+                        held,
+                        -float(costs[ran]),
                     )
                 done += ran
             history.append(Report(done, *data.score(*layers)))

@@ -1,5 +1,6 @@
 """The training driver and the command line."""
 
+import math
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 import reference
 
 import fastbp
+from fastbp import DivergenceError
 from fastbp.__main__ import main
 from fastbp.datasets import three_clouds
 from fastbp.training import train
@@ -123,8 +125,28 @@ def test_labels_must_match_the_samples():
 
 def test_divergence_stops_with_the_epoch():
     X, y = three_clouds(50)
-    with pytest.raises(ValueError, match=r"cost became .* at epoch \d+; try a smaller"):
+    with pytest.raises(DivergenceError, match=r"cost became .* at epoch \d+; try a smaller"):
         train(X * 10, y, learning_rate=1e308, epochs=50)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_divergence_is_fits_error_with_the_epochs_before(compiled):
+    X, y = three_clouds(20)
+    reports = []
+
+    def record(epoch, cost, report):
+        reports.append(cost)
+
+    with pytest.raises(DivergenceError) as caught:
+        train(X * 10, y, learning_rate=1e308, epochs=50, compiled=compiled, callback=record)
+    error = caught.value
+    assert isinstance(error, ValueError)  # what train raised before
+    held = error.result
+    # the epochs before the failing one, as fit counts them (from 1), and their -cost
+    assert error.epoch == held.params_epoch + 1 == len(reports) + 1 > 1
+    np.testing.assert_array_equal(held.loss_curve, [-cost for cost in reports])
+    assert not math.isfinite(error.loss)
+    assert held.network.sizes == (2, 3, 3) and held.params.shape == (held.network.n_params,)
 
 
 def _cli(*args):
