@@ -18,6 +18,7 @@ from tqdm import tqdm
 from . import examples, training, warmup
 from ._validation import ParameterError, check_parameters
 from .datasets import three_clouds
+from .fitting import DivergenceError
 from .kernels import caching
 from .registry import RUNGS
 from .study import main as study
@@ -47,6 +48,12 @@ def _setting(kind: type, name: str) -> Callable[[str], object]:
         return value
 
     return parse
+
+
+def _diverged(parser: argparse.ArgumentParser, error: DivergenceError) -> int:
+    """A diverged run is no usage error: one line on stderr, and status 1."""
+    print(f"{parser.prog}: error: {error}", file=sys.stderr)
+    return 1
 
 
 def _check_plot(parser: argparse.ArgumentParser, path: str | None) -> None:
@@ -112,8 +119,8 @@ def _train_command(args: argparse.Namespace) -> int:
             dtype=np.dtype(args.dtype),
             callback=on_epoch,
         )
-    except ValueError as error:  # divergence: the learning rate is too large
-        args.parser.error(str(error))
+    except DivergenceError as error:  # the learning rate is too large
+        return _diverged(args.parser, error)
     except training.TrainingInterrupted as stop:  # Ctrl-C: what the completed epochs reached
         bar.close()
         _print_report(stop.result.final)
@@ -203,7 +210,9 @@ def _dask_train_command(args: argparse.Namespace) -> int:
                     dtype=np.dtype(args.dtype),
                     callback=on_epoch,
                 )
-            except ValueError as error:  # divergence, or bad data
+            except DivergenceError as error:
+                return _diverged(parser, error)
+            except ValueError as error:  # bad data
                 parser.error(str(error))
         elapsed = time.perf_counter() - start
         _print_report(result.final)
@@ -247,8 +256,8 @@ def _example_command(args: argparse.Namespace) -> int:
             report_every=args.report_every,
             dtype=np.dtype(args.dtype).type,
         )
-    except ValueError as error:  # divergence: the learning rate is too large
-        args.parser.error(str(error))
+    except DivergenceError as error:  # the learning rate is too large
+        return _diverged(args.parser, error)
     return 0
 
 
