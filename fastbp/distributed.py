@@ -447,6 +447,11 @@ def fit(
             "split yourself and pass monitor=lambda params: network.loss_gradient(params, "
             "X_held_out, T_held_out)[0]"
         )
+    if options.get("sample_weight") is not None:
+        raise ValueError(
+            "sample_weight must be None with dask arrays: every sample weighs 1 there (full "
+            "batch and streamed); weighted samples train in memory, with NumPy arrays"
+        )
     if options.pop("engine", None) is not None:
         raise ValueError("engine must be None with dask arrays: the chunks make the engine")
     dtype = options.get("dtype")
@@ -477,7 +482,7 @@ def _stream(network: Network, chunks: Chunks, options: dict[str, Any]) -> fittin
     ``fastbp.fit`` on it (its samples shuffled by a seed drawn likewise), continuing the
     parameters and the optimizer's state. The client holds the chunk it trains on and,
     with a distributed client, the next one, being read meanwhile."""
-    for name in ("tol", "monitor", "sample_weight"):
+    for name in ("tol", "monitor"):
         if options.get(name) is not None:
             raise ValueError(
                 f"{name} is for in-memory data: streamed over dask chunks, fit runs its epochs"

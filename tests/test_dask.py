@@ -329,6 +329,20 @@ def test_shapes_and_labels_are_checked(problem, clouds):
         fastbp.gradients(chunked(X).astype(complex), one_hot(labels, 3), *p.params)
 
 
+@pytest.mark.parametrize("batch_size", [None, 100])
+def test_sample_weight_is_refused_saying_what_is_supported(clouds, batch_size):
+    X, labels = clouds
+    with pytest.raises(ValueError, match=r"^sample_weight must be None with dask arrays: every"):
+        fastbp.fit(
+            fastbp.Network((2, 3, 3)),
+            chunked(X),
+            one_hot(labels, 3),
+            learning_rate=0.1,
+            batch_size=batch_size,
+            sample_weight=np.ones(len(X)),
+        )
+
+
 @pytest.mark.slow
 def test_train_dask_command_trains_on_a_local_cluster():
     """python -m fastbp train --dask: a LocalCluster it starts, data generated on the
