@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -62,6 +63,47 @@ class TrainResult:
 def _rate(Y: np.ndarray, labels: np.ndarray) -> float:
     """The fraction of samples whose most probable class (Y: N x K) is their label (N)."""
     return float(np.mean(np.argmax(Y, axis=1) == labels))
+
+
+@runtime_checkable
+class TrainData(Protocol):
+    """What ``train`` reads of its data: ``InMemory`` here, ``fastbp.distributed.ClassicData``
+    on Dask workers.
+
+    Attributes
+    ----------
+    compiled_epochs : bool
+        Whether ``ascend`` runs many epochs in one compiled call (then a stretch of epochs
+        is sized to ``fitting.STRETCH_SECONDS``; else each stretch is one epoch).
+    D, K : int
+        The inputs' columns and the classes.
+    dtype : numpy.dtype
+        The computation dtype of the data and the parameters.
+    rung : str
+        The rung the epochs run.
+    """
+
+    compiled_epochs: bool
+    D: int
+    K: int
+    dtype: np.dtype
+    rung: str
+
+    def ascend(
+        self, layers: list[np.ndarray], learning_rate: np.floating, costs: np.ndarray
+    ) -> int:
+        """Up to ``len(costs)`` epochs of ``P += learning_rate * dP`` on the layers W1, b1,
+        W2, b2 in place, each epoch's cost (before its update) in ``costs``; returns the
+        epochs run (fewer when a cost is not finite: that one is not updated from)."""
+
+    def score(self, *layers: np.ndarray) -> tuple[float, float]:
+        """(cost, classification rate) at the layers W1, b1, W2, b2."""
+
+    def rate(self, *layers: np.ndarray) -> float:
+        """The classification rate at the layers W1, b1, W2, b2."""
+
+    def release(self) -> None:
+        """Let go of what holds the data (the workers' persisted chunks)."""
 
 
 class InMemory:
@@ -150,6 +192,7 @@ def train(
     if callback_every is not None:
         settings["callback_every"] = callback_every
     check_parameters(settings)
+    data: TrainData
     if _dispatch.is_dask(X, labels):  # the chunks stay on the workers, one map-reduce an epoch
         data = _dispatch.distributed().ClassicData(X, labels, hidden, dtype, rung, compiled)
     else:

@@ -14,7 +14,7 @@ import fastbp
 from fastbp import DivergenceError
 from fastbp.__main__ import main
 from fastbp.datasets import three_clouds
-from fastbp.training import train
+from fastbp.training import InMemory, TrainData, train
 
 
 def test_three_clouds_reference_run_reaches_high_accuracy():
@@ -111,6 +111,11 @@ def test_bad_configuration_is_rejected_before_training(kwargs, pattern):
     X, y = three_clouds(5)
     with pytest.raises(ValueError, match=pattern):
         train(X, y, **kwargs)
+
+
+def test_in_memory_data_is_what_train_reads():
+    X, y = three_clouds(5)
+    assert isinstance(InMemory(X, y, 3, np.float64, None, False), TrainData)
 
 
 def test_labels_must_match_the_samples():
