@@ -47,9 +47,56 @@ def as_dask(name: str, value: ArrayLike, rows: tuple[int, ...] | None, ndim: int
 
 class Chunks:
     """X and T (or labels, one-hot with ``classes`` columns) chunked along the samples, as
-    validated (X, T) pairs, one per chunk: persisted on the workers (``persist=True``), or
-    read from their source at every use (``False``); ``None`` persists them if they take
-    at most half the workers' (or, without a distributed client, the machine's) memory."""
+    validated (X, T) pairs, one per chunk.
+
+    Each chunk is validated on its worker as in memory (dtype; finiteness, naming the
+    offending rows) and converted to the computation dtype. A split along the features is
+    merged.
+
+    Parameters
+    ----------
+    X : dask.array.Array or array_like
+        Inputs, N x D (a NumPy array is converted with ``dask.array.asarray``).
+    T : dask.array.Array or array_like
+        Targets, N x K, or with ``classes`` the labels (N integer classes), cut to X's chunks
+        when their lengths agree.
+    dtype : type, optional
+        The computation dtype (default: ``computation_dtype`` of the data).
+    classes : int, optional
+        T holds labels, made one-hot with this many columns in each task.
+    persist : bool or None, default None
+        True: computed once and kept on the workers (dealt round their threads); False:
+        read (or generated) from their source at every use; None: persisted if they take at
+        most half the workers' (or, without a distributed client, the machine's) memory.
+    check_finite : bool, default True
+        Check each chunk for NaN and infinity.
+    hint : str, default ""
+        Appended to the message of a non-finite chunk.
+
+    Attributes
+    ----------
+    n, D, K : int
+        Samples, inputs' columns, targets' columns (classes).
+    dtype : numpy.dtype
+        The computation dtype.
+    rows : tuple of int
+        The samples of each chunk.
+    client : distributed.Client or None
+        The client dask computed with when the chunks were made (None: a local scheduler).
+    persisted : bool
+        Whether the chunks are kept on the workers.
+    parts : list
+        One (X, T) pair per chunk: futures (persisted with a client), arrays (persisted
+        without one) or Delayed (not persisted).
+
+    Raises
+    ------
+    ValueError
+        If a shape is wrong (not 2-D, or 1-D for labels; empty; unknown chunk sizes; T's
+        rows not X's), or, when persisted, the first chunk that failed validation says why.
+    TypeError
+        If X or T does not hold real numbers.
+    """
 
     def __init__(
         self,
@@ -102,11 +149,28 @@ class Chunks:
 
     @property
     def nbytes(self) -> int:
+        """Bytes of the validated pairs: N (D + K) in the computation dtype."""
         return self.n * (self.D + self.K) * self.dtype.itemsize
 
     def lazy(self, function: Callable, vector: np.ndarray, **options: object) -> Delayed:
-        """The sum over the chunks of ``function(pair, vector, **options)`` (flat float64
-        vectors), as a dask graph: one task per chunk, then a tree adding them in order."""
+        """The sum over the chunks of ``function(pair, vector, **options)``, as a dask graph.
+
+        Parameters
+        ----------
+        function : callable
+            ``function(pair, vector, **options)``: a chunk's (X, T) pair to a flat float64
+            vector of sums.
+        vector : numpy.ndarray
+            The parameters, one key in the graph (each worker fetches it once).
+        **options
+            Passed to ``function``.
+
+        Returns
+        -------
+        dask.delayed.Delayed
+            One task per chunk, then a tree adding them in chunk order, ``SPLIT_EVERY`` at
+            a time, so that the sum does not depend on which worker ran what.
+        """
         vector_key = dask.delayed(vector)
         task = dask.delayed(function, pure=False)
         parts = [task(pair, vector_key, **options) for pair in self.parts]
@@ -116,8 +180,26 @@ class Chunks:
         return parts[0]
 
     def map_reduce(self, function: Callable, vector: np.ndarray, **options: object) -> np.ndarray:
-        """``lazy(...)``, computed. With a distributed client and persisted chunks: a task
-        holding the vector, one task per chunk future and the tree, all as futures."""
+        """``lazy(function, vector, **options)``, computed.
+
+        With a distributed client and persisted chunks the graph is submitted as futures: a
+        task holding the vector (recomputed, unlike scattered data, if its worker dies), one
+        task per chunk's future, and the tree.
+
+        Parameters
+        ----------
+        function : callable
+            As in ``lazy``.
+        vector : numpy.ndarray
+            The parameters.
+        **options
+            Passed to ``function``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The sum over the chunks (flat, float64).
+        """
         client = self.client
         if client is None or not self.persisted:
             return dask.compute(self.lazy(function, vector, **options))[0]
@@ -133,7 +215,21 @@ class Chunks:
         return parts[0].result()
 
     def run(self, function: Callable, *args: object) -> Any:
-        """``function(*args)`` in one task, where the chunks' kernels run."""
+        """``function(*args)`` in one task, where the chunks' kernels run (with the task's
+        share of the Numba threads).
+
+        Parameters
+        ----------
+        function : callable
+            What to run.
+        *args
+            Its arguments.
+
+        Returns
+        -------
+        object
+            What ``function`` returned.
+        """
         return dask.delayed(in_task(function), pure=False)(*args).compute()
 
     def release(self) -> None:

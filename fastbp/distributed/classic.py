@@ -68,9 +68,38 @@ def gradients(
     compute: bool = True,
 ) -> Gradients | Delayed:
     """``fastbp.gradients`` over dask arrays X (N x D) and T (N x K) chunked along the
-    samples: per chunk the rung's gradients (rung=None: chosen per chunk, for the task's
-    threads), summed. ``compute=False`` returns the lazy result (a dask Delayed of the
-    Gradients), so that several can be computed together with ``dask.compute``."""
+    samples: per chunk the rung's gradients, summed.
+
+    Parameters
+    ----------
+    X, T : dask.array.Array or array_like
+        Inputs (N x D) and one-hot targets (N x K), chunked along the samples.
+    W1, b1, W2, b2 : array_like
+        The layers (D x M, M, M x K, K).
+    rung : str, optional
+        The rung of every chunk (default: chosen per chunk, for the task's threads).
+    compiled : bool, default True
+        Run the rung compiled (False: its plain Python/NumPy form).
+    check_finite : bool, default True
+        Check the layers, and each chunk on its worker, for NaN and infinity.
+    compute : bool, default True
+        False: the lazy result, so that several can be computed together with
+        ``dask.compute``.
+
+    Returns
+    -------
+    Gradients or dask.delayed.Delayed
+        (dW1, db1, dW2, db2, cost) summed over the samples, in the computation dtype; with
+        ``compute=False``, the Delayed of it.
+
+    Raises
+    ------
+    ValueError
+        If the rung is unknown, a shape does not fit the layers, or (when computed) a chunk
+        holds NaN or infinity, naming its rows.
+    TypeError
+        If X, T or a layer does not hold real numbers.
+    """
     if rung is not None:
         get_rung(rung)
     W1, b1, W2, b2 = check_arrays(check_finite, W1=W1, b1=b1, W2=W2, b2=b2)
@@ -107,8 +136,33 @@ def _labels(labels: ArrayLike) -> tuple[da.Array | np.ndarray, int]:
 
 
 class ClassicData:
-    """``fastbp.train``'s data as chunks on the workers (the in-memory counterpart is
-    ``fastbp.training.InMemory``): X (N x D) and labels (N), one-hot per chunk."""
+    """``fastbp.train``'s data as chunks on the workers (``fastbp.training.TrainData``; the
+    in-memory one is ``fastbp.training.InMemory``): X (N x D) and labels (N), one-hot per
+    chunk; each epoch is one map-reduce of the gradients.
+
+    Parameters
+    ----------
+    X : dask.array.Array or array_like
+        Inputs, N x D, chunked along the samples.
+    labels : dask.array.Array or array_like
+        N integer classes 0..K-1 (K = the largest + 1).
+    hidden : int
+        Hidden units M.
+    dtype : type
+        The computation dtype.
+    rung : str or None
+        The rung of every chunk (None: chosen per chunk; ``rung`` then names the choice for
+        the largest chunk).
+    compiled : bool
+        Run the rung compiled.
+    persist : bool or None, default None
+        As ``Chunks``'s.
+
+    Raises
+    ------
+    ValueError
+        If the labels are not integer classes >= 0, a shape is wrong, or the rung unknown.
+    """
 
     compiled_epochs = False  # each epoch is a map-reduce from here: one epoch a stretch
 
@@ -164,4 +218,5 @@ class ClassicData:
         return self.score(*layers)[1]
 
     def release(self) -> None:
+        """Let the workers drop the persisted chunks."""
         self.chunks.release()

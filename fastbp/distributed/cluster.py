@@ -19,8 +19,28 @@ from .tasks import in_task
 def local_cluster(
     workers: int, threads_per_worker: int, dashboard_address: str = ":8787"
 ) -> distributed.LocalCluster:
-    """A LocalCluster of ``workers`` processes with ``threads_per_worker`` Dask threads and
-    as many Numba threads each (so that 2 x 1 on 2 cores runs 2 threads, not 2 x 2)."""
+    """A LocalCluster of worker processes with as many Numba threads as Dask threads each
+    (so that 2 x 1 on 2 cores runs 2 threads, not 2 x 2).
+
+    Parameters
+    ----------
+    workers : int
+        Worker processes.
+    threads_per_worker : int
+        Dask threads (and Numba threads) per worker.
+    dashboard_address : str, default ":8787"
+        Where the dashboard listens (":0": any free port).
+
+    Returns
+    -------
+    distributed.LocalCluster
+        The cluster, started; a context manager that closes it.
+
+    Raises
+    ------
+    ValueError
+        If ``workers`` or ``threads_per_worker`` is not a positive integer.
+    """
     check_parameters({"workers": workers, "threads_per_worker": threads_per_worker})
     return distributed.LocalCluster(
         n_workers=workers,
@@ -59,12 +79,36 @@ def warm_up(
     rungs: Sequence[str] = ("fused",),
     network: bool = True,
 ) -> dict[str, dict[str, object]]:
-    """Compile, on every worker of ``client``, the kernels a job needs: those of ``rungs``
-    (default: the one-thread rung rung=None picks per chunk of a narrow network) and, with
-    ``network``, the general network's, in ``dtypes``. One worker per host compiles first
-    and saves them in the on-disk cache; the host's other workers then load them. Returns
-    per worker address: seconds, its Dask threads, Numba threads, the threads a task uses
-    and the threading layer."""
+    """Compile, on every worker of ``client``, the kernels a job needs.
+
+    One worker per host compiles first and saves them in the on-disk cache; the host's
+    other workers then load them.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        The workers' client.
+    dtypes : sequence of str, default ("float64",)
+        The dtypes to compile for.
+    rungs : sequence of str, default ("fused",)
+        The rungs whose kernels to compile (the default: the one-thread rung rung=None
+        picks per chunk of a narrow network).
+    network : bool, default True
+        Also the general network's kernels.
+
+    Returns
+    -------
+    dict
+        Per worker address: ``seconds``, its ``dask_threads``, ``numba_threads``, the
+        threads a task uses (``task_threads``) and the ``threading_layer``.
+
+    Raises
+    ------
+    ValueError
+        If a rung is unknown.
+    TypeError
+        If a dtype is not float32 or float64.
+    """
     for rung in rungs:
         get_rung(rung)
     for dtype in dtypes:

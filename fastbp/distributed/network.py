@@ -51,8 +51,35 @@ def _network_chunks(network: Network, params: np.ndarray, X: ArrayLike, T: Array
 def loss_gradient(
     network: Network, params: ArrayLike, X: ArrayLike, T: ArrayLike, *, compute: bool = True
 ) -> tuple[float, np.ndarray] | Delayed:
-    """``Network.loss_gradient`` over dask arrays X (N x D), T (N x K) chunked along the
-    samples: each chunk's sums, added, over N. ``compute=False``: the lazy (Delayed) pair."""
+    """``Network.loss_gradient`` over dask arrays chunked along the samples: each chunk's
+    sums, added, over N.
+
+    Parameters
+    ----------
+    network : Network
+        The network (its sizes, activations and loss).
+    params : array_like
+        Its flat parameter vector (``network.n_params`` values, float32 or float64).
+    X, T : dask.array.Array or array_like
+        Inputs (N x D) and targets (N x K), chunked along the samples.
+    compute : bool, default True
+        False: the lazy pair, so that several can be computed together with
+        ``dask.compute``.
+
+    Returns
+    -------
+    tuple of (float, numpy.ndarray), or dask.delayed.Delayed
+        The mean loss and its gradient (flat, in the parameters' dtype), unweighted and
+        without an L2 penalty; with ``compute=False``, the Delayed of that pair.
+
+    Raises
+    ------
+    ValueError
+        If ``params`` or a shape does not fit the network, or (when computed) a chunk holds
+        NaN or infinity, naming its rows.
+    TypeError
+        If X or T does not hold real numbers.
+    """
     params = network.check_params(params)
     chunks = _network_chunks(network, params, X, T, persist=False)
     total = chunks.lazy(_network_step, params, network=network)
@@ -70,8 +97,30 @@ def _predict_block(
 
 
 def predict(network: Network, params: ArrayLike, X: ArrayLike) -> da.Array:
-    """``Network.predict`` over a dask array X (N x D) chunked along the samples: a dask
-    array of the outputs (N x K), chunked as X, in the parameters' dtype."""
+    """``Network.predict`` over a dask array chunked along the samples.
+
+    Parameters
+    ----------
+    network : Network
+        The network.
+    params : array_like
+        Its flat parameter vector.
+    X : dask.array.Array or array_like
+        Inputs, N x D, chunked along the samples.
+
+    Returns
+    -------
+    dask.array.Array
+        The outputs (N x K), chunked as X, in the parameters' dtype (lazy).
+
+    Raises
+    ------
+    ValueError
+        If ``params`` or X's shape does not fit the network, or (when computed) a chunk of
+        X holds NaN or infinity, naming its rows.
+    TypeError
+        If X does not hold real numbers.
+    """
     params = network.check_params(params)
     X = as_dask("X", X, None, 2)
     check_columns("X", X, network.sizes[0], "D", "sizes[0]")
@@ -86,8 +135,22 @@ def predict(network: Network, params: ArrayLike, X: ArrayLike) -> da.Array:
 
 
 def engine(chunks: Chunks, network: Network) -> fitting.Engine:
-    """fit's full-batch engine over ``chunks``: one map-reduce per call, at the parameters
-    fit updates. The arrays fit passes are not read (the data are the chunks')."""
+    """fit's full-batch engine over ``chunks``: one map-reduce per call.
+
+    Parameters
+    ----------
+    chunks : Chunks
+        The (X, T) pairs on the workers.
+    network : Network
+        The network whose loss and gradient each call computes.
+
+    Returns
+    -------
+    callable
+        ``engine(params)`` returns ``gradient_at(X, T)`` -> (mean loss, flat gradient) at
+        the current values of ``params``, the vector fit updates in place. The arrays fit
+        passes are not read (the data are the chunks').
+    """
 
     def bind(params: np.ndarray) -> Callable:
         def gradient_at(_X: np.ndarray, _T: np.ndarray) -> tuple[float, np.ndarray]:
@@ -100,8 +163,18 @@ def engine(chunks: Chunks, network: Network) -> fitting.Engine:
 
 
 def shape_carriers(chunks: Chunks) -> tuple[np.ndarray, np.ndarray]:
-    """One row of zeros for X and for T, of the chunks' widths and dtype: what fit checks
-    (dtype, columns) when an engine holds the data."""
+    """What fit checks (dtype, columns) when an engine holds the data.
+
+    Parameters
+    ----------
+    chunks : Chunks
+        The data.
+
+    Returns
+    -------
+    X, T : numpy.ndarray
+        One row of zeros each, of the chunks' widths (D, K) and dtype.
+    """
     return np.zeros((1, chunks.D), chunks.dtype), np.zeros((1, chunks.K), chunks.dtype)
 
 
@@ -115,11 +188,37 @@ def fit(
 ) -> fitting.FitResult:
     """``fastbp.fit`` over dask arrays X (N x D) and T (N x K) chunked along the samples.
 
-    Full batch (``batch_size=None``): fit's own loop (SGD with momentum), with each
-    epoch's loss and gradient one map-reduce over the chunks, which stay on the workers
-    (``persist``: see Chunks). Minibatches or single samples (``batch_size``): the chunks
-    streamed through the client, one at a time (``stream``), so data larger than memory
+    Full batch (``batch_size=None``): fit's own loop (plain SGD with momentum), with each
+    epoch's loss and gradient one map-reduce over the chunks, which stay on the workers.
+    Minibatches or single samples (``batch_size``): the chunks streamed through the
+    client, one at a time (``fastbp.distributed.streaming``), so data larger than memory
     train with memory bounded by a chunk.
+
+    Parameters
+    ----------
+    network : Network
+        The network to train.
+    X, T : dask.array.Array or array_like
+        Inputs (N x D) and targets (N x K), chunked along the samples.
+    persist : bool or None, default None
+        Full batch: as ``Chunks``'s (streamed chunks are never persisted).
+    **options
+        ``fastbp.fit``'s keyword arguments, less ``validation_fraction``,
+        ``sample_weight`` and ``engine``; streamed, less ``tol`` and ``monitor`` too.
+
+    Returns
+    -------
+    FitResult
+        As ``fastbp.fit``'s.
+
+    Raises
+    ------
+    ValueError
+        For an argument that needs the samples in memory (above), for what full batch
+        does not take (an optimizer other than "sgd", ``nesterov``, ``alpha``), and as
+        ``fastbp.fit`` (bad arguments; ``DivergenceError``).
+    TrainingInterrupted
+        On Ctrl-C during full-batch training, holding the result of the epochs completed.
     """
     if options.get("validation_fraction") is not None:
         raise ValueError(

@@ -36,9 +36,31 @@ def _row_chunks(n: int, chunk: int) -> tuple[int, ...]:
 
 
 def three_clouds(samples: int, chunk: int, seed: int = 0) -> tuple[da.Array, da.Array]:
-    """The three clouds of docs/math.md §5 as dask arrays of ``samples`` rows in chunks of
-    ``chunk``, generated chunk by chunk where they are computed, never in the client:
-    X (N x 2, float64) and labels (N, int64), each sample's class drawn uniformly."""
+    """The three clouds of docs/math.md §5 as dask arrays, generated chunk by chunk where
+    they are computed, never in the client.
+
+    Parameters
+    ----------
+    samples : int
+        Rows N.
+    chunk : int
+        Rows per chunk (the last one holds the rest).
+    seed : int, default 0
+        Every ``GENERATION_BLOCK`` samples come from their own seed (seed, block), so a
+        sample is the same for any chunking.
+
+    Returns
+    -------
+    X : dask.array.Array
+        N x 2, float64.
+    labels : dask.array.Array
+        N int64 classes 0, 1, 2, each sample's drawn uniformly.
+
+    Raises
+    ------
+    ValueError
+        If ``samples`` or ``chunk`` is not a positive integer, or ``seed`` a negative one.
+    """
     check_parameters({"samples": samples, "chunk": chunk, "seed": seed})
     rows = da.map_blocks(
         _clouds_block,
@@ -77,9 +99,31 @@ def _from_npy(path: Path, chunk: int) -> da.Array:
 
 
 def load(path: str | Path, chunk: int) -> tuple[da.Array, da.Array]:
-    """A stored data set as dask arrays (X, labels) in chunks of ``chunk`` rows: a folder
-    holding ``X.npy`` and ``labels.npy`` (read through memory maps), or a zarr store with
-    arrays ``X`` and ``labels`` (needs zarr: ``pip install 'fastbp[zarr]'``)."""
+    """A stored data set as dask arrays, read chunk by chunk where they are computed.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A folder holding ``X.npy`` and ``labels.npy`` (read through memory maps, never
+        unpickled), or a zarr store with arrays ``X`` and ``labels`` (needs zarr:
+        ``pip install 'fastbp[zarr]'``).
+    chunk : int
+        Rows per chunk.
+
+    Returns
+    -------
+    X, labels : dask.array.Array
+        The stored arrays, in chunks of ``chunk`` rows.
+
+    Raises
+    ------
+    FileNotFoundError
+        If nothing is at ``path``.
+    ImportError
+        If ``path`` holds no .npy pair and zarr is not installed.
+    ValueError
+        If ``chunk`` is not a positive integer, or a .npy file holds objects.
+    """
     check_parameters({"chunk": chunk})
     path = Path(path)
     if (path / "X.npy").is_file() and (path / "labels.npy").is_file():

@@ -23,9 +23,15 @@ SHOWN_ROWS = 10  # rows named in a non-finite error
 
 
 def task_threads() -> int:
-    """The Numba threads a task may use: on a distributed worker its Numba threads divided
-    among its Dask threads; in the threaded scheduler's pool one; in the client's main
-    thread (the synchronous scheduler) all."""
+    """The Numba threads a task may use.
+
+    Returns
+    -------
+    int
+        On a distributed worker, its Numba threads divided among its Dask threads (at least
+        1); in the threaded scheduler's pool, 1; in the client's main thread (the
+        synchronous scheduler), all of Numba's.
+    """
     try:
         worker = distributed.get_worker()
     except ValueError:
