@@ -458,32 +458,31 @@ class _MLP(BaseEstimator, ABC):
 
     # --- prediction -------------------------------------------------------------------------
 
-    def _packed(self) -> np.ndarray:
+    def _packed(self, network: Network) -> np.ndarray:
         """The flat parameter vector of coefs_ and intercepts_ (packed again only if they
         were replaced since training)."""
         params, coefs, intercepts = getattr(self, "_params", (None, (), ()))
         same = len(coefs) == len(self.coefs_) and len(intercepts) == len(self.intercepts_)
         same = same and all(a is b for a, b in zip(coefs, self.coefs_))
         if not (same and all(a is b for a, b in zip(intercepts, self.intercepts_))):
-            params = self.network_.pack(
-                list(zip(self.coefs_, self.intercepts_)), self.coefs_[0].dtype
-            )
+            params = network.pack(list(zip(self.coefs_, self.intercepts_)), self.coefs_[0].dtype)
         return params
 
     def _outputs(self, X: ArrayLike) -> np.ndarray:
         """The network's outputs (n_samples x n_outputs_) for X."""
         check_is_fitted(self)
-        if not hasattr(self, "network_"):  # coefs_ set by hand, never trained here
+        network = getattr(self, "network_", None)
+        if network is None:  # coefs_ set by hand, never trained here: prediction stores nothing
             output, loss = self._output()
             sizes = (self.coefs_[0].shape[0], *(c.shape[1] for c in self.coefs_))
             hidden = ACTIVATIONS[self.activation]
-            self.network_ = Network(sizes, hidden, output, loss=loss, bias_trick=self.bias_trick)
+            network = Network(sizes, hidden, output, loss=loss, bias_trick=self.bias_trick)
         fast = type(X) is np.ndarray and X.dtype in X_CHECKS["dtype"] and X.ndim == 2
         if fast and not hasattr(self, "feature_names_in_") and X.shape[1] == self.n_features_in_:
             data = X  # the Network checks shape, contiguity and finiteness itself
         else:
             data = _dense(validate_data(self, X, reset=False, **X_CHECKS))
-        return self.network_.predict(self._packed(), data)
+        return network.predict(self._packed(network), data)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())

@@ -32,25 +32,9 @@ from ._validation import (
 from .kernels import network as kernels
 from .network import Network
 
-
-class Optimizer(NamedTuple):
-    """An optimizer ``fit`` offers: its kernel code (None: not an epoch kernel's), the
-    settings it reads, and what it does."""
-
-    code: int | None
-    settings: tuple[str, ...]
-    summary: str
-
-
-OPTIMIZERS = {
-    "sgd": Optimizer(kernels.SGD, ("momentum", "nesterov"), "v = momentum v - rate g; params += v"),
-    "adam": Optimizer(
-        kernels.ADAM,
-        ("beta_1", "beta_2", "epsilon"),
-        "Adam with bias correction (Kingma and Ba, 2014)",
-    ),
-    "lbfgs": Optimizer(None, ("max_fun",), "SciPy's L-BFGS-B on the full-batch loss"),
-}
+# The optimizers fit offers, with their epoch kernel's code (None: not an epoch kernel's:
+# L-BFGS runs in SciPy).
+OPTIMIZERS = {"sgd": kernels.SGD, "adam": kernels.ADAM, "lbfgs": None}
 # How the rate changes after each epoch: constant; invscaling: learning_rate / (samples
 # trained on + 1) ** power_t; adaptive: divided by 5 each time the stopping rule fires.
 SCHEDULES = ("constant", "invscaling", "adaptive")
@@ -523,7 +507,7 @@ def _fit_epochs(network, X, T, weights, params, rng, gradient_at, monitor, callb
     else:  # a copy: the state given stays as it was (a result can be resumed twice)
         state = replace(state, moments=state.moments.astype(params.dtype), steps=state.steps.copy())
     args = network._kernel_args()
-    code = OPTIMIZERS[s.optimizer].code
+    code = OPTIMIZERS[s.optimizer]
     shuffling = s.shuffle and batch_size < n
     order = np.arange(n)[None, :]
     result = FitResult(network, params, state=state)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -13,7 +14,13 @@ from numpy.typing import ArrayLike
 from . import _dispatch
 from ._validation import check_labels, check_matrix, check_parameters
 from .datasets import one_hot
-from .fitting import FitResult, TrainingInterrupted, deferred_interrupt, stretch_length
+from .fitting import (
+    DivergenceError,
+    FitResult,
+    TrainingInterrupted,
+    deferred_interrupt,
+    stretch_length,
+)
 from .network import Network
 from .registry import ascent_kernel, choose_rung, get_rung, kernel, log_likelihood
 
@@ -97,6 +104,47 @@ class TrainResult:
 def _rate(Y: np.ndarray, labels: np.ndarray) -> float:
     """The fraction of samples whose most probable class (Y: N x K) is their label (N)."""
     return float(np.mean(np.argmax(Y, axis=1) == labels))
+
+
+@runtime_checkable
+class TrainData(Protocol):
+    """What ``train`` reads of its data: ``InMemory`` here, ``fastbp.distributed.ClassicData``
+    on Dask workers.
+
+    Attributes
+    ----------
+    compiled_epochs : bool
+        Whether ``ascend`` runs many epochs in one compiled call (then a stretch of epochs
+        is sized to ``fitting.STRETCH_SECONDS``; else each stretch is one epoch).
+    D, K : int
+        The inputs' columns and the classes.
+    dtype : numpy.dtype
+        The computation dtype of the data and the parameters.
+    rung : str
+        The rung the epochs run.
+    """
+
+    compiled_epochs: bool
+    D: int
+    K: int
+    dtype: np.dtype
+    rung: str
+
+    def ascend(
+        self, layers: list[np.ndarray], learning_rate: np.floating, costs: np.ndarray
+    ) -> int:
+        """Up to ``len(costs)`` epochs of ``P += learning_rate * dP`` on the layers W1, b1,
+        W2, b2 in place, each epoch's cost (before its update) in ``costs``; returns the
+        epochs run (fewer when a cost is not finite: that one is not updated from)."""
+
+    def score(self, *layers: np.ndarray) -> tuple[float, float]:
+        """(cost, classification rate) at the layers W1, b1, W2, b2."""
+
+    def rate(self, *layers: np.ndarray) -> float:
+        """The classification rate at the layers W1, b1, W2, b2."""
+
+    def release(self) -> None:
+        """Let go of what holds the data (the workers' persisted chunks)."""
 
 
 class InMemory:
@@ -245,6 +293,7 @@ def train(
     if callback_every is not None:
         settings["callback_every"] = callback_every
     check_parameters(settings)
+    data: TrainData
     if _dispatch.is_dask(X, labels):  # the chunks stay on the workers, one map-reduce an epoch
         data = _dispatch.distributed().ClassicData(X, labels, hidden, dtype, rung, compiled)
     else:
@@ -278,10 +327,14 @@ def train(
                     if callback is not None:
                         callback(epoch, cost, report)
                     curve.append(-cost)
-                if done + ran < stop:
-                    raise ValueError(
+                if done + ran < stop:  # the reports count epochs from 0, DivergenceError from 1
+                    held = FitResult(network, params, curve, params_epoch=done + ran)
+                    raise DivergenceError(
                         f"the cost became {costs[ran]} at epoch {done + ran}; try a smaller "
-                        "learning_rate"
+                        "learning_rate",
+                        done + ran + 1,
+                        held,
+                        -float(costs[ran]),
                     )
                 done += ran
             history.append(Report(done, *data.score(*layers)))

@@ -17,6 +17,7 @@ import fastbp  # noqa: E402
 from fastbp import distributed  # noqa: E402
 from fastbp.datasets import one_hot, three_clouds  # noqa: E402
 from fastbp.study.cases import make_problem  # noqa: E402
+from fastbp.training import TrainData  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +149,7 @@ def test_streamed_chunks_agree(clouds, client):
     with client.as_current():
         data = distributed.ClassicData(chunked(X, 400), labels, 3, np.float64, None, True, False)
         assert not data.chunks.persisted
+        assert isinstance(data, TrainData)  # what train reads, as of the in-memory data
         network = fastbp.Network((2, 3, 3))
         layers = [a for layer in network.unpack(network.init_params(1)) for a in layer]
         expected = fastbp.gradients(X, one_hot(labels, 3), *layers)
@@ -327,6 +329,20 @@ def test_shapes_and_labels_are_checked(problem, clouds):
         )
     with pytest.raises(TypeError, match="X must hold real numbers"):
         fastbp.gradients(chunked(X).astype(complex), one_hot(labels, 3), *p.params)
+
+
+@pytest.mark.parametrize("batch_size", [None, 100])
+def test_sample_weight_is_refused_saying_what_is_supported(clouds, batch_size):
+    X, labels = clouds
+    with pytest.raises(ValueError, match=r"^sample_weight must be None with dask arrays: every"):
+        fastbp.fit(
+            fastbp.Network((2, 3, 3)),
+            chunked(X),
+            one_hot(labels, 3),
+            learning_rate=0.1,
+            batch_size=batch_size,
+            sample_weight=np.ones(len(X)),
+        )
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ test_estimator_reference.py."""
 import inspect
 import pickle
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -328,6 +329,26 @@ def test_random_state_makes_fitting_deterministic():
 def test_pickling_keeps_the_predictions(iris_model):
     copy = pickle.loads(pickle.dumps(iris_model))
     np.testing.assert_array_equal(copy.predict_proba(X_IRIS), iris_model.predict_proba(X_IRIS))
+
+
+@pytest.mark.parametrize("trained_here", [True, False])
+def test_prediction_writes_nothing_and_agrees_across_threads(iris_model, trained_here):
+    model = iris_model
+    if not trained_here:  # the fitted attributes set by hand: no network_ to predict with
+        model = MLPClassifier(hidden_layer_sizes=(10,))
+        hand = {k: v for k, v in vars(iris_model).items() if k not in ("network_", "_params")}
+        vars(model).update(hand)
+    before = dict(vars(model))
+    calls = [model.predict, model.predict_proba, model.predict_log_proba]
+    calls.append(lambda X: np.float64(model.score(X, Y_IRIS)))
+    expected = [call(X_IRIS) for call in calls]
+    with ThreadPoolExecutor(4) as pool:
+        futures = [[pool.submit(call, X_IRIS) for call in calls] for _ in range(8)]
+    for round_ in futures:
+        for future, wanted in zip(round_, expected):
+            np.testing.assert_array_equal(future.result(), wanted)
+    assert vars(model).keys() == before.keys()
+    assert all(vars(model)[name] is value for name, value in before.items())
 
 
 # --- parameters --------------------------------------------------------------------------

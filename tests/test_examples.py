@@ -50,3 +50,9 @@ def test_examples_reject_options_of_the_classic_run(capsys):
 def test_examples_honour_dtype(capsys):
     main(["example", "deep", "--epochs", "2", "--dtype", "float32"])
     assert "float32" in capsys.readouterr().out.splitlines()[1]
+
+
+def test_example_divergence_is_one_line_and_status_1(capsys):
+    assert main(["example", "sgd", "--learning-rate", "1e308", "--epochs", "5"]) == 1
+    [line] = capsys.readouterr().err.splitlines()  # no usage text
+    assert line.startswith("python -m fastbp example: error: training diverged at epoch")

@@ -1,5 +1,6 @@
 """The training driver and the command line."""
 
+import math
 import signal
 import subprocess
 import sys
@@ -10,9 +11,10 @@ import pytest
 import reference
 
 import fastbp
+from fastbp import DivergenceError
 from fastbp.__main__ import main
 from fastbp.datasets import three_clouds
-from fastbp.training import train
+from fastbp.training import InMemory, TrainData, train
 
 
 def test_three_clouds_reference_run_reaches_high_accuracy():
@@ -111,6 +113,11 @@ def test_bad_configuration_is_rejected_before_training(kwargs, pattern):
         train(X, y, **kwargs)
 
 
+def test_in_memory_data_is_what_train_reads():
+    X, y = three_clouds(5)
+    assert isinstance(InMemory(X, y, 3, np.float64, None, False), TrainData)
+
+
 def test_labels_must_match_the_samples():
     X, y = three_clouds(5)
     with pytest.raises(ValueError, match="labels has 14 entries for the 15 rows of X"):
@@ -123,8 +130,28 @@ def test_labels_must_match_the_samples():
 
 def test_divergence_stops_with_the_epoch():
     X, y = three_clouds(50)
-    with pytest.raises(ValueError, match=r"cost became .* at epoch \d+; try a smaller"):
+    with pytest.raises(DivergenceError, match=r"cost became .* at epoch \d+; try a smaller"):
         train(X * 10, y, learning_rate=1e308, epochs=50)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_divergence_is_fits_error_with_the_epochs_before(compiled):
+    X, y = three_clouds(20)
+    reports = []
+
+    def record(epoch, cost, report):
+        reports.append(cost)
+
+    with pytest.raises(DivergenceError) as caught:
+        train(X * 10, y, learning_rate=1e308, epochs=50, compiled=compiled, callback=record)
+    error = caught.value
+    assert isinstance(error, ValueError)  # what train raised before
+    held = error.result
+    # the epochs before the failing one, as fit counts them (from 1), and their -cost
+    assert error.epoch == held.params_epoch + 1 == len(reports) + 1 > 1
+    np.testing.assert_array_equal(held.loss_curve, [-cost for cost in reports])
+    assert not math.isfinite(error.loss)
+    assert held.network.sizes == (2, 3, 3) and held.params.shape == (held.network.n_params,)
 
 
 def _cli(*args):
@@ -174,10 +201,12 @@ def test_cli_bad_option_is_a_usage_error(args, capsys):
     assert len(errors) == 1 and f"argument {args[-2]}: must be" in errors[0]
 
 
-def test_cli_divergence_is_a_usage_error_not_a_traceback():
+def test_cli_divergence_is_one_line_and_status_1():
     done = _cli("train", "--learning-rate", "1e308", "--epochs", "50")
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.splitlines()[-1].endswith("try a smaller learning_rate")
+    assert done.returncode == 1, done.stderr
+    [line] = done.stderr.splitlines()  # no usage text, no traceback
+    assert line.startswith("python -m fastbp train: error: the cost became")
+    assert line.endswith("try a smaller learning_rate")
 
 
 @pytest.mark.parametrize("command", [["train"], ["study", "--sizes", "seed"]])
