@@ -255,11 +255,14 @@ def train(
 
     Raises
     ------
+    DivergenceError
+        If the cost stops being finite (a ValueError; the message names the epoch, counted
+        from 0 as the reports count, and ``.result`` holds the epochs before it; try a
+        smaller ``learning_rate``).
     ValueError
-        If the cost stops being finite (the message names the epoch; try a smaller
-        ``learning_rate``), if a setting is outside its range, if ``rung`` is not a rung's
-        name, if labels are negative or their number differs from X's rows, or if X has the
-        wrong shape or holds NaN or infinity.
+        If a setting is outside its range, if ``rung`` is not a rung's name, if labels are
+        negative or their number differs from X's rows, or if X has the wrong shape or holds
+        NaN or infinity.
     TypeError
         If X does not hold real numbers, the labels are not integers, or ``dtype`` is not
         float32 or float64.
