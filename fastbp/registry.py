@@ -254,6 +254,15 @@ def log_likelihood(T: np.ndarray, Y: np.ndarray) -> float:
         return float(np.sum(T * np.log(Y, where=T != 0, out=np.zeros_like(Y))))
 
 
+def log_likelihood_at(T: np.ndarray, Z: np.ndarray, W2: np.ndarray, b2: np.ndarray) -> float:
+    """sum(T * log softmax(Z @ W2 + b2)) from the logits, in float64, as the fused kernels
+    compute the cost: finite where a probability underflows to 0 (``log_likelihood`` of
+    those probabilities gives -inf there)."""
+    A = (Z @ W2 + b2).astype(np.float64)
+    A -= A.max(axis=1, keepdims=True)
+    return float(np.sum(T * A) - np.sum(T.sum(axis=1) * np.log(np.exp(A).sum(axis=1))))
+
+
 @functools.cache
 def kernel(rung_name: str, function: str, compiled: bool = True) -> Callable:
     """The callable for ``function`` (a name in FUNCTIONS or "gradients") of a rung.

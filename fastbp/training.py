@@ -22,7 +22,7 @@ from .fitting import (
     stretch_length,
 )
 from .network import Network
-from .registry import ascent_kernel, choose_rung, get_rung, kernel, log_likelihood
+from .registry import ascent_kernel, choose_rung, get_rung, kernel, log_likelihood_at
 
 
 @dataclass(frozen=True)
@@ -185,8 +185,8 @@ class InMemory:
 
     def score(self, *layers: np.ndarray) -> tuple[float, float]:
         """(cost, classification rate) at the layers W1, b1, W2, b2."""
-        Y, _ = self._forward(self.X, *layers)
-        return log_likelihood(self.T, Y), _rate(Y, self.labels)
+        Y, Z = self._forward(self.X, *layers)
+        return log_likelihood_at(self.T, Z, *layers[2:]), _rate(Y, self.labels)
 
     def rate(self, *layers: np.ndarray) -> float:
         """The classification rate at the layers W1, b1, W2, b2."""

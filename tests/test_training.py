@@ -134,6 +134,19 @@ def test_divergence_stops_with_the_epoch():
         train(X * 10, y, learning_rate=1e308, epochs=50)
 
 
+def test_saturated_softmax_reports_the_kernels_finite_cost():
+    # A huge rate saturates the softmax: probabilities of the true class underflow to 0, yet
+    # the log-likelihood (from the logits, as the kernels compute it) stays finite.
+    X, labels = three_clouds(20)
+    result = train(X, labels, learning_rate=1e10, epochs=50)
+    final = result.history[-1]
+    T = fastbp.datasets.one_hot(labels, 3)
+    Y, _ = fastbp.forward(X, result.W1, result.b1, result.W2, result.b2)
+    assert (Y[T == 1] == 0).any()  # log(Y) alone would give -inf
+    expected = fastbp.gradients(X, T, result.W1, result.b1, result.W2, result.b2).cost
+    assert math.isfinite(final.cost) and final.cost == pytest.approx(expected, rel=1e-12)
+
+
 @pytest.mark.parametrize("compiled", [True, False])
 def test_divergence_is_fits_error_with_the_epochs_before(compiled):
     X, y = three_clouds(20)

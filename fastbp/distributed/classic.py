@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 
 from .._validation import check_arrays, check_dtype, check_labels, computation_dtype
 from ..kernels import ascent
-from ..registry import Gradients, choose_rung, get_rung, kernel, log_likelihood
+from ..registry import Gradients, choose_rung, get_rung, kernel, log_likelihood_at
 from .chunks import Chunks, check_columns
 from .tasks import in_task
 
@@ -44,9 +44,9 @@ def _classic_score(
     """A chunk's (cost, number classified correctly)."""
     X, T = pair
     layers = _classic_layers(vector, *sizes)
-    Y, _ = kernel(rung or choose_rung(len(X), *sizes), "forward", compiled)(X, *layers)
+    Y, Z = kernel(rung or choose_rung(len(X), *sizes), "forward", compiled)(X, *layers)
     right = np.count_nonzero(np.argmax(Y, axis=1) == np.argmax(T, axis=1))
-    return np.array([log_likelihood(T, Y), right], np.float64)
+    return np.array([log_likelihood_at(T, Z, *layers[2:]), right], np.float64)
 
 
 def _gradients_result(total: np.ndarray, sizes: tuple, dtype: np.dtype) -> Gradients:
