@@ -345,6 +345,18 @@ def test_sample_weight_is_refused_saying_what_is_supported(clouds, batch_size):
         )
 
 
+@pytest.mark.parametrize(
+    "setting", [{"optimizer": "adam"}, {"nesterov": True}, {"alpha": 1e-4}], ids=str
+)
+def test_full_batch_refuses_what_only_streaming_takes_naming_it(clouds, setting):
+    X, labels = clouds
+    (name,) = setting
+    with pytest.raises(ValueError, match=rf"^{name} must be .* in a full-batch fit on dask"):
+        fastbp.fit(
+            fastbp.Network((2, 3, 3)), chunked(X), one_hot(labels, 3), learning_rate=0.1, **setting
+        )
+
+
 @pytest.mark.slow
 def test_train_dask_command_trains_on_a_local_cluster():
     """python -m fastbp train --dask: a LocalCluster it starts, data generated on the

@@ -246,6 +246,14 @@ def fit(
     if options.get("batch_size") is not None:
         chunks = _network_chunks(network, options["params"], X, T, persist=False)
         return stream(network, chunks, options)
+    full_batch = {"optimizer": "sgd", "nesterov": False, "alpha": 0.0}
+    for name, taken in full_batch.items():
+        if options.get(name, taken) != taken:
+            raise ValueError(
+                f"{name} must be {taken!r} in a full-batch fit on dask arrays (plain SGD "
+                f"with momentum, one map-reduce an epoch), got {options[name]!r}; a "
+                "batch_size streams the chunks with every optimizer"
+            )
     chunks = _network_chunks(network, options["params"], X, T, persist=persist)
     try:
         return fitting.fit(
