@@ -328,6 +328,14 @@ def test_threads_sweep_times_each_count_with_every_pool_limited(monkeypatch, cap
     assert set(results["load_average"]) == tables_shown
 
 
+@pytest.mark.parametrize("given", ["0,1", "1,x", "10000"])
+def test_study_cli_rejects_thread_counts_outside_the_pool(given, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["study", "--threads", given])
+    assert stopped.value.code == 2
+    assert "error: --threads: " in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("counts", [[], [0], [10_000]])
 def test_threads_sweep_rejects_counts_outside_the_pool(counts):
     with pytest.raises(ValueError, match="threads must be thread counts from 1 to"):

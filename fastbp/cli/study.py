@@ -7,6 +7,7 @@ import argparse
 import tempfile
 
 from ..study import main as study
+from ..study import threads
 from ..study.cases import DASK_CASES, ESTIMATOR_CASES, NETWORK_CASES, SIZES
 from .common import check_plot, defaults, names, setting
 
@@ -81,6 +82,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         f"LocalCluster (2 x 1) for the cases (default: all of {', '.join(DASK_CASES)}; "
         "needs fastbp[dask]; tall-1e8 holds 4 GB on the workers)",
     )
+    st.add_argument(
+        "--threads",
+        metavar="COUNTS",
+        default=None,
+        help="comma-separated thread counts, e.g. 1,2,4: time the sizes and network cases at "
+        "each, Numba, BLAS and (with --peers) PyTorch limited alike, and print the scaling",
+    )
     st.add_argument("--plot", metavar="FILE.png", help="time per sample against N (log-log)")
     st.add_argument("--json", metavar="FILE.json", help="write the raw numbers")
     st.set_defaults(run=run, parser=st)
@@ -110,6 +118,12 @@ def run(args: argparse.Namespace) -> int:
     if args.plot and not sizes:
         parser.error("--plot sweeps the rungs over N: give --sizes too")
     check_plot(parser, args.plot)
+    counts = None
+    if args.threads is not None:
+        try:
+            counts = threads.check_counts([int(count) for count in args.threads.split(",")])
+        except ValueError as error:
+            parser.error(f"--threads: {error}")
     with tempfile.TemporaryDirectory() as cache:
         study.run(
             sizes,
@@ -122,5 +136,6 @@ def run(args: argparse.Namespace) -> int:
             network=cases if network else None,
             estimators=estimator_cases,
             dask=dask,
+            thread_counts=counts,
         )
     return 0
