@@ -37,6 +37,7 @@ exclude_patterns = ["_build", "tutorials/README.txt", "**/*.ipynb", "**/*.py", "
 templates_path = ["_templates"]
 
 # No intersphinx: the build must not reach the network.
+smartquotes_action = "qe"  # quotes and ellipses, but "--option" stays two hyphens
 myst_enable_extensions = ["colon_fence"]  # ::: fences for the landing page's cards
 myst_heading_anchors = 3  # links to a section of a Markdown page, e.g. math.md#5-...
 
