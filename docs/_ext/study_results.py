@@ -8,8 +8,9 @@ In a page::
 renders the machine the numbers were measured on (versions, date, load average) and a table
 per part of the study that the file holds: the gradient step per size, the public call's
 overhead, the three-clouds training run, the general network's epochs, the estimators
-against scikit-learn, the Dask epochs and the compile times. The path is relative to the
-page; the page is rebuilt when the file changes. Reads the JSON only: imports no fastbp.
+against scikit-learn, the Dask epochs, the compile times and the time per sample against N.
+The path is relative to the page; the page is rebuilt when the file changes. Reads the JSON
+only: imports no fastbp.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ NOT_RECORDED = "not recorded"
 # The environment's keys in the order shown, with their labels; other keys follow as they are.
 ENVIRONMENT = {
     "date": "date (UTC)",
-    "load_average": "load average (1, 5, 15 min)",
+    "load_average": "load average",
     "python": "Python",
     "numpy": "NumPy",
     "numba": "Numba",
     "numpy_blas": "BLAS behind NumPy",
-    "kernel_blas": "BLAS the kernels call (SciPy's)",
+    "kernel_blas": "BLAS of the kernels (SciPy's)",
     "numba_threads": "Numba threads",
     "threading_layer_requested": "threading layer requested",
     "cpu_count": "CPUs",
@@ -103,7 +104,7 @@ def environment(env: dict) -> nodes.section:
         if value is None:
             value = NOT_RECORDED
         elif key == "load_average":
-            value = ", ".join(f"{load:.2f}" for load in value)
+            value = ", ".join(f"{load:.2f}" for load in value) + " (1, 5 and 15 minutes)"
         rows.append([ENVIRONMENT.get(key, key), str(value)])
     return section("Machine", table(["", "value"], rows, numeric_from=2))
 
@@ -172,13 +173,13 @@ def network(cases: dict) -> nodes.section:
         timings = {t["name"]: median(t["seconds"]) for t in case["timings"]}
         torch = timings.get("pytorch")
         sizes = "-".join(map(str, case["sizes"]))
-        batch = case["batch_size"] or "full"
+        batch = f"batch {case['batch_size']}" if case["batch_size"] else "full batch"
         for t in case["timings"]:
             middle = timings[t["name"]]
             rows.append(
                 [
                     name,
-                    f"{sizes}, batch {batch}",
+                    f"{sizes}, {batch}",
                     t["name"],
                     format_time(middle),
                     format_time(middle / case["steps"]),
@@ -247,6 +248,20 @@ def dask(cases: dict) -> nodes.section:
     )
 
 
+def sweep(curves: dict) -> nodes.section:
+    """Nanoseconds per sample of each candidate at each N (what ``--plot`` draws)."""
+    counts = sorted({int(n) for points in curves.values() for n in points})
+    rows = [
+        [name] + [f"{points[str(n)] * 1e9:.1f}" if str(n) in points else "" for n in counts]
+        for name, points in curves.items()
+    ]
+    return section(
+        "Time per sample against N",
+        table(["ns per sample, N ="] + [f"{n:,}" for n in counts], rows),
+        text="One gradient step at the first size's widths, divided by N (what --plot draws).",
+    )
+
+
 def compile_times(results: dict) -> list[nodes.section]:
     """Cold and warm first calls, in new processes, wherever the study measured them."""
     out = []
@@ -302,7 +317,10 @@ def render(results: dict) -> list[nodes.Node]:
         out.append(estimators(results["estimators"]))
     if "dask" in results:
         out.append(dask(results["dask"]))
-    return out + compile_times(results)
+    out += compile_times(results)
+    if "sweep" in results:
+        out.append(sweep(results["sweep"]))
+    return out
 
 
 class StudyResults(Directive):

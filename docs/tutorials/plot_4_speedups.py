@@ -86,7 +86,9 @@ fig.tight_layout()
 
 # %%
 # ``default`` is ``rung=None``: :func:`fastbp.choose_rung` picks ``narrow`` for these widths,
-# and ``narrow_parallel`` from N = 30,000 when there are two threads or more. For the whole
+# and ``narrow_parallel`` from N = 30,000 when there are two threads or more. That rung's
+# point suffers most when the machine building this page is busy with other work: its
+# threads wait for cores. For the whole
 # study, with every rung, the wider sizes, the training run and the compile times::
 #
 #     python -m fastbp study --sizes seed,small-wide --plot study.png --json study.json
