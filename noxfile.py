@@ -25,7 +25,9 @@ What each session runs, and why:
   anew;
 - ``boundscheck``: the tests that run the kernels, compiled with Numba's bounds checks (a
   cache key of its own);
-- ``lint``: ruff; ``bench``: every asv benchmark once.
+- ``lint``: ruff; ``bench``: every asv benchmark once;
+- ``docs``: the documentation site, built offline with warnings as errors (its tutorials
+  run, so it compiles the kernels they call).
 """
 
 from __future__ import annotations
@@ -186,3 +188,25 @@ def bench(session: nox.Session) -> None:
     size) against the installed package; any benchmark error fails. It prints no timings."""
     session.install("-e", ".[bench]")
     session.run("python", "asv_benchmarks/perf.py", "smoke", env=numba_cache(session))
+
+
+# What a docs build generates in the source folder (docs/development.md): removed first, so
+# that every tutorial runs and every API page is generated anew.
+DOCS_GENERATED = ("docs/auto_tutorials", "docs/api/generated", "docs/sg_execution_times.rst")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """The documentation site, as docs/development.md builds it: warnings are errors, and
+    nothing is fetched from the network. The HTML goes to a temporary folder."""
+    session.install("-e", ".[docs]")
+    for name in DOCS_GENERATED:
+        path = ROOT / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    out = Path(tempfile.mkdtemp(prefix="fastbp-docs-"))
+    command = ["python", "-m", "sphinx", "-W", "--keep-going", "-E", "-b", "html"]
+    session.run(*command, "docs", str(out), env=numba_cache(session))
+    shutil.rmtree(out)
