@@ -214,7 +214,8 @@ def choose_rung(N: int, D: int, M: int, K: int, looped: bool = False) -> str:
     sample there is enough matrix work for BLAS to run near its peak); otherwise
     ``parallel`` when there is enough work to pay for waking threads (N*(D*M + M*K) >=
     PARALLEL_WORK, at least two blocks, more than one Numba thread), else ``fused``. The
-    thresholds come from ``python -m fastbp study`` on a 2-core AMD EPYC (README).
+    thresholds come from ``python -m fastbp study`` on a 2-core AMD EPYC
+    (docs/user-guide/ladder.md).
 
     Examples
     --------

@@ -42,7 +42,7 @@ from numba.extending import register_jitable
 
 from . import codegen
 
-# The largest layers generated (README, "The rungs"): measured at N = 30,000 on the project's
+# The largest layers generated (docs/user-guide/ladder.md): measured at N = 30,000 on the project's
 # machine, narrow ran 1.66x fused's speed at 2-3-3 (15 weights), 1.50x at 6-6-6 (72), 1.24x
 # at 4-8-8 (96), 1.18x at 4-16-3 (112, 9.5 s to compile), 0.95x at 8-8-8 (128).
 MAX_WEIGHTS = 96  # D*M + M*K

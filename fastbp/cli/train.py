@@ -127,8 +127,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_on_dask(args: argparse.Namespace) -> int:
-    """The reference network on a data set chunked over Dask workers (README, "Beyond one
-    machine: Dask"): generated chunk by chunk on the workers, or read from --data."""
+    """The reference network on a data set chunked over Dask workers (docs/user-guide/dask.md):
+    generated chunk by chunk on the workers, or read from --data."""
     parser = args.parser
     if args.plot:
         parser.error("--plot needs the samples in memory; it does not combine with --dask")

@@ -1,5 +1,5 @@
 """Beyond one machine: the gradients, predictions and full-batch training of fastbp over dask
-arrays chunked along the samples (README, "Beyond one machine: Dask").
+arrays chunked along the samples (docs/user-guide/dask.md).
 
 Every full-data quantity is a sum over samples, so it is one map-reduce: a compiled kernel
 per chunk (on the worker that holds the chunk), then the per-chunk sums added in chunk order
@@ -23,8 +23,8 @@ and the map-reduce), ``classic`` (the classic network's gradients and ``fastbp.t
 data), ``network`` (the general network's loss, predictions and ``fastbp.fit``),
 ``streaming`` (minibatches over streamed chunks), ``sources`` (generated and stored data
 sets) and ``cluster`` (a LocalCluster, and the kernels compiled on every worker). The
-docstrings have no Examples sections: they need dask and its workers; the README's
-"Beyond one machine: Dask" shows them in use.
+docstrings have no Examples sections: they need dask and its workers; docs/user-guide/dask.md
+shows them in use.
 """
 
 from .chunks import SPLIT_EVERY, Chunks

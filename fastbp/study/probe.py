@@ -129,9 +129,9 @@ def _classic(function: str) -> Callable[[], object]:
     return call
 
 
-# The first call of each public entry point at its default settings, by name (the README's
-# compile table); each is to take at most ENTRY_TARGET seconds in a new process with an
-# empty cache, ``import fastbp`` included (issue 21).
+# The first call of each public entry point at its default settings, by name (the compile
+# table of docs/performance); each is to take at most ENTRY_TARGET seconds in a new process
+# with an empty cache, ``import fastbp`` included (issue 21).
 ENTRY_TARGET = 3.0
 CLASSIC = ("gradients", "forward", "derivative_w1", "derivative_b1", "derivative_w2")
 ENTRY_POINTS: dict[str, Callable[[], object]] = {
