@@ -7,7 +7,6 @@ Build it (offline; warnings are errors)::
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -89,21 +88,6 @@ html_sidebars = {
 }
 html_show_sourcelink = False
 
-# fastbp's docstrings are plain text, not all written for reST yet: ``|weights|`` reads as a
-# substitution and ``n_outputs_)`` as a link target. Outside literals, escape both in
-# fastbp's own docstrings, so that they render as written.
-LITERAL = re.compile(r"(``.*?``|`[^`]*`)")
-MARKUP = re.compile(r"\||(?<=\w)_(?=[\s).,;:]|$)")
-
-
-def escape_plain_text(app, what, name, obj, options, lines: list[str]) -> None:
-    if not name.startswith("fastbp."):
-        return
-    for i, line in enumerate(lines):
-        parts = LITERAL.split(line)
-        parts[::2] = [MARKUP.sub(lambda m: "\\" + m.group(), part) for part in parts[::2]]
-        lines[i] = "".join(parts)
-
 
 def skip_scikit_learns(app, what, name, obj, skip, options) -> bool | None:
     """The estimators' methods that come from scikit-learn (``score``, ``get_params``, the
@@ -114,5 +98,4 @@ def skip_scikit_learns(app, what, name, obj, skip, options) -> bool | None:
 
 
 def setup(app) -> None:
-    app.connect("autodoc-process-docstring", escape_plain_text)
     app.connect("autodoc-skip-member", skip_scikit_learns)

@@ -469,7 +469,7 @@ class _MLP(BaseEstimator, ABC):
         return params
 
     def _outputs(self, X: ArrayLike) -> np.ndarray:
-        """The network's outputs (n_samples x n_outputs_) for X."""
+        """The network's outputs (n_samples x ``n_outputs_``) for X."""
         check_is_fitted(self)
         network = getattr(self, "network_", None)
         if network is None:  # coefs_ set by hand, never trained here: prediction stores nothing
@@ -1085,7 +1085,7 @@ class MLPRegressor(RegressorMixin, _MLP):
 
         Returns
         -------
-        ndarray, shape (n_samples,) or (n_samples, n_outputs_)
+        ndarray, shape (n_samples,) or (n_samples, ``n_outputs_``)
             The network's outputs: 1-D for one output.
 
         Raises

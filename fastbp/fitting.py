@@ -262,7 +262,7 @@ def fit(
 ) -> FitResult:
     """Train ``network`` on inputs X and targets T by gradient descent.
 
-    The loss of a batch is (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i, with
+    The loss of a batch is ``(sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i``, with
     w the ``sample_weight`` and the L2 penalty ``alpha`` on the weights, not the biases
     (scikit-learn's MLPs scale it so). The epochs of SGD and Adam run inside compiled calls,
     the optimizer's update included; L-BFGS is SciPy's L-BFGS-B on the compiled full-batch

@@ -442,7 +442,7 @@ class Network:
     ) -> tuple[float, np.ndarray]:
         """The loss over the N samples and its gradient, for descent.
 
-        L = (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i: the mean loss,
+        ``L = (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i``: the mean loss,
         weighted by ``sample_weight``, plus an L2 penalty ``alpha`` on the weights (not the
         biases) scaled as scikit-learn's MLPs scale it. Dask arrays X and T are summed chunk
         by chunk (``fastbp.distributed.loss_gradient``, unweighted).
