@@ -8,9 +8,10 @@ In a page::
 renders the machine the numbers were measured on (versions, date, load average) and a table
 per part of the study that the file holds: the gradient step per size, the public call's
 overhead, the three-clouds training run, the general network's epochs, the estimators
-against scikit-learn, the Dask epochs, the compile times and the time per sample against N.
-The path is relative to the page; the page is rebuilt when the file changes. Reads the JSON
-only: imports no fastbp.
+against scikit-learn, the Dask epochs, the compile times, the threads sweep and the time
+per sample against N, each with the load average when it was measured. The path is
+relative to the page; the page is rebuilt when the file changes. Reads the JSON only:
+imports no fastbp.
 """
 
 from __future__ import annotations
@@ -303,21 +304,80 @@ def compile_times(results: dict) -> list[nodes.section]:
     return out
 
 
+def scaling(results: dict) -> list[nodes.section]:
+    """The threads sweep (``--threads``): per size or case, each candidate's median at each
+    thread count and its speedup over the fewest threads."""
+    out = []
+    for name, by_count in results.get("threads", {}).items():
+        counts = sorted(by_count, key=int)
+        medians = {c: {t["name"]: median(t["seconds"]) for t in by_count[c]} for c in counts}
+        rows = []
+        for candidate, first in medians[counts[0]].items():
+            times = [medians[c].get(candidate) for c in counts]
+            rows.append(
+                [candidate]
+                + [format_time(t) if t else "" for t in times]
+                + [ratio(first / t if t else None, 2) for t in times[1:]]
+            )
+        header = ["candidate"] + [f"{c} threads" for c in counts]
+        header += [f"speedup at {c}" for c in counts[1:]]
+        out.append(
+            section(
+                f"Scaling with threads: {name}",
+                table(header, rows),
+                text="Numba's threads, the BLAS and OpenMP pools and PyTorch's limited alike.",
+            )
+        )
+    return out
+
+
+def with_loads(node: nodes.section, results: dict, *keys: str) -> nodes.section:
+    """``node`` with the load average when each of its tables was measured beneath it (the
+    study's ``load_average`` map, by where the numbers are in the results)."""
+    recorded = results.get("load_average", {})
+    loads = [
+        (key, ", ".join(f"{value:.2f}" for value in recorded[key]))
+        for key in keys
+        if recorded.get(key)
+    ]
+    if len(loads) == 1:
+        text = loads[0][1]
+    else:
+        text = "; ".join(f"{key.rsplit('.', 1)[-1]} {load}" for key, load in loads)
+    node += nodes.paragraph(
+        text=f"Load average (1, 5, 15 minutes) when measured: {text or NOT_RECORDED}."
+    )
+    return node
+
+
 def render(results: dict) -> list[nodes.Node]:
-    """Every part of the study that ``results`` holds, in the study's order."""
+    """Every part of the study that ``results`` holds, in the study's order, each with the
+    load average when it was measured."""
     out: list[nodes.Node] = [environment(results.get("environment", {}))]
-    out += steps(results)
+    out += [
+        with_loads(node, results, f"sizes.{size}")
+        for node, size in zip(steps(results), results.get("sizes", {}))
+    ]
     if "call_overhead" in results:
-        out.append(call_overhead(results["call_overhead"]))
+        out.append(with_loads(call_overhead(results["call_overhead"]), results, "call_overhead"))
     if "training" in results:
-        out.append(training(results["training"], results.get("classic")))
+        node = training(results["training"], results.get("classic"))
+        out.append(with_loads(node, results, "training"))
     if "network" in results:
-        out.append(network(results["network"]))
+        keys = [f"network.{name}" for name in results["network"]]
+        out.append(with_loads(network(results["network"]), results, *keys))
     if "estimators" in results:
-        out.append(estimators(results["estimators"]))
+        keys = [f"estimators.fits.{name}" for name in results["estimators"].get("fits", {})]
+        node = estimators(results["estimators"])
+        out.append(with_loads(node, results, *keys, "estimators.held_out"))
     if "dask" in results:
-        out.append(dask(results["dask"]))
-    out += compile_times(results)
+        out.append(with_loads(dask(results["dask"]), results, "dask"))
+    compiled = [key for key in ("compile", "network_compile", "entry_compile") if key in results]
+    out += [with_loads(node, results, key) for node, key in zip(compile_times(results), compiled)]
+    for node, name in zip(scaling(results), results.get("threads", {})):
+        counts = results["threads"][name]
+        keys = [f"threads.{count}.{name}" for count in counts] + [f"threads.scaling.{name}"]
+        out.append(with_loads(node, results, *keys))
     if "sweep" in results:
         out.append(sweep(results["sweep"]))
     return out
@@ -337,7 +397,10 @@ class StudyResults(Directive):
             results = json.loads(Path(path).read_text())
         except (OSError, ValueError) as error:
             raise self.error(f"study-results: cannot read {relative}: {error}") from error
-        return render(results)
+        rendered = render(results)
+        for node in rendered:  # ids of their own for each file shown on a page
+            node["ids"] = [f"{Path(relative).stem}-{name}" for name in node["ids"]]
+        return rendered
 
 
 def setup(app: Sphinx) -> dict[str, object]:
