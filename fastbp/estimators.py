@@ -57,7 +57,7 @@ from ._validation import (
     check_parameters,
     check_sample_weight,
 )
-from .fitting import SCHEDULES, DivergenceError, FitResult, OptimizerState, fit
+from .fitting import OPTIMIZERS, SCHEDULES, DivergenceError, FitResult, OptimizerState, fit
 from .network import HIDDEN_ACTIVATIONS, Network
 
 # Re-exported: the classes of what the estimators raise and warn.
@@ -79,7 +79,8 @@ REGRESSION_LOSSES = {
     "squared_error": ("squared_error", ("identity", "sigmoid")),
     "poisson": ("poisson", ("exp",)),
 }
-STOCHASTIC_SOLVERS = ("sgd", "adam")
+# scikit-learn's solvers are fit's optimizers; those with an epoch kernel take minibatches.
+STOCHASTIC_SOLVERS = tuple(name for name, code in OPTIMIZERS.items() if code is not None)
 AUTO_BATCH = 200  # batch_size="auto" means min(AUTO_BATCH, n_samples)
 # scikit-learn's checks of X: float64 unless it is float32, dense or sparse.
 X_CHECKS = {"accept_sparse": ["csr", "csc"], "dtype": (np.float64, np.float32)}
@@ -95,7 +96,7 @@ FIT_NAMES = {
 # What the estimators check themselves (scikit-learn's constraints where fit's differ).
 OWN_PARAMETERS: dict[str, tuple[Constraint, ...]] = {
     "activation": (Options(tuple(ACTIVATIONS)),),
-    "solver": (Options(("lbfgs", *STOCHASTIC_SOLVERS)),),
+    "solver": (Options(tuple(OPTIMIZERS)),),
     "batch_size": (Options(("auto",)), Interval(Integral, 1, None)),
     "learning_rate": (Options(SCHEDULES),),
     "max_iter": (Interval(Integral, 1, None),),

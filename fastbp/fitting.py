@@ -390,11 +390,12 @@ def fit(
     >>> result.converged, result.epochs < 500
     (True, True)
     """
-    # Every argument the tables constrain (locals() holds only the arguments so far).
-    check_parameters({name: value for name, value in locals().items() if name in PARAMETERS})
+    arguments = dict(locals())  # the arguments alone, before any other name is bound
+    # Every argument the tables constrain.
+    check_parameters({name: value for name, value in arguments.items() if name in PARAMETERS})
     if _dispatch.is_dask(X, T):  # fastbp.distributed: the data stay chunked on the workers
-        arguments = {k: v for k, v in locals().items() if k not in ("network", "X", "T")}
-        return _dispatch.distributed().fit(network, X, T, **arguments)
+        options = {k: v for k, v in arguments.items() if k not in ("network", "X", "T")}
+        return _dispatch.distributed().fit(network, X, T, **options)
     check_parameters({"optimizer": optimizer, "schedule": schedule}, table=OWN_TABLE)
     full_batch_only = engine is not None or optimizer == "lbfgs"
     if full_batch_only and batch_size is not None:
@@ -431,16 +432,14 @@ def fit(
         monitor = _held_out_loss(network, X_valid, T_valid, w_valid, alpha, gradient_at)
     if optimizer == "lbfgs":
         return _fit_lbfgs(network, X, T, weights, params, alpha, epochs, max_fun, tol, callback)
+    settings = Settings(**{name: arguments[name] for name in Settings._fields})
     return _fit_epochs(
-        network, X, T, weights, params, rng, gradient_at, monitor, callback,
-        Settings(learning_rate, epochs, batch_size, optimizer, momentum, nesterov, beta_1,
-                 beta_2, epsilon, alpha, schedule, power_t, shuffle, tol, n_iter_no_change),
-        state,
-    )  # fmt: skip
+        network, X, T, weights, params, rng, gradient_at, monitor, callback, settings, state
+    )
 
 
 class Settings(NamedTuple):
-    """What the epoch loop reads of fit's arguments."""
+    """What the epoch loop reads of fit's arguments, by their names in ``fit``."""
 
     learning_rate: float
     epochs: int
@@ -507,7 +506,15 @@ def _fit_epochs(network, X, T, weights, params, rng, gradient_at, monitor, callb
     else:  # a copy: the state given stays as it was (a result can be resumed twice)
         state = replace(state, moments=state.moments.astype(params.dtype), steps=state.steps.copy())
     args = network._kernel_args()
-    code = OPTIMIZERS[s.optimizer]
+    optimizer = kernels.Optimizer(
+        code=OPTIMIZERS[s.optimizer],
+        momentum=float(s.momentum),
+        nesterov=bool(s.nesterov),
+        beta_1=float(s.beta_1),
+        beta_2=float(s.beta_2),
+        epsilon=float(s.epsilon),
+    )  # floats and a bool whatever was given: one compiled signature
+    tol = -1.0 if s.tol is None else s.tol  # the kernel's stopping rule: none below 0
     shuffling = s.shuffle and batch_size < n
     order = np.arange(n)[None, :]
     result = FitResult(network, params, state=state)
@@ -542,11 +549,11 @@ def _fit_epochs(network, X, T, weights, params, rng, gradient_at, monitor, callb
                     _rate_after(s, state, j * n) for j in range(1, length)
                 ]
                 losses = np.empty(length)
+                stop = kernels.StopRule(tol, float(s.n_iter_no_change), best, stale)
                 ran = kernels.train_epochs(
                     params, state.moments, state.steps, *args, X, T, weights, orders,
-                    batch_size, code, np.array(rates), s.momentum, s.nesterov, s.beta_1, s.beta_2,
-                    s.epsilon, s.alpha, -1.0 if s.tol is None else s.tol,
-                    float(s.n_iter_no_change), best, stale, last_finite, losses,
+                    batch_size, optimizer, np.array(rates), float(s.alpha), stop, last_finite,
+                    losses,
                 )  # fmt: skip
                 losses = losses[:ran].tolist()
                 longest = stretch_length(time.perf_counter() - started, ran)

@@ -31,9 +31,7 @@ from ._validation import (
 from .kernels import activations as tables
 from .kernels import network as kernels
 
-# Name -> code (the kernels' number) of each activation and loss, and where they may be used.
-ACTIVATION_CODES = {entry.name: code for code, entry in enumerate(tables.ACTIVATIONS)}
-LOSS_CODES = {entry.name: code for code, entry in enumerate(tables.LOSSES)}
+# Where each activation and loss may be used (their codes: tables.ACTIVATION_CODES, LOSS_CODES).
 HIDDEN_ACTIVATIONS = tuple(entry.name for entry in tables.ACTIVATIONS if entry.hidden)
 DEFAULT_LOSSES = {entry.name: entry.loss for entry in tables.ACTIVATIONS if entry.loss}
 LOSSES = {entry.name: entry for entry in tables.LOSSES}
@@ -156,9 +154,9 @@ class Network:
     def _kernel_args(self) -> tuple:
         return (
             np.array(self.sizes, np.int64),
-            ACTIVATION_CODES[self.hidden],
-            ACTIVATION_CODES[self.output],
-            LOSS_CODES[self.loss],
+            tables.ACTIVATION_CODES[self.hidden],
+            tables.ACTIVATION_CODES[self.output],
+            tables.LOSS_CODES[self.loss],
             self.bias,
             self.bias_trick,
         )

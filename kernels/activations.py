@@ -1,7 +1,8 @@
 """The general network's two tables, activations and losses (docs/math.md §6.1).
 
 Each table is a tuple of entries for Python (``fastbp.network`` reads them: names, where an
-entry may be used); a kernel receives an entry's position, its code, and branches on it:
+entry may be used); a kernel receives an entry's position, its code (``ACTIVATION_CODES``,
+``LOSS_CODES``, by name), and branches on it:
 ``activate`` (f) and ``multiply_by_derivative`` (f', in terms of the output z = f(a)) for an
 activation, ``loss_and_error`` (the loss and dloss/da) for a loss. A new activation is an
 entry, its code and its branch in those two functions; a new loss an entry, its code, its
@@ -32,7 +33,11 @@ ACTIVATIONS = (
     Activation("softmax", hidden=False, loss="cross_entropy"),
     Activation("exp", hidden=False, loss="poisson"),
 )
-IDENTITY, SIGMOID, TANH, RELU, SOFTMAX, EXP = range(len(ACTIVATIONS))
+# An entry's code is its position; the kernels' names for the codes are read by name.
+ACTIVATION_CODES = {entry.name: code for code, entry in enumerate(ACTIVATIONS)}
+IDENTITY, SIGMOID = ACTIVATION_CODES["identity"], ACTIVATION_CODES["sigmoid"]
+TANH, RELU = ACTIVATION_CODES["tanh"], ACTIVATION_CODES["relu"]
+SOFTMAX, EXP = ACTIVATION_CODES["softmax"], ACTIVATION_CODES["exp"]
 
 # title: as ``Network.loss_name`` says it; outputs: the output activations it is defined for.
 Loss = namedtuple("Loss", "name title outputs")
@@ -41,7 +46,9 @@ LOSSES = (
     Loss("squared_error", "squared error", outputs=("identity", "sigmoid", "softmax")),
     Loss("poisson", "half Poisson deviance", outputs=("exp",)),
 )
-CROSS_ENTROPY, SQUARED_ERROR, POISSON = range(len(LOSSES))
+LOSS_CODES = {entry.name: code for code, entry in enumerate(LOSSES)}
+CROSS_ENTROPY, POISSON = LOSS_CODES["cross_entropy"], LOSS_CODES["poisson"]
+SQUARED_ERROR = LOSS_CODES["squared_error"]
 
 
 @register_jitable

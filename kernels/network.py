@@ -33,6 +33,12 @@ from .layers import add_column_sums, add_row, product, product_transposed
 Architecture = namedtuple("Architecture", "sizes offsets hidden output loss bias trick")
 # The optimizers of ``train_epochs`` (``take_step``); fastbp.fitting names them.
 SGD, ADAM = range(2)
+# An optimizer and its settings, passed whole: ``code`` (SGD or ADAM); SGD reads momentum
+# and nesterov, Adam beta_1, beta_2 and epsilon.
+Optimizer = namedtuple("Optimizer", "code momentum nesterov beta_1 beta_2 epsilon")
+# The stopping rule on the training loss (``stale_count``): none when tol < 0; the count
+# goes on from ``best`` and ``stale``.
+StopRule = namedtuple("StopRule", "tol n_iter_no_change best stale")
 # The block buffers (``workspace``).
 Workspace = namedtuple("Workspace", "activations starts errors pre spare weights work scratch")
 
@@ -242,10 +248,9 @@ def predict(params, sizes, hidden, output, loss, bias, trick, X):
 
 
 @register_jitable
-def take_step(params, grad, scale, moments, steps, optimizer, learning_rate, momentum,
-              nesterov, beta_1, beta_2, epsilon):  # fmt: skip
-    """One update of ``params`` from the gradient g = scale * grad, in place on the
-    optimizer's state: ``moments`` (2 x P) and ``steps`` (the count of Adam's updates).
+def take_step(params, grad, scale, moments, steps, optimizer, learning_rate):
+    """One update of ``params`` from the gradient g = scale * grad by the ``Optimizer``,
+    in place on its state: ``moments`` (2 x P) and ``steps`` (the count of Adam's updates).
 
     SGD: v = momentum * v - rate * g, then params += v, or with ``nesterov`` params +=
     momentum * v - rate * g. Adam: t += 1, m = beta_1 m + (1 - beta_1) g, s = beta_2 s +
@@ -253,7 +258,9 @@ def take_step(params, grad, scale, moments, steps, optimizer, learning_rate, mom
     (sqrt(s) + epsilon).
     """
     first, second = moments[0], moments[1]
-    if optimizer == ADAM:
+    momentum, nesterov = optimizer.momentum, optimizer.nesterov
+    beta_1, beta_2, epsilon = optimizer.beta_1, optimizer.beta_2, optimizer.epsilon
+    if optimizer.code == ADAM:
         steps[0] += 1
         t = steps[0]
         rate = learning_rate * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
@@ -273,8 +280,7 @@ def take_step(params, grad, scale, moments, steps, optimizer, learning_rate, mom
 
 @register_jitable
 def train_epoch(params, moments, steps, sizes, hidden, output, loss, bias, trick, X, T,
-                sample_weight, order, batch_size, optimizer, learning_rate, momentum,
-                nesterov, beta_1, beta_2, epsilon, alpha):  # fmt: skip
+                sample_weight, order, batch_size, optimizer, learning_rate, alpha):  # fmt: skip
     """One epoch of minibatch training, in place on params and the optimizer state: for each
     batch of ``batch_size`` samples taken in ``order``, the gradient g of the batch's L
     (``loss_gradient``'s, over the batch) at the current parameters, then one step of
@@ -297,8 +303,7 @@ def train_epoch(params, moments, steps, sizes, hidden, output, loss, bias, trick
         if not np.isfinite(value):
             return value
         total += value * samples.shape[0]
-        take_step(params, grad, 1.0 / total_weight, moments, steps, optimizer, learning_rate,
-                  momentum, nesterov, beta_1, beta_2, epsilon)  # fmt: skip
+        take_step(params, grad, 1.0 / total_weight, moments, steps, optimizer, learning_rate)
     return total / order.shape[0]
 
 
@@ -311,23 +316,21 @@ def stale_count(monitored, best, stale, tol):
 
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
 def train_epochs(params, moments, steps, sizes, hidden, output, loss, bias, trick, X, T,
-                 sample_weight, orders, batch_size, optimizer, learning_rates, momentum,
-                 nesterov, beta_1, beta_2, epsilon, alpha, tol, n_iter_no_change, best, stale,
+                 sample_weight, orders, batch_size, optimizer, learning_rates, alpha, stop,
                  before, losses):  # fmt: skip
     """Up to E = len(losses) epochs of ``train_epoch`` in one call: epoch e visits the
     samples in orders[e % len(orders)] at learning_rates[e], its loss goes to losses[e], and
     ``before`` receives the parameters it starts from. Stops after an epoch whose loss or
-    parameters are not finite (``before`` then holds the last finite ones) and, with
-    tol >= 0, after the epoch on which the training loss's stopping rule fires
-    (``stale_count`` reaching n_iter_no_change, counted on from ``best`` and ``stale``).
-    Returns the epochs run, that last one included."""
+    parameters are not finite (``before`` then holds the last finite ones) and after the
+    epoch on which the ``StopRule`` ``stop`` fires. Returns the epochs run, that last one
+    included."""
+    tol, n_iter_no_change, best, stale = stop
     for e in range(losses.shape[0]):
         for i in range(params.shape[0]):  # loops and math.isfinite: compiles 2 s faster than
             before[i] = params[i]  # a slice assignment and np.isfinite (measured)
         value = train_epoch(params, moments, steps, sizes, hidden, output, loss, bias, trick,
                             X, T, sample_weight, orders[e % orders.shape[0]], batch_size,
-                            optimizer, learning_rates[e], momentum, nesterov, beta_1, beta_2,
-                            epsilon, alpha)  # fmt: skip
+                            optimizer, learning_rates[e], alpha)  # fmt: skip
         losses[e] = value
         if not math.isfinite(value):
             return e + 1

@@ -501,7 +501,7 @@ def test_bad_regression_targets(y, error, pattern):
         (dict(learning_rate_init=np.inf), r"learning_rate_init must be a positive finite"),
         (dict(batch_size=0), r"batch_size must be 'auto' or a positive integer"),
         (dict(batch_size=None), r"batch_size must be 'auto' or a positive integer"),
-        (dict(solver="newton"), r"solver must be one of \('lbfgs', 'sgd', 'adam'\)"),
+        (dict(solver="newton"), r"solver must be one of \('sgd', 'adam', 'lbfgs'\)"),
         (dict(learning_rate="cosine"), r"learning_rate must be one of \('constant'"),
         (dict(alpha=-1.0), r"alpha must be a finite number >= 0"),
         (dict(beta_1=1.0), r"beta_1 must be a number in \[0, 1\)"),

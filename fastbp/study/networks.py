@@ -36,13 +36,13 @@ def candidates(case: str, peers: bool) -> dict[str, Callable[[], object]]:
     params, moments, steps = start.copy(), np.zeros((2, len(start))), np.zeros(1, np.int64)
     orders, batch = np.arange(len(X))[None, :], batch_size or len(X)
     rates, before, losses = np.array([LEARNING_RATE]), np.empty_like(start), np.empty(1)
-    args = (*network._kernel_args(), X, T, np.empty(0), orders, batch, kernels.SGD, rates)
-    # no stopping rule (tol < 0), so best and stale are not read
-    settings = (MOMENTUM, False, 0.9, 0.999, 1e-8, 0.0, -1.0, np.inf, np.inf, 0, before, losses)
+    sgd = kernels.Optimizer(kernels.SGD, MOMENTUM, False, 0.9, 0.999, 1e-8)  # as fit's
+    no_stop = kernels.StopRule(-1.0, np.inf, np.inf, 0)  # tol < 0: best and stale not read
+    args = (*network._kernel_args(), X, T, np.empty(0), orders, batch, sgd, rates, 0.0, no_stop)
 
     def kernel_epoch() -> int:
         params[:], moments[:] = start, 0.0  # the same start as fit's: copies of params
-        return kernels.train_epochs(params, moments, steps, *args, *settings)
+        return kernels.train_epochs(params, moments, steps, *args, before, losses)
 
     out[KERNEL] = kernel_epoch
     if peers:
