@@ -186,6 +186,28 @@ def test_streamed_sgd_continues_the_optimizer_chunk_by_chunk(clouds, scheduler):
     assert got.epochs == 3 and got.loss_curve[-1] < got.loss_curve[0]
 
 
+def test_streamed_sgd_moves_the_model_to_the_data(clouds, client, monkeypatch):
+    """With a cluster, each chunk is trained on by a worker: the client process fits none."""
+    X, labels = clouds
+    fitted_here = []
+    fit_one = fastbp.fitting.fit
+
+    def counted(network, X, *args, **kwargs):
+        fitted_here.append(len(X))
+        return fit_one(network, X, *args, **kwargs)
+
+    monkeypatch.setattr(fastbp.fitting, "fit", counted)
+    network = fastbp.Network((2, 5, 3))
+    options = dict(learning_rate=0.05, epochs=2, batch_size=16, seed=3)
+    with client.as_current():
+        got = fastbp.fit(network, chunked(X, 400), chunked(one_hot(labels, 3), 400), **options)
+    assert fitted_here == [] and got.epochs == 2
+    here = fastbp.fit(network, chunked(X, 400), chunked(one_hot(labels, 3), 400), **options)
+    assert len(fitted_here) == 2 * 4  # the same streamed fit without a client: here
+    assert np.array_equal(got.params, here.params)
+    assert got.loss_curve == here.loss_curve
+
+
 def test_streamed_sgd_learns(clouds, client):
     X, labels = clouds
     network = fastbp.Network((2, 5, 3))
