@@ -190,9 +190,10 @@ def fit(
 
     Full batch (``batch_size=None``): fit's own loop (plain SGD with momentum), with each
     epoch's loss and gradient one map-reduce over the chunks, which stay on the workers.
-    Minibatches or single samples (``batch_size``): the chunks streamed through the
-    client, one at a time (``fastbp.distributed.streaming``), so data larger than memory
-    train with memory bounded by a chunk.
+    Minibatches or single samples (``batch_size``): the chunks streamed one at a time
+    (``fastbp.distributed.streaming``): with a distributed client the model goes to the
+    worker that read each chunk, so data larger than memory train with memory bounded by
+    two chunks.
 
     Parameters
     ----------
