@@ -54,8 +54,9 @@ SQUARED_ERROR = LOSS_CODES["squared_error"]
 @register_jitable
 def sigmoid_of_negated(x, scratch):
     """x[i] = sigmoid(-x[i]) = 1 / (1 + exp(x[i])) in place (x: 1-D float64): the one SIMD
-    sigmoid of the network, ``fused`` and ``blas``."""
-    exp_inplace(x, scratch)
+    sigmoid of the network, ``fused`` and ``blas`` (one of the ladder's four:
+    ``common.sigmoid_scalar``)."""
+    exp_inplace(x)
     for i in range(x.shape[0]):
         x[i] += 1.0
     reciprocal_inplace(x, scratch)
@@ -73,7 +74,7 @@ def softmax(a, h, work, scratch):
             top = max(top, a[r, j])
         for j in range(n):
             flat[r * n + j] = a[r, j] - top
-    exp_inplace(flat, scratch)
+    exp_inplace(flat)
     for r in range(rows):
         total = 0.0
         for j in range(n):
@@ -110,7 +111,7 @@ def activate(code, a, h, work, scratch):
         for r in range(rows):
             for j in range(n):
                 flat[r * n + j] = a[r, j]
-        exp_inplace(flat, scratch)
+        exp_inplace(flat)
         for r in range(rows):
             for j in range(n):
                 h[r, j] = flat[r * n + j]

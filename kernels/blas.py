@@ -58,7 +58,7 @@ def add_bias_softmax_error(a, b, t, work, scratch):
             shifted = a[r, k] + b[k] - top
             flat[r * width + k] = shifted
             cost += t[r, k] * shifted
-    exp_inplace(flat, scratch)
+    exp_inplace(flat)
     for r in range(rows):
         total = 0.0
         for k in range(width):
@@ -66,7 +66,7 @@ def add_bias_softmax_error(a, b, t, work, scratch):
         sums[r] = total
         inverse[r] = total
     reciprocal_inplace(inverse, scratch)
-    log_inplace(sums, scratch)
+    log_inplace(sums)
     for r in range(rows):
         for k in range(width):
             a[r, k] = t[r, k] - flat[r * width + k] * inverse[r]

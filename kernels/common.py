@@ -14,7 +14,13 @@ FASTMATH = {"reassoc", "contract"}
 
 @register_jitable
 def sigmoid_scalar(x):
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
+    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|.
+
+    The ladder has four sigmoids on purpose, one per way of computing it that a rung shows:
+    this scalar one with libm's exp (``loops``, the formula as it reads), ``sigmoid`` below
+    on whole arrays (``rows``, ``matrix``), ``scalarmath.sigmoid`` in registers (``narrow``)
+    and ``activations.sigmoid_of_negated`` in SIMD on blocks (``fused``, ``parallel``,
+    ``blas`` and the general network)."""
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
@@ -23,7 +29,8 @@ def sigmoid_scalar(x):
 
 @register_jitable
 def sigmoid(a):
-    """Elementwise stable sigmoid of a C-contiguous array of any shape, in its dtype."""
+    """Elementwise stable sigmoid of a C-contiguous array of any shape, in its dtype (one of
+    the ladder's four: ``sigmoid_scalar``)."""
     out = np.empty_like(a)
     x = a.reshape(-1)
     e = np.exp(-np.abs(x))

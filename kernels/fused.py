@@ -116,7 +116,7 @@ def softmax_shifted(at, size, per_sample, scratch):
     fill(total, 0.0)
     for k in range(K):
         a = at[k, :size]
-        exp_inplace(a, scratch)
+        exp_inplace(a)
         for i in range(size):
             total[i] += a[i]
     for i in range(size):
@@ -208,7 +208,7 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
                 cost += t[i] * a[i]
         softmax_shifted(at, size, per_sample, scratch)
         log_sum = per_sample[0, :size]
-        log_inplace(log_sum, scratch)
+        log_inplace(log_sum)
         for k in range(K):
             t = tt[k, :size]
             for i in range(size):

@@ -4,8 +4,8 @@
 arithmetic and integer bit operations, so a loop over samples that calls them runs 8 samples
 at a time with AVX-512. The bit casts between float64 and int64 are tiny compiled
 intrinsics (one ``bitcast`` each); in plain Python they are NumPy views, so every function
-here also runs uncompiled (``.py_func`` of the kernels that call them). Same formulas and
-accuracy as the array versions in ``fastmath`` (tests/test_fastmath.py checks both).
+here also runs uncompiled (``.py_func`` of the kernels that call them). The array versions
+in ``fastmath`` loop over these (tests/test_fastmath.py checks both against NumPy).
 """
 
 import numpy as np
@@ -13,18 +13,16 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload, register_jitable
 
-from .fastmath import (
-    EXP_MAX,
-    EXP_MIN,
-    EXPONENT_OF_ONE,
-    INFINITY,
-    LN2,
-    LN2_HI,
-    LN2_LO,
-    LOG2_E,
-    MANTISSA,
-    SQRT2,
-)
+LOG2_E = 1.4426950408889634
+LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two for an exact range reduction
+LN2_LO = 1.90821492927058770002e-10
+EXP_MIN = -708.0  # exp(EXP_MIN) is still a normal number
+EXP_MAX = 709.0  # exp(EXP_MAX) is still finite
+MANTISSA = (1 << 52) - 1
+INFINITY = 2047 << 52  # the bits of float('inf')
+EXPONENT_OF_ONE = 1023 << 52
+SQRT2 = 1.4142135623730951
+LN2 = 0.6931471805599453
 
 
 def float_from_bits(bits):
@@ -65,8 +63,8 @@ def _bits_of_float(value):
 
 @register_jitable
 def exp(x):
-    """exp(x): 0 below -708 and inf above 709, as ``fastmath.exp_inplace`` (the true value
-    there is under 3.3e-308, or over 8.2e307); in between 2**n exp(r), n = round(x / ln 2),
+    """exp(x): 0 below -708 and inf above 709 (the true value there is under 3.3e-308, or
+    over 8.2e307); in between 2**n exp(r), n = round(x / ln 2),
     |r| <= ln(2) / 2, exp(r) by its Taylor series to degree 12 (error below 2e-16)."""
     v = min(max(x, EXP_MIN), EXP_MAX)
     n = np.floor(v * LOG2_E + 0.5)
@@ -91,7 +89,8 @@ def exp(x):
 @register_jitable
 def log(v):
     """log(v) for positive normal v: v = 2**e m with m in [sqrt(1/2), sqrt(2)), log m =
-    2 atanh(t), t = (m - 1) / (m + 1), by its series to t**23 (as ``fastmath.log_inplace``)."""
+    2 atanh(t), t = (m - 1) / (m + 1), |t| < 0.172, by its series to t**23 (truncation error
+    below 1e-18)."""
     bits = bits_of_float(v)
     e = (bits >> 52) - 1023
     m = float_from_bits((bits & MANTISSA) | EXPONENT_OF_ONE)
@@ -117,5 +116,6 @@ def log(v):
 
 @register_jitable
 def sigmoid(h):
-    """1 / (1 + exp(-h)), silent for any h (exp(-h) saturates to inf, giving 0)."""
+    """1 / (1 + exp(-h)), silent for any h (exp(-h) saturates to inf, giving 0): the narrow
+    rungs' sigmoid, one of the ladder's four (``common.sigmoid_scalar``)."""
     return 1.0 / (1.0 + exp(-h))
