@@ -171,8 +171,8 @@ class _Impl(CompileResultCacheImpl):
         kernel, starting Numba's threads) also given to its code library. Numba runs that
         work when it loads the kernel, but a kernel compiled later that calls this one
         inherits it from the library only: without this, a serial kernel calling a parallel
-        one (``narrow_parallel``'s ``gradients_parallel``, ``train``'s loop over it) is
-        saved without it and, loaded alone in a later process, calls into threads never
+        one (``train``'s compiled loop, ``kernels.ascent``, over a parallel rung's kernel)
+        is saved without it and, loaded alone in a later process, calls into threads never
         started (a segmentation fault; numba#8578)."""
         result = super().rebuild(target_context, payload)
         result.library._reload_init.update(result.reload_init)

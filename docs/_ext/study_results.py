@@ -29,6 +29,7 @@ NOT_RECORDED = "not recorded"
 ENVIRONMENT = {
     "date": "date (UTC)",
     "load_average": "load average",
+    "cpu": "CPU (LLVM's name)",
     "python": "Python",
     "numpy": "NumPy",
     "numba": "Numba",
