@@ -28,6 +28,15 @@ def sigmoid_scalar(x):
 
 
 @register_jitable
+def copy_into(target, source):
+    """target[...] = source for C-contiguous arrays of one shape, as a loop (the package
+    docstring says why not a slice assignment); casts to target's dtype."""
+    flat_target, flat_source = target.reshape(-1), source.reshape(-1)
+    for i in range(flat_source.shape[0]):
+        flat_target[i] = flat_source[i]
+
+
+@register_jitable
 def sigmoid(a):
     """Elementwise stable sigmoid of a C-contiguous array of any shape, in its dtype (one of
     the ladder's four: ``sigmoid_scalar``)."""

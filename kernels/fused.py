@@ -20,7 +20,7 @@ from numba.extending import register_jitable
 
 from .activations import sigmoid_of_negated
 from .caching import cached_njit
-from .common import BLOCK, FASTMATH
+from .common import BLOCK, FASTMATH, copy_into
 from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
 
 
@@ -222,27 +222,22 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
     return cost
 
 
-@register_jitable
-def write_gradients(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
-    """``gradients`` written into dW1, db1, dW2, db2 (X's dtype); returns the cost. The body
-    of both kernels below: a kernel calling the other would run it compiled in the plain
-    twin too."""
-    D, M = W1.shape
-    K = W2.shape[1]
-    sum_w1, sum_b1 = np.zeros((D, M)), np.zeros(M)
-    sum_w2, sum_b2 = np.zeros((M, K)), np.zeros(K)
-    cost = gradient_blocks(X, T, W1, b1, W2, b2, 0, X.shape[0], sum_w1, sum_b1, sum_w2, sum_b2)
-    dW1[:] = sum_w1
-    db1[:] = sum_b1
-    dW2[:] = sum_w2
-    db2[:] = sum_b2
-    return cost
-
-
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
 def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
-    """``gradients`` written into dW1, db1, dW2, db2 (X's dtype); returns the cost."""
-    return write_gradients(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+    """``gradients`` written into dW1, db1, dW2, db2 (X's dtype); returns the cost.
+
+    Its body and ``gradients``' are written out, not shared through a function: a kernel
+    calling the other would run it compiled in the plain twin, and a function between them
+    and ``gradient_blocks`` cost 1 s more to compile (Numba links and LLVM optimises each
+    function's callees again: ``network.train_epochs``)."""
+    (D, M), K = W1.shape, W2.shape[1]
+    sum_w1, sum_b1, sum_w2, sum_b2 = np.zeros((D, M)), np.zeros(M), np.zeros((M, K)), np.zeros(K)
+    cost = gradient_blocks(X, T, W1, b1, W2, b2, 0, X.shape[0], sum_w1, sum_b1, sum_w2, sum_b2)
+    copy_into(dW1, sum_w1)
+    copy_into(db1, sum_b1)
+    copy_into(dW2, sum_w2)
+    copy_into(db2, sum_b2)
+    return cost
 
 
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
@@ -251,7 +246,12 @@ def gradients(X, T, W1, b1, W2, b2):
     (D, M), K = W1.shape, W2.shape[1]
     dW1, db1 = np.empty((D, M), X.dtype), np.empty(M, X.dtype)
     dW2, db2 = np.empty((M, K), X.dtype), np.empty(K, X.dtype)
-    cost = write_gradients(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+    sum_w1, sum_b1, sum_w2, sum_b2 = np.zeros((D, M)), np.zeros(M), np.zeros((M, K)), np.zeros(K)
+    cost = gradient_blocks(X, T, W1, b1, W2, b2, 0, X.shape[0], sum_w1, sum_b1, sum_w2, sum_b2)
+    copy_into(dW1, sum_w1)
+    copy_into(db1, sum_b1)
+    copy_into(dW2, sum_w2)
+    copy_into(db2, sum_b2)
     return dW1, db1, dW2, db2, cost
 
 
