@@ -1,5 +1,6 @@
 import pytest
 
+from fastbp import warmup
 from fastbp.registry import RUNGS
 
 
@@ -11,6 +12,26 @@ def pytest_configure(config):
         "slow: compile-heavy tests in new processes (empty caches, the wheel); "
         "skip with -m 'not slow'",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """Before pytest-xdist's workers start on the whole suite, compile every rung and the
+    network once in each dtype, in as many processes as there are workers
+    (``fastbp.warmup``, as ``python -m fastbp compile`` does): workers running test files
+    side by side would otherwise compile the same kernels at the same time, each for
+    itself. The tests then load them from the on-disk cache, which is keyed to the kernels'
+    code (``fastbp.kernels.caching``); a run of some of the tests, or in one process,
+    compiles as it goes."""
+    config = session.config
+    workers = getattr(config.option, "numprocesses", None)
+    whole_suite = config.args == config.getini("testpaths") and not (
+        config.option.keyword or config.option.markexpr
+    )
+    if hasattr(config, "workerinput") or not isinstance(workers, int) or workers < 2:
+        return
+    if whole_suite:
+        warmup.warm_up(rungs=RUNGS, dtypes=warmup.DTYPES, network=True, jobs=workers)
 
 
 @pytest.fixture(params=list(RUNGS), ids=str)
