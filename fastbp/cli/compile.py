@@ -10,6 +10,10 @@ from ..kernels import caching
 from ..registry import RUNGS
 from .common import defaults, names, setting
 
+# The rungs whose kernels fastbp caches on disk: all but cuda, which numba-cuda compiles in
+# each process (and which cannot run on every machine).
+CACHED = [name for name, rung in RUNGS.items() if rung.plain_twin]
+
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """The ``compile`` subcommand and its options."""
@@ -32,7 +36,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     co.add_argument(
         "--rungs",
         default=None,
-        help=f"comma-separated, from {', '.join(RUNGS)} (default: "
+        help=f"comma-separated, from {', '.join(CACHED)} (default: "
         f"{','.join(warmup.DEFAULT_RUNGS)}, or none with --network alone)",
     )
     co.add_argument(
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     # --network alone compiles the network only; --rungs alone, those rungs; neither, both
     if args.rungs is not None:
-        rungs = names(parser, "--rungs", args.rungs, RUNGS)
+        rungs = names(parser, "--rungs", args.rungs, CACHED)
     else:
         rungs = [] if args.network else list(warmup.DEFAULT_RUNGS)
     network = args.network or args.rungs is None
