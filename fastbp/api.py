@@ -33,6 +33,7 @@ from ._validation import (
     check_arrays,
     check_device_arrays,
     check_disjoint,
+    check_dtype_kind,
     check_finite_arrays,
     check_labels,
     check_out,
@@ -90,7 +91,8 @@ def _on_device(
     function: str, rung: str | None, compiled: bool, check_finite: bool, named: dict
 ) -> object:
     """``function`` on arrays of which one at least is on a GPU: all are read there by rung
-    ``cuda`` (the others copied), results are device arrays (numba's)."""
+    ``cuda`` (the others copied there, in the dtype of the first on the GPU), results are
+    device arrays (numba's)."""
     if rung not in (None, "cuda"):
         raise ValueError(
             f"arrays on a GPU run on rung='cuda' (or rung=None), got rung={rung!r}: copy them "
@@ -99,7 +101,18 @@ def _on_device(
     cuda_rung = get_rung("cuda")
     cuda_rung.require(compiled)
     cuda = cuda_rung.module.require()
-    arrays = {name: cuda_rung.module.to_device(cuda, a) for name, a in named.items()}
+    arrays = {
+        name: cuda_rung.module.to_device(cuda, a)
+        for name, a in named.items()
+        if _dispatch.on_device(a)
+    }
+    dtype = next(iter(arrays.values())).dtype  # the others are copied there in this dtype
+    for name, value in named.items():
+        if name not in arrays:
+            host = np.asarray(value)
+            check_dtype_kind(name, host.dtype)
+            arrays[name] = cuda.to_device(np.ascontiguousarray(host, dtype))
+    arrays = {name: arrays[name] for name in named}  # in the arguments' order
     sizes = check_device_arrays(**arrays)
     D, M, K = (sizes.get(symbol, 1) for symbol in "DMK")
     result = kernel_for("cuda", function, True, D, M, K)(*arrays.values())

@@ -393,8 +393,6 @@ class Kernel:
     runs the kernel generated for its arguments' widths; ``for_widths(D, M, K)`` gives that
     one (a callable taking the arrays and ``block=``)."""
 
-    marks_nonfinite = False
-
     def __init__(self, function: str):
         self.function = function
         self.marks_nonfinite = function == "gradients"  # its cost is NaN for such inputs

@@ -153,6 +153,13 @@ def test_device_arrays_are_checked(device):
         fastbp.gradients(dX, dT, W1, b1, W2[:2], b2)
     with pytest.raises(TypeError, match="must all be float32 or all float64"):
         fastbp.gradients(dX, device.to_device(T.astype(np.float32)), W1, b1, W2, b2)
+    with pytest.raises(TypeError, match="W1 must hold real numbers"):
+        fastbp.gradients(dX, dT, W1.astype(complex), b1, W2, b2)
+    # host arrays beside device ones are copied there in the device arrays' dtype
+    in_float32 = fastbp.gradients(
+        device.to_device(X.astype(np.float32)), dT.copy_to_host().tolist(), W1, b1, W2, b2
+    )
+    assert in_float32.dW1.dtype == np.float32
     with pytest.raises(ValueError, match="rung='cuda'"):
         fastbp.gradients(dX, dT, W1, b1, W2, b2, rung="narrow")
     with pytest.raises(TypeError, match="out is for NumPy arrays"):
