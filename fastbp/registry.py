@@ -158,13 +158,43 @@ class Rung:
 
     @property
     def plain_twin(self) -> bool:
-        """Whether ``compiled=False`` runs the rung as plain Python (all but ``cuda``)."""
+        """Whether ``compiled=False`` runs the rung as plain Python (all but ``cuda``).
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> fastbp.RUNGS["loops"].plain_twin, fastbp.RUNGS["cuda"].plain_twin
+        (True, False)
+        """
         return getattr(self.module, "PLAIN_TWIN", True)
 
     def require(self, compiled: bool = True) -> None:
-        """Raise if the rung cannot run here as asked: ImportError for a missing package,
-        RuntimeError for a missing device (``unavailable`` says which), ValueError for
-        ``compiled=False`` on a rung without a plain twin."""
+        """Raise unless the rung can run here as asked.
+
+        Parameters
+        ----------
+        compiled : bool, default True
+            False asks for the plain twin.
+
+        Raises
+        ------
+        ImportError
+            If a package the rung needs is missing (``cuda``: numba-cuda).
+        RuntimeError
+            If a device the rung needs is missing (``cuda``: a GPU, or the simulator).
+        ValueError
+            If ``compiled`` is False and the rung has no plain twin.
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> fastbp.RUNGS["narrow"].require(compiled=False)  # runs anywhere: no error
+        >>> try:
+        ...     fastbp.RUNGS["cuda"].require(compiled=False)
+        ... except ValueError as error:
+        ...     print(str(error).split(",")[0])
+        rung='cuda' has no plain-Python twin
+        """
         if not compiled and not self.plain_twin:
             raise ValueError(
                 f"rung={self.name!r} has no plain-Python twin, so compiled=False has nothing "
