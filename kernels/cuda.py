@@ -19,7 +19,9 @@ Shapes: a thread keeps ``values(function, D, M, K)`` sums (D*M + M + M*K + K + 1
 ``gradients``) and the block's reduction holds them for every thread in shared memory, which
 ``SHARED_BYTES`` (48 KiB, the static limit of a block) bounds: ``supports`` allows up to
 MAX_VALUES sums at the default BLOCK of 128 threads, each width at most MAX_WIDTH (2-3-3
-needs 22; 4-4-4, 41). Larger shapes belong to the CPU rungs.
+needs 22; 4-4-4, 41). Registers agree: compiled for sm_90 (numba-cuda 0.30.4, ptxas of CUDA
+12.9), the gradients kernel takes 150 registers a thread at 2-3-3 and 236 at 4-4-4 in
+float64 (of 255), with no spills. Larger shapes belong to the CPU rungs.
 
 Inputs may be NumPy arrays (copied to the device on each call: N (D + K) values, about
 25 GB/s over PCIe, which a single call at large N pays in full; ``train`` copies its data
