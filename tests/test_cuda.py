@@ -103,6 +103,16 @@ def test_small_blocks_and_a_capped_grid(monkeypatch, block, dtype):
     assert_gradients_match(result, X, T, W1, b1, W2, b2, dtype)
 
 
+def test_gradients_into_given_arrays():
+    X, T, W1, b1, W2, b2 = reference.problem(13, 2, 3, 3, seed=8)
+    out = [np.full_like(a, np.nan) for a in (W1, b1, W2, b2)]
+    result = fastbp.gradients(X, T, W1, b1, W2, b2, rung="cuda", out=out)
+    expected = fastbp.gradients(X, T, W1, b1, W2, b2, rung="cuda")
+    assert all(got is given for got, given in zip(result[:4], out))
+    for got, value in zip(result, expected):
+        np.testing.assert_array_equal(got, value, strict=True)
+
+
 def test_reruns_give_the_same_bits():
     """Block partials added in block order: no result depends on the order threads finish."""
     X, T, W1, b1, W2, b2 = reference.problem(300, 2, 3, 3, seed=5)
