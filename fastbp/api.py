@@ -163,7 +163,9 @@ def forward(
         Output-layer biases.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
-        (:func:`fastbp.choose_rung`).
+        (:func:`fastbp.choose_rung`). ``"cuda"`` runs on a CUDA GPU (the ``cuda`` extra);
+        arrays already on one (``__cuda_array_interface__``) run there without a copy and
+        give numba device arrays.
     compiled : bool, default True
         False runs the same rung as plain Python/NumPy (its ``.py_func``).
     check_finite : bool, default True
@@ -186,6 +188,8 @@ def forward(
         If an input has the wrong number of dimensions or an empty one, if shapes disagree
         (the message names the argument, its shape and the one expected), if ``rung`` is
         not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     See Also
     --------
@@ -324,7 +328,9 @@ def derivative_w2(
         Output probabilities, as from :func:`forward`.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
-        (:func:`fastbp.choose_rung`).
+        (:func:`fastbp.choose_rung`). ``"cuda"`` runs on a CUDA GPU (the ``cuda`` extra);
+        arrays already on one (``__cuda_array_interface__``) run there without a copy and
+        give numba device arrays.
     compiled : bool, default True
         False runs the same rung as plain Python/NumPy (its ``.py_func``).
     check_finite : bool, default True
@@ -344,6 +350,8 @@ def derivative_w2(
         If an input has the wrong number of dimensions or an empty one, if shapes disagree
         (the message names the argument, its shape and the one expected), if ``rung`` is
         not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     Examples
     --------
@@ -396,7 +404,9 @@ def derivative_b2(
         Output probabilities, as from :func:`forward`.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
-        (:func:`fastbp.choose_rung`).
+        (:func:`fastbp.choose_rung`). ``"cuda"`` runs on a CUDA GPU (the ``cuda`` extra);
+        arrays already on one (``__cuda_array_interface__``) run there without a copy and
+        give numba device arrays.
     compiled : bool, default True
         False runs the same rung as plain Python/NumPy (its ``.py_func``).
     check_finite : bool, default True
@@ -416,6 +426,8 @@ def derivative_b2(
         If an input has the wrong number of dimensions or an empty one, if shapes disagree
         (the message names the argument, its shape and the one expected), if ``rung`` is
         not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     Examples
     --------
@@ -473,7 +485,9 @@ def derivative_w1(
         Output-layer weights.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
-        (:func:`fastbp.choose_rung`).
+        (:func:`fastbp.choose_rung`). ``"cuda"`` runs on a CUDA GPU (the ``cuda`` extra);
+        arrays already on one (``__cuda_array_interface__``) run there without a copy and
+        give numba device arrays.
     compiled : bool, default True
         False runs the same rung as plain Python/NumPy (its ``.py_func``).
     check_finite : bool, default True
@@ -493,6 +507,8 @@ def derivative_w1(
         If an input has the wrong number of dimensions or an empty one, if shapes disagree
         (the message names the argument, its shape and the one expected), if ``rung`` is
         not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     Examples
     --------
@@ -551,7 +567,9 @@ def derivative_b1(
         Hidden activations, as from :func:`forward`.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
-        (:func:`fastbp.choose_rung`).
+        (:func:`fastbp.choose_rung`). ``"cuda"`` runs on a CUDA GPU (the ``cuda`` extra);
+        arrays already on one (``__cuda_array_interface__``) run there without a copy and
+        give numba device arrays.
     compiled : bool, default True
         False runs the same rung as plain Python/NumPy (its ``.py_func``).
     check_finite : bool, default True
@@ -571,6 +589,8 @@ def derivative_b1(
         If an input has the wrong number of dimensions or an empty one, if shapes disagree
         (the message names the argument, its shape and the one expected), if ``rung`` is
         not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     Examples
     --------
@@ -638,7 +658,9 @@ def gradients(
         Output-layer biases.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
-        (:func:`fastbp.choose_rung`).
+        (:func:`fastbp.choose_rung`). ``"cuda"`` runs on a CUDA GPU (the ``cuda`` extra);
+        arrays already on one (``__cuda_array_interface__``) run there without a copy and
+        give numba device arrays.
     compiled : bool, default True
         False runs the same rung as plain Python/NumPy (its ``.py_func``).
     check_finite : bool, default True
@@ -665,6 +687,8 @@ def gradients(
         If a shape is wrong or two disagree, if ``rung`` is not a rung's name, if an array
         of ``out`` has the wrong shape, is not C-contiguous and writeable, or overlaps
         another, or, with ``check_finite``, if an input holds NaN or infinity.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     See Also
     --------

@@ -242,7 +242,7 @@ def train(
         The number of epochs.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks one for the shape (:func:`fastbp.choose_rung`
-        with ``looped=True``).
+        with ``looped=True``). ``"cuda"`` trains on a CUDA GPU (the ``cuda`` extra).
     compiled : bool, default True
         False runs the rung as plain Python/NumPy.
     seed : int, default 0
@@ -278,6 +278,8 @@ def train(
         float32 or float64.
     TrainingInterrupted
         On Ctrl-C (SIGINT), holding the result after the last completed epoch.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     See Also
     --------
