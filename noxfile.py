@@ -25,6 +25,10 @@ What each session runs, and why:
   anew;
 - ``boundscheck``: the tests that run the kernels, compiled with Numba's bounds checks (a
   cache key of its own);
+- ``cuda_sim``: ``tests/test_cuda.py``, rung ``cuda`` on numba-cuda's simulator
+  (``NUMBA_ENABLE_CUDASIM=1``): CI has no GPU, and every other session skips that file
+  (without numba-cuda it skips itself); the session fails if the rung cannot run there
+  rather than skip every test. numba-cuda alone: the simulator needs no CUDA runtime;
 - ``lint``: ruff; ``bench``: every asv benchmark once;
 - ``docs``: the documentation site, built offline with warnings as errors (its tutorials
   run, so it compiles the kernels they call).
@@ -73,6 +77,7 @@ KERNEL_TESTS = [
     "tests/test_network.py",
     "tests/test_fitting.py",
 ]
+CUDA_RUNS = "import sys, fastbp; sys.exit(fastbp.RUNGS['cuda'].unavailable())"
 IMPORTED_FROM_SITE_PACKAGES = (
     "import sys, fastbp; "
     "sys.exit(0 if 'site-packages' in fastbp.__file__ else f'imported {fastbp.__file__}')"
@@ -172,6 +177,18 @@ def boundscheck(session: nox.Session) -> None:
     env = {**numba_cache(session), "NUMBA_BOUNDSCHECK": "1"}
     command = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *PARALLEL]
     session.run(*command, *KERNEL_TESTS, env=env)
+
+
+@nox.session(python="3.11")
+def cuda_sim(session: nox.Session) -> None:
+    """Rung cuda's tests on numba-cuda's simulator, which runs each CUDA thread as a Python
+    thread on the CPU (the tests keep N and the blocks small)."""
+    session.install("-e", ".[test]", "numba-cuda>=0.30")
+    env = {**numba_cache(session), "NUMBA_ENABLE_CUDASIM": "1"}
+    # Fails, rather than letting every test skip, when the rung cannot run here.
+    session.run("python", "-c", CUDA_RUNS, env=env)
+    command = ["python", "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-rs"]
+    session.run(*command, "tests/test_cuda.py", *session.posargs, env=env)
 
 
 @nox.session(python="3.11")

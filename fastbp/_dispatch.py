@@ -1,5 +1,6 @@
-"""Recognising dask arrays without importing dask: the public functions send them to
-``fastbp.distributed`` (which needs the ``dask`` extra) and keep their NumPy path as it was."""
+"""Recognising dask arrays without importing dask, and GPU arrays without importing
+numba.cuda: the public functions send the former to ``fastbp.distributed`` (which needs the
+``dask`` extra), the latter to rung ``cuda``, and keep their NumPy path as it was."""
 
 from __future__ import annotations
 
@@ -11,6 +12,17 @@ import numpy as np
 def is_dask(*values: object) -> bool:
     """True if any of ``values`` is a dask collection (it has a task graph)."""
     return any(type(v) is not np.ndarray and hasattr(v, "__dask_graph__") for v in values)
+
+
+def on_device(*values: object) -> bool:
+    """True if any of ``values`` is an array in GPU memory: it has
+    ``__cuda_array_interface__`` (CuPy, PyTorch CUDA tensors, numba device arrays) or is a
+    numba device array (those of numba-cuda's simulator have no interface)."""
+    return any(
+        type(v) is not np.ndarray
+        and (hasattr(v, "__cuda_array_interface__") or getattr(v, "__cuda_ndarray__", False))
+        for v in values
+    )
 
 
 def distributed() -> ModuleType:

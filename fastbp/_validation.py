@@ -293,6 +293,36 @@ def check_finite_arrays(named: Mapping[str, np.ndarray], hint: str = "") -> None
         raise ValueError(f"{name} contains NaN or infinity{hint}")
 
 
+def _check_shapes(
+    named: Mapping[str, object], sizes: dict[str, tuple[int, str]], expected: str | None
+) -> None:
+    """The shapes of the named arrays (anything with ``shape``) against ``SHAPES``: no
+    dimension is zero and each agrees with ``sizes`` (filled in as they are read)."""
+    for name, array in named.items():
+        symbols, shape = SHAPES[name], tuple(array.shape)
+        if len(shape) != len(symbols):
+            raise ValueError(
+                f"{name} must be a {_wanted(symbols, expected)}, got {len(shape)}-D with "
+                f"shape {shape}"
+            )
+        if 0 in shape:
+            axis = shape.index(0)
+            raise ValueError(
+                f"{name} must be a {_wanted(symbols, expected)}, got shape {shape}: "
+                f"{symbols[axis]} (axis {axis}) must be at least 1"
+            )
+        for axis, (symbol, size) in enumerate(zip(symbols, shape)):
+            bound = sizes.get(symbol)
+            if bound is None:
+                sizes[symbol] = (size, name)
+            elif bound[0] != size:
+                word = ("rows", "columns")[axis] if len(shape) == 2 else "entries"
+                raise ValueError(
+                    f"{name} has shape {shape}, expected {_describe(symbols)} with "
+                    f"{symbol}={bound[0]} {word} as given by {bound[1]}"
+                )
+
+
 def _checked(
     named: Mapping[str, object],
     dtype: DTypeLike | None,
@@ -307,29 +337,7 @@ def _checked(
     array should have been, in words (default: its symbolic shape)."""
     arrays = [_as_array(name, value) for name, value in named.items()]
     dtype = computation_dtype(arrays, dtype)
-    for name, array in zip(named, arrays):
-        symbols, shape = SHAPES[name], array.shape
-        if len(shape) != len(symbols):
-            raise ValueError(
-                f"{name} must be a {_wanted(symbols, expected)}, got {array.ndim}-D with "
-                f"shape {shape}"
-            )
-        if 0 in shape:
-            axis = shape.index(0)
-            raise ValueError(
-                f"{name} must be a {_wanted(symbols, expected)}, got shape {shape}: "
-                f"{symbols[axis]} (axis {axis}) must be at least 1"
-            )
-        for axis, (symbol, size) in enumerate(zip(symbols, shape)):
-            bound = sizes.get(symbol)
-            if bound is None:
-                sizes[symbol] = (size, name)
-            elif bound[0] != size:
-                word = ("rows", "columns")[axis] if array.ndim == 2 else "entries"
-                raise ValueError(
-                    f"{name} has shape {shape}, expected {_describe(symbols)} with "
-                    f"{symbol}={bound[0]} {word} as given by {bound[1]}"
-                )
+    _check_shapes(dict(zip(named, arrays)), sizes, expected)
     out = [kernel_ready(array, dtype) for array in arrays]
     if check_finite:
         check_finite_arrays(dict(zip(named, out)), hint)
@@ -345,6 +353,23 @@ def check_arrays(check_finite: bool, **named: object) -> tuple[np.ndarray, ...]:
     (``computation_dtype``).
     """
     return tuple(_checked(named, None, check_finite, {}, hint=FINITE_HINT))
+
+
+def check_device_arrays(**named: object) -> dict[str, int]:
+    """The shapes of the classic API's arrays on a GPU (numba device arrays, names from
+    ``SHAPES``), checked as ``check_arrays`` checks them, and their dtype: one of float32 and
+    float64 for all (nothing is converted on the device). Returns the sizes by symbol
+    ("N", "D", "M", "K": those the arrays give)."""
+    sizes: dict[str, tuple[int, str]] = {}
+    _check_shapes(named, sizes, None)
+    first, dtype = next(iter(named)), np.dtype(next(iter(named.values())).dtype)
+    for name, array in named.items():
+        if np.dtype(array.dtype) not in FLOAT_DTYPES or np.dtype(array.dtype) != dtype:
+            raise TypeError(
+                f"arrays on a GPU must all be float32 or all float64 (nothing is converted "
+                f"there): {name} has dtype {np.dtype(array.dtype)}, {first} {dtype}"
+            )
+    return {symbol: size for symbol, (size, _) in sizes.items()}
 
 
 def check_labels(name: str, value: object) -> np.ndarray:

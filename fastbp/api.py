@@ -12,6 +12,10 @@ finiteness is checked again on every call, inside the kernel where it can be (``
 gradients make the cost NaN for a non-finite input), else by one compiled pass. The rung
 that ``rung=None`` picks is thus remembered per shape, except where it depends on the
 thread count (``registry.depends_on_threads``): that is read again on every call.
+
+Arrays in GPU memory (``__cuda_array_interface__``: CuPy, PyTorch CUDA tensors, numba device
+arrays) go to rung ``cuda`` without a copy (``_on_device``); their shapes and dtype are
+checked, their values only by ``gradients`` (a NaN or infinite input makes its cost NaN).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from . import _dispatch
 from ._validation import (
     FINITE_HINT,
     check_arrays,
+    check_device_arrays,
     check_disjoint,
+    check_dtype_kind,
     check_finite_arrays,
     check_labels,
     check_out,
@@ -81,6 +87,45 @@ def _lookup(key: tuple) -> Plan | None:
         return None
 
 
+def _on_device(
+    function: str, rung: str | None, compiled: bool, check_finite: bool, named: dict
+) -> object:
+    """``function`` on arrays of which one at least is on a GPU: all are read there by rung
+    ``cuda`` (the others copied there, in the dtype of the first on the GPU), results are
+    device arrays (numba's)."""
+    if rung not in (None, "cuda"):
+        raise ValueError(
+            f"arrays on a GPU run on rung='cuda' (or rung=None), got rung={rung!r}: copy them "
+            "to the host for a CPU rung"
+        )
+    cuda_rung = get_rung("cuda")
+    cuda_rung.require(compiled)
+    cuda = cuda_rung.module.require()
+    arrays = {
+        name: cuda_rung.module.to_device(cuda, a)
+        for name, a in named.items()
+        if _dispatch.on_device(a)
+    }
+    dtype = next(iter(arrays.values())).dtype  # the others are copied there in this dtype
+    for name, value in named.items():
+        if name not in arrays:
+            host = np.asarray(value)
+            check_dtype_kind(name, host.dtype)
+            arrays[name] = cuda.to_device(np.ascontiguousarray(host, dtype))
+    arrays = {name: arrays[name] for name in named}  # in the arguments' order
+    sizes = check_device_arrays(**arrays)
+    D, M, K = (sizes.get(symbol, 1) for symbol in "DMK")
+    result = kernel_for("cuda", function, True, D, M, K)(*arrays.values())
+    if function != "gradients":
+        return result
+    if check_finite and not isfinite(result[-1]):
+        raise ValueError(
+            f"an input holds NaN or infinity, or the cost overflowed (it is {result[-1]})"
+            + FINITE_HINT
+        )
+    return tuple.__new__(Gradients, result)
+
+
 def _checked_again(plan: Plan, check_finite: bool, names: str, arrays: tuple) -> None:
     """The check a remembered plan still needs: finiteness (of ``arrays``, called by the
     space-separated ``names``), unless its kernel marks it."""
@@ -118,7 +163,9 @@ def forward(
         Output-layer biases.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
-        (:func:`fastbp.choose_rung`).
+        (:func:`fastbp.choose_rung`). ``"cuda"`` runs on a CUDA GPU (the ``cuda`` extra);
+        arrays already on one (``__cuda_array_interface__``) run there without a copy and
+        give numba device arrays.
     compiled : bool, default True
         False runs the same rung as plain Python/NumPy (its ``.py_func``).
     check_finite : bool, default True
@@ -141,6 +188,8 @@ def forward(
         If an input has the wrong number of dimensions or an empty one, if shapes disagree
         (the message names the argument, its shape and the one expected), if ``rung`` is
         not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     See Also
     --------
@@ -163,6 +212,9 @@ def forward(
     key = (ready_key(arrays), rung, compiled, "forward")
     plan = _lookup(key)
     if plan is None:
+        if _dispatch.on_device(*arrays):
+            named = dict(X=X, W1=W1, b1=b1, W2=W2, b2=b2)
+            return _on_device("forward", rung, compiled, check_finite, named)
         arrays = check_arrays(check_finite, X=X, W1=W1, b1=b1, W2=W2, b2=b2)
         (N, D), (M, K) = arrays[0].shape, arrays[3].shape
         plan = _plan(key, "forward", rung, compiled, N, D, M, K)
@@ -175,7 +227,8 @@ def cost(T: ArrayLike, Y: ArrayLike, *, check_finite: bool = True) -> float:
     """The log-likelihood sum(T * log(Y)) of targets T under probabilities Y.
 
     It is <= 0, and training drives it up, towards 0. Entries where T is 0 are skipped, so
-    probabilities that underflowed to 0 give no NaN.
+    probabilities that underflowed to 0 give no NaN. Arrays on a GPU are copied to the host
+    for it (:func:`gradients` with ``rung="cuda"`` computes the cost on the GPU).
 
     Parameters
     ----------
@@ -209,6 +262,10 @@ def cost(T: ArrayLike, Y: ArrayLike, *, check_finite: bool = True) -> float:
     >>> fastbp.cost(T, [[1.0, 0.0], [0.0, 1.0]])  # a 0 where T is 0 counts nothing
     0.0
     """
+    if _dispatch.on_device(T, Y):  # copied back: gradients(...).cost is the GPU's
+        cuda_kernels = get_rung("cuda").module
+        cuda = cuda_kernels.require()
+        T, Y = (cuda_kernels.to_device(cuda, a).copy_to_host() for a in (T, Y))
     T, Y = check_arrays(check_finite, T=T, Y=Y)
     return log_likelihood(T, Y)
 
@@ -271,7 +328,9 @@ def derivative_w2(
         Output probabilities, as from :func:`forward`.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
-        (:func:`fastbp.choose_rung`).
+        (:func:`fastbp.choose_rung`). ``"cuda"`` runs on a CUDA GPU (the ``cuda`` extra);
+        arrays already on one (``__cuda_array_interface__``) run there without a copy and
+        give numba device arrays.
     compiled : bool, default True
         False runs the same rung as plain Python/NumPy (its ``.py_func``).
     check_finite : bool, default True
@@ -291,6 +350,8 @@ def derivative_w2(
         If an input has the wrong number of dimensions or an empty one, if shapes disagree
         (the message names the argument, its shape and the one expected), if ``rung`` is
         not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     Examples
     --------
@@ -312,6 +373,8 @@ def derivative_w2(
     key = (ready_key(arrays), rung, compiled, "derivative_w2")
     plan = _lookup(key)
     if plan is None:
+        if _dispatch.on_device(*arrays):
+            return _on_device("derivative_w2", rung, compiled, check_finite, dict(Z=Z, T=T, Y=Y))
         arrays = check_arrays(check_finite, Z=Z, T=T, Y=Y)
         (N, M), K = arrays[0].shape, arrays[1].shape[1]
         plan = _plan(key, "derivative_w2", rung, compiled, N, 1, M, K)
@@ -341,7 +404,9 @@ def derivative_b2(
         Output probabilities, as from :func:`forward`.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
-        (:func:`fastbp.choose_rung`).
+        (:func:`fastbp.choose_rung`). ``"cuda"`` runs on a CUDA GPU (the ``cuda`` extra);
+        arrays already on one (``__cuda_array_interface__``) run there without a copy and
+        give numba device arrays.
     compiled : bool, default True
         False runs the same rung as plain Python/NumPy (its ``.py_func``).
     check_finite : bool, default True
@@ -361,6 +426,8 @@ def derivative_b2(
         If an input has the wrong number of dimensions or an empty one, if shapes disagree
         (the message names the argument, its shape and the one expected), if ``rung`` is
         not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     Examples
     --------
@@ -375,6 +442,8 @@ def derivative_b2(
     key = (ready_key(arrays), rung, compiled, "derivative_b2")
     plan = _lookup(key)
     if plan is None:
+        if _dispatch.on_device(*arrays):
+            return _on_device("derivative_b2", rung, compiled, check_finite, dict(T=T, Y=Y))
         arrays = check_arrays(check_finite, T=T, Y=Y)
         N, K = arrays[0].shape
         plan = _plan(key, "derivative_b2", rung, compiled, N, 1, 1, K)
@@ -416,7 +485,9 @@ def derivative_w1(
         Output-layer weights.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
-        (:func:`fastbp.choose_rung`).
+        (:func:`fastbp.choose_rung`). ``"cuda"`` runs on a CUDA GPU (the ``cuda`` extra);
+        arrays already on one (``__cuda_array_interface__``) run there without a copy and
+        give numba device arrays.
     compiled : bool, default True
         False runs the same rung as plain Python/NumPy (its ``.py_func``).
     check_finite : bool, default True
@@ -436,6 +507,8 @@ def derivative_w1(
         If an input has the wrong number of dimensions or an empty one, if shapes disagree
         (the message names the argument, its shape and the one expected), if ``rung`` is
         not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     Examples
     --------
@@ -454,6 +527,9 @@ def derivative_w1(
     key = (ready_key(arrays), rung, compiled, "derivative_w1")
     plan = _lookup(key)
     if plan is None:
+        if _dispatch.on_device(*arrays):
+            named = dict(X=X, Z=Z, T=T, Y=Y, W2=W2)
+            return _on_device("derivative_w1", rung, compiled, check_finite, named)
         arrays = check_arrays(check_finite, X=X, Z=Z, T=T, Y=Y, W2=W2)
         (N, D), (M, K) = arrays[0].shape, arrays[4].shape
         plan = _plan(key, "derivative_w1", rung, compiled, N, D, M, K)
@@ -491,7 +567,9 @@ def derivative_b1(
         Hidden activations, as from :func:`forward`.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
-        (:func:`fastbp.choose_rung`).
+        (:func:`fastbp.choose_rung`). ``"cuda"`` runs on a CUDA GPU (the ``cuda`` extra);
+        arrays already on one (``__cuda_array_interface__``) run there without a copy and
+        give numba device arrays.
     compiled : bool, default True
         False runs the same rung as plain Python/NumPy (its ``.py_func``).
     check_finite : bool, default True
@@ -511,6 +589,8 @@ def derivative_b1(
         If an input has the wrong number of dimensions or an empty one, if shapes disagree
         (the message names the argument, its shape and the one expected), if ``rung`` is
         not a rung's name, or, with ``check_finite``, if an input holds NaN or infinity.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     Examples
     --------
@@ -529,6 +609,9 @@ def derivative_b1(
     key = (ready_key(arrays), rung, compiled, "derivative_b1")
     plan = _lookup(key)
     if plan is None:
+        if _dispatch.on_device(*arrays):
+            named = dict(T=T, Y=Y, W2=W2, Z=Z)
+            return _on_device("derivative_b1", rung, compiled, check_finite, named)
         arrays = check_arrays(check_finite, T=T, Y=Y, W2=W2, Z=Z)
         (N, K), M = arrays[0].shape, arrays[2].shape[0]
         plan = _plan(key, "derivative_b1", rung, compiled, N, 1, M, K)
@@ -575,7 +658,9 @@ def gradients(
         Output-layer biases.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks the fastest compiled rung for the shape
-        (:func:`fastbp.choose_rung`).
+        (:func:`fastbp.choose_rung`). ``"cuda"`` runs on a CUDA GPU (the ``cuda`` extra);
+        arrays already on one (``__cuda_array_interface__``) run there without a copy and
+        give numba device arrays.
     compiled : bool, default True
         False runs the same rung as plain Python/NumPy (its ``.py_func``).
     check_finite : bool, default True
@@ -602,6 +687,8 @@ def gradients(
         If a shape is wrong or two disagree, if ``rung`` is not a rung's name, if an array
         of ``out`` has the wrong shape, is not C-contiguous and writeable, or overlaps
         another, or, with ``check_finite``, if an input holds NaN or infinity.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     See Also
     --------
@@ -642,6 +729,9 @@ def gradients(
             return _dispatch.distributed().gradients(
                 X, T, W1, b1, W2, b2, rung=rung, compiled=compiled, check_finite=check_finite
             )
+        if _dispatch.on_device(*arrays):
+            named = dict(zip(GRADIENT_ARGUMENTS, arrays))
+            return _on_device("gradients", rung, compiled, check_finite, named)
         arrays = check_arrays(check_finite, X=X, T=T, W1=W1, b1=b1, W2=W2, b2=b2)
         (N, D), (M, K) = arrays[0].shape, arrays[4].shape
         plan = _plan(key, "gradients", rung, compiled, N, D, M, K)
@@ -665,6 +755,8 @@ def _gradients_into(
     if plan is None:
         if _dispatch.is_dask(*arrays[:2]):
             raise TypeError("out is for NumPy arrays: Dask arrays X and T return new ones")
+        if _dispatch.on_device(*arrays, *(out if ready else ())):
+            raise TypeError("out is for NumPy arrays: arrays on a GPU return new ones")
         arrays = check_arrays(check_finite, **dict(zip(GRADIENT_ARGUMENTS, arrays)))
         (N, D), (M, K) = arrays[0].shape, arrays[4].shape
         out = check_out(out, ((D, M), (M,), (M, K), (K,)), arrays[0].dtype)

@@ -19,12 +19,13 @@ from collections.abc import Callable
 import numpy as np
 
 
-def torch_step(X, T, W1, b1, W2, b2) -> Callable[[], tuple[np.ndarray, ...]]:
-    """PyTorch autograd on the CPU."""
+def torch_step(X, T, W1, b1, W2, b2, device: str = "cpu") -> Callable[[], tuple[np.ndarray, ...]]:
+    """PyTorch autograd on the CPU (or on ``device``, where X, T and the parameters are
+    copied once; the gradients come back each step)."""
     import torch
 
-    tX, tT = torch.from_numpy(X), torch.from_numpy(T)
-    params = [torch.from_numpy(p.copy()).requires_grad_() for p in (W1, b1, W2, b2)]
+    tX, tT = torch.from_numpy(X).to(device), torch.from_numpy(T).to(device)
+    params = [torch.from_numpy(p.copy()).to(device).requires_grad_() for p in (W1, b1, W2, b2)]
 
     def step():
         for p in params:
@@ -32,9 +33,19 @@ def torch_step(X, T, W1, b1, W2, b2) -> Callable[[], tuple[np.ndarray, ...]]:
         Z = torch.sigmoid(tX @ params[0] + params[1])
         log_y = torch.log_softmax(Z @ params[2] + params[3], dim=1)
         (tT * log_y).sum().backward()
-        return tuple(p.grad.numpy() for p in params)
+        return tuple(p.grad.cpu().numpy() for p in params)
 
     return step
+
+
+def torch_cuda_step(X, T, W1, b1, W2, b2) -> Callable[[], tuple[np.ndarray, ...]]:
+    """PyTorch autograd on a CUDA GPU (``torch_step`` there); ImportError when torch finds
+    none, so that the study leaves it out."""
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ImportError("torch finds no CUDA GPU")
+    return torch_step(X, T, W1, b1, W2, b2, device="cuda")
 
 
 def jax_step(X, T, W1, b1, W2, b2) -> Callable[[], tuple[np.ndarray, ...]]:
@@ -156,5 +167,9 @@ def torch_sgd_epoch(
     return epoch
 
 
-PEERS: dict[str, Callable] = {"pytorch": torch_step, "jax": jax_step}
+PEERS: dict[str, Callable] = {
+    "pytorch": torch_step,
+    "pytorch-cuda": torch_cuda_step,
+    "jax": jax_step,
+}
 EPOCH_PEERS: dict[str, Callable] = {"pytorch": torch_sgd_epoch}

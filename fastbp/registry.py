@@ -4,7 +4,9 @@ Each rung is a kernel module offering ``forward`` and the four ``derivative_*`` 
 (and optionally a fused ``gradients``), all ``@njit`` dispatchers whose ``.py_func`` is the
 plain Python/NumPy twin. A rung whose kernels are generated per layer width (``narrow``)
 offers them as callables with ``for_widths(D, M, K)`` (the dispatcher for those widths) and
-a module-level ``supports(D, M, K)``.
+a module-level ``supports(D, M, K)``. A rung that needs more than the CPU (``cuda``: numba-cuda
+and a GPU) offers ``unavailable()``, the reason it cannot run here or None, and ``require()``,
+which raises that reason; one without a plain twin sets ``PLAIN_TWIN = False``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ._validation import Options, ParameterError
 from .kernels import (
     ascent,
     blas,
+    cuda,
     fused,
     loops,
     matrix,
@@ -131,6 +134,77 @@ class Rung:
         supports = getattr(self.module, "supports", None)
         return supports is None or supports(D, M, K)
 
+    def unavailable(self) -> str | None:
+        """Why the rung cannot run on this machine, or None when it can.
+
+        Every rung but ``cuda`` runs wherever fastbp does; ``cuda`` needs numba-cuda (the
+        ``cuda`` extra) and a CUDA GPU, or numba-cuda's simulator (``NUMBA_ENABLE_CUDASIM=1``).
+        Code that iterates ``fastbp.RUNGS`` (the study, the benchmarks) skips a rung for which
+        this is not None.
+
+        Returns
+        -------
+        str or None
+            The reason, in words, or None.
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> fastbp.RUNGS["narrow"].unavailable() is None
+        True
+        """
+        unavailable = getattr(self.module, "unavailable", None)
+        return None if unavailable is None else unavailable()
+
+    @property
+    def plain_twin(self) -> bool:
+        """Whether ``compiled=False`` runs the rung as plain Python (all but ``cuda``).
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> fastbp.RUNGS["loops"].plain_twin, fastbp.RUNGS["cuda"].plain_twin
+        (True, False)
+        """
+        return getattr(self.module, "PLAIN_TWIN", True)
+
+    def require(self, compiled: bool = True) -> None:
+        """Raise unless the rung can run here as asked.
+
+        Parameters
+        ----------
+        compiled : bool, default True
+            False asks for the plain twin.
+
+        Raises
+        ------
+        ImportError
+            If a package the rung needs is missing (``cuda``: numba-cuda).
+        RuntimeError
+            If a device the rung needs is missing (``cuda``: a GPU, or the simulator).
+        ValueError
+            If ``compiled`` is False and the rung has no plain twin.
+
+        Examples
+        --------
+        >>> import fastbp
+        >>> fastbp.RUNGS["narrow"].require(compiled=False)  # runs anywhere: no error
+        >>> try:
+        ...     fastbp.RUNGS["cuda"].require(compiled=False)
+        ... except ValueError as error:
+        ...     print(str(error).split(",")[0])
+        rung='cuda' has no plain-Python twin
+        """
+        if not compiled and not self.plain_twin:
+            raise ValueError(
+                f"rung={self.name!r} has no plain-Python twin, so compiled=False has nothing "
+                "to run (its kernels run on a GPU, or as Python threads under numba-cuda's "
+                "simulator, NUMBA_ENABLE_CUDASIM=1): use compiled=True, or a CPU rung"
+            )
+        require = getattr(self.module, "require", None)
+        if require is not None:
+            require()
+
 
 #: Every rung of the ladder by name, from the plainest to the fastest, as :class:`Rung`
 #: values; the single list that the API, tests, benchmarks and study iterate.
@@ -166,6 +240,11 @@ RUNGS: dict[str, Rung] = {
             "the narrow loop over chunks of samples on all cores, reduced in a fixed order",
             narrow_parallel,
         ),
+        Rung(
+            "cuda",
+            "the narrow loop on a GPU: a thread per run of samples, block sums in a fixed order",
+            cuda,
+        ),
     )
 }
 
@@ -185,6 +264,15 @@ NARROW_PARALLEL_SAMPLES = 30_000  # N from which two threads beat one (narrow)
 # soon as there are two chunks (measured at 2-3-3: 14.7 against 21.4 us an epoch at N = 1500,
 # 17.7 against 14.3 at N = 1002, one chunk).
 NARROW_PARALLEL_SAMPLES_LOOPED = 2 * narrow.CHUNK
+# The GPU (only a real one, never the simulator) from these N. No GPU has been lent to
+# measure them: they come from the probe figures of issue 23 (H200, 2-3-3, float64). A call
+# with NumPy arrays costs about 0.1 ms fixed (two launches and the copy back: 92 us) plus
+# the copy of X and T there (40 bytes a sample, about 1.6 ns at an assumed 25 GB/s), against
+# 3.9 ns a sample for the CPU rungs on 16 threads: the GPU wins from about 45,000 samples.
+# In fastbp.train the data is copied once and an epoch costs about 0.05 ms fixed (two
+# launches): it wins from about 13,000.
+CUDA_SAMPLES = 50_000
+CUDA_SAMPLES_LOOPED = 20_000
 
 
 def choose_rung(N: int, D: int, M: int, K: int, looped: bool = False) -> str:
@@ -215,7 +303,10 @@ def choose_rung(N: int, D: int, M: int, K: int, looped: bool = False) -> str:
     ``parallel`` when there is enough work to pay for waking threads (N*(D*M + M*K) >=
     PARALLEL_WORK, at least two blocks, more than one Numba thread), else ``fused``. The
     thresholds come from ``python -m fastbp study`` on a 2-core AMD EPYC
-    (docs/user-guide/ladder.md).
+    (docs/user-guide/ladder.md). Before all of these, ``cuda`` when a real CUDA GPU is
+    present (never numba-cuda's simulator), the shape is one it supports and N is at least
+    CUDA_SAMPLES (CUDA_SAMPLES_LOOPED when ``looped``); those two are estimates from the
+    figures of a probe, not yet measured by the study.
 
     Examples
     --------
@@ -239,6 +330,9 @@ def depends_on_threads(N: int, D: int, M: int, K: int) -> bool:
 def _choose(N: int, D: int, M: int, K: int, looped: bool, threads: bool) -> str:
     """``choose_rung``'s rule, with ``threads``: whether more than one Numba thread runs."""
     width = D * M + M * K
+    least = CUDA_SAMPLES_LOOPED if looped else CUDA_SAMPLES
+    if N >= least and cuda.supports(D, M, K) and cuda.gpu_present():
+        return "cuda"
     if narrow.supports(D, M, K):
         least = NARROW_PARALLEL_SAMPLES_LOOPED if looped else NARROW_PARALLEL_SAMPLES
         return "narrow_parallel" if N >= least and threads else "narrow"
@@ -271,9 +365,12 @@ def kernel(rung_name: str, function: str, compiled: bool = True) -> Callable:
     ``compiled=False`` gives the same source run as plain Python (``.py_func``). A rung
     without a fused ``gradients`` kernel gets one composed of its own forward and derivatives;
     one without ``gradients_into`` (``gradients`` written into four given arrays, returning
-    the cost) gets one that copies its ``gradients`` there.
+    the cost) gets one that copies its ``gradients`` there. A rung that cannot run here as
+    asked raises (``Rung.require``).
     """
-    module = get_rung(rung_name).module
+    rung = get_rung(rung_name)
+    rung.require(compiled)
+    module = rung.module
     if function in FUNCTIONS or hasattr(module, function):
         dispatcher = getattr(module, function)
         return dispatcher if compiled else dispatcher.py_func

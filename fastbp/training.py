@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -174,23 +175,32 @@ class InMemory:
         self.T = one_hot(self.labels, self.K, self.dtype)
         self.rung = get_rung(rung).name if rung is not None else None
         self.rung = self.rung or choose_rung(N, self.D, hidden, self.K, looped=True)
-        self._ascend = ascent_kernel(self.rung, bool(compiled), self.D, hidden, self.K)
-        self._forward = kernel(self.rung, "forward", bool(compiled))
+        self._ascend: Callable[..., int]
+        self._forward: Callable[..., tuple[np.ndarray, np.ndarray]]
+        if self.rung == "cuda":  # the data copied to the GPU once, every epoch run there
+            rung_used = get_rung("cuda")
+            rung_used.require(bool(compiled))
+            trainer = rung_used.module.Trainer(self.X, self.T, hidden)
+            self._ascend, self._forward = trainer.ascend, trainer.forward
+        else:
+            found = ascent_kernel(self.rung, bool(compiled), self.D, hidden, self.K)
+            self._ascend = functools.partial(found, self.X, self.T)
+            self._forward = functools.partial(kernel(self.rung, "forward", bool(compiled)), self.X)
 
     def ascend(
         self, layers: list[np.ndarray], learning_rate: np.floating, costs: np.ndarray
     ) -> int:
         """``kernels.ascent.ascend`` on this data: len(costs) epochs at most, in place."""
-        return self._ascend(self.X, self.T, *layers, learning_rate, costs)
+        return self._ascend(*layers, learning_rate, costs)
 
     def score(self, *layers: np.ndarray) -> tuple[float, float]:
         """(cost, classification rate) at the layers W1, b1, W2, b2."""
-        Y, Z = self._forward(self.X, *layers)
+        Y, Z = self._forward(*layers)
         return log_likelihood_at(self.T, Z, *layers[2:]), _rate(Y, self.labels)
 
     def rate(self, *layers: np.ndarray) -> float:
         """The classification rate at the layers W1, b1, W2, b2."""
-        return _rate(self._forward(self.X, *layers)[0], self.labels)
+        return _rate(self._forward(*layers)[0], self.labels)
 
     def release(self) -> None:
         """Nothing to let go of in memory."""
@@ -232,7 +242,7 @@ def train(
         The number of epochs.
     rung : str or None, default None
         A name in ``fastbp.RUNGS``; None picks one for the shape (:func:`fastbp.choose_rung`
-        with ``looped=True``).
+        with ``looped=True``). ``"cuda"`` trains on a CUDA GPU (the ``cuda`` extra).
     compiled : bool, default True
         False runs the rung as plain Python/NumPy.
     seed : int, default 0
@@ -268,6 +278,8 @@ def train(
         float32 or float64.
     TrainingInterrupted
         On Ctrl-C (SIGINT), holding the result after the last completed epoch.
+    ImportError, RuntimeError
+        With ``rung="cuda"``: without numba-cuda, or without a CUDA GPU.
 
     See Also
     --------
@@ -277,7 +289,9 @@ def train(
     Notes
     -----
     The epochs between two reports run in one call of ``kernels.ascent.ascend`` (compiled as
-    a whole for a rung with a compiled fused kernel), cut into stretches of about
+    a whole for a rung with a compiled fused kernel; with ``rung="cuda"`` X and the one-hot
+    T are copied to the GPU once, every epoch runs there, and the parameters and the costs
+    come back once a stretch), cut into stretches of about
     ``fitting.STRETCH_SECONDS`` so that Ctrl-C stops the run within a fraction of a second.
     Dask arrays X and labels stay chunked on the workers: one map-reduce an epoch.
 

@@ -32,6 +32,9 @@ from fastbp.kernels import caching
 
 NETWORK = "network"
 DTYPES = ("float64", "float32")
+# The rungs whose kernels fastbp caches on disk: all but cuda, which numba-cuda compiles in
+# each process (and which cannot run on every machine).
+CACHED_RUNGS = tuple(name for name, rung in fastbp.RUNGS.items() if rung.plain_twin)
 # Every rung that fastbp.choose_rung picks (tests/test_compile_command.py checks it).
 DEFAULT_RUNGS = ("fused", "parallel", "blas", "narrow", "narrow_parallel")
 # The widths (D, M, K) compiled for a rung whose kernels are generated per width (narrow):

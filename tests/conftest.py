@@ -16,8 +16,8 @@ def pytest_configure(config):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
-    """Before pytest-xdist's workers start on the whole suite, compile every rung and the
-    network once in each dtype, in as many processes as there are workers
+    """Before pytest-xdist's workers start on the whole suite, compile every rung cached on
+    disk (all but cuda) and the network once in each dtype, in as many processes as there are workers
     (``fastbp.warmup``, as ``python -m fastbp compile`` does): workers running test files
     side by side would otherwise compile the same kernels at the same time, each for
     itself. The tests then load them from the on-disk cache, which is keyed to the kernels'
@@ -31,10 +31,12 @@ def pytest_sessionstart(session):
     if hasattr(config, "workerinput") or not isinstance(workers, int) or workers < 2:
         return
     if whole_suite:
-        warmup.warm_up(rungs=RUNGS, dtypes=warmup.DTYPES, network=True, jobs=workers)
+        warmup.warm_up(rungs=warmup.CACHED_RUNGS, dtypes=warmup.DTYPES, network=True, jobs=workers)
 
 
-@pytest.fixture(params=list(RUNGS), ids=str)
+# The CPU rungs, each compiled and plain; rung cuda (no plain twin, a GPU or numba-cuda's
+# simulator needed) has tests of its own in test_cuda.py.
+@pytest.fixture(params=[name for name, rung in RUNGS.items() if rung.plain_twin], ids=str)
 def rung(request):
     return request.param
 

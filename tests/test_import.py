@@ -42,6 +42,8 @@ fastbp.train(X, np.arange(3), hidden=2, epochs=2)
 fastbp.fit(fastbp.Network((3, 2, 3)), X, T, learning_rate=0.1, epochs=2)
 loaded = [n for n, m in sys.modules.items() if n.partition(".")[0] == "sklearn" and m is not None]
 assert not loaded, loaded
+gpu = [n for n in sys.modules if n.startswith(("numba.cuda", "numba_cuda"))]
+assert not gpu, gpu  # rung cuda imports numba.cuda on first use only
 """
 BLOCK_SKLEARN = """
 import sys

@@ -20,8 +20,10 @@ def test_study_times_every_rung_and_writes_json(tmp_path, capsys):
     results = run(["seed"], repeat=2, min_time=0.001, json_path=str(out), settle=0)
     names = [t["name"] for t in results["sizes"]["seed"]["timings"]]
     assert names[0] == rungs.CLASSIC == results["classic"]  # the baseline, in the same rounds
-    for rung in RUNGS:
-        assert f"{rung}/compiled" in names and f"{rung}/plain" in names
+    for name, rung in RUNGS.items():  # cuda: compiled only, where a GPU (or the simulator) is
+        here = rung.unavailable() is None
+        assert (f"{name}/compiled" in names) == here
+        assert (f"{name}/plain" in names) == (here and rung.plain_twin)
     assert any(name.startswith("default (") for name in names)
     assert all(len(t["seconds"]) == 2 for t in results["sizes"]["seed"]["timings"])
     saved = json.loads(out.read_text())
@@ -50,21 +52,22 @@ def test_slow_rungs_are_left_out_of_large_sizes():
 
 def test_skip_policy_at_the_named_sizes():
     """What asv_benchmarks/README.md says is skipped, and nothing else."""
+    cpu = [name for name, rung in RUNGS.items() if rung.plain_twin]  # cuda: below
     plain = {
         rung: [size for size, shape in cases.SIZES.items() if cases.runs(shape, rung, False)]
-        for rung in RUNGS
+        for rung in cpu
     }
     everywhere, seed_and_wide = list(cases.SIZES), ["seed", "small-wide"]
     assert plain == {
         rung: {"matrix": everywhere, "rows": seed_and_wide, "outer": seed_and_wide}.get(
             rung, ["seed"]
         )
-        for rung in RUNGS
+        for rung in cpu
     }
     skipped = [
         (size, rung)
         for size, shape in cases.SIZES.items()
-        for rung in RUNGS
+        for rung in cpu
         if not cases.runs(shape, rung, True)
     ]
     # compiled loops at mnist-like: too slow; the narrow rungs have no kernels for wide layers
@@ -76,6 +79,12 @@ def test_skip_policy_at_the_named_sizes():
         ("mnist-like", "narrow_parallel"),
     ]
     assert [r for r in RUNGS if cases.runs_training(r, False)] == ["matrix"]
+    # cuda: compiled where it runs (a GPU, or the simulator) and for the shapes it supports
+    here = RUNGS["cuda"].unavailable() is None
+    for shape in cases.SIZES.values():
+        assert not cases.runs(shape, "cuda", False)
+        assert cases.runs(shape, "cuda", True) == (here and RUNGS["cuda"].supports(*shape[1:]))
+    assert cases.runs_training("cuda", True) == here
 
 
 def test_problems_are_fixed_and_their_forward_pass_is_fastbps():
@@ -169,7 +178,9 @@ def test_study_cli_rejects_unknown_sizes_and_cases(option, capsys):
 @pytest.mark.parametrize("peer", list(PEERS))
 def test_peers_compute_the_same_gradients(peer):
     """The study compares like with like: each peer's step gives fastbp's gradients."""
-    pytest.importorskip({"pytorch": "torch", "jax": "jax"}[peer])
+    library = pytest.importorskip({"pytorch": "torch", "jax": "jax"}.get(peer, "torch"))
+    if peer == "pytorch-cuda" and not library.cuda.is_available():
+        pytest.skip("torch finds no CUDA GPU")
     args = reference.problem(40, 3, 4, 5)
     expected = fastbp.gradients(*args)
     for got, ref in zip(PEERS[peer](*args)(), expected[:4]):

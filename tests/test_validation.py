@@ -83,6 +83,32 @@ def test_kernels_never_see_mismatched_shapes(monkeypatch):
             fastbp.derivative_w1(X, Z, T, Y, W2[:2], rung=name)
 
 
+def test_rung_cuda_without_numba_cuda_says_what_to_install(monkeypatch):
+    """Without numba-cuda (its import blocked here), rung="cuda" raises an ImportError that
+    names the extra; the CPU rungs and rung=None run as before."""
+    import sys
+
+    import fastbp.api
+    from fastbp import registry
+
+    monkeypatch.setitem(sys.modules, "numba_cuda", None)  # import numba_cuda now fails
+    monkeypatch.setattr(fastbp.api, "PLANS", {})
+    registry.kernel.cache_clear()
+    try:
+        assert (
+            RUNGS["cuda"].unavailable()
+            == "rung='cuda' needs numba-cuda: pip install 'fastbp[cuda]'"
+        )
+        with pytest.raises(ImportError, match=r"needs numba-cuda: pip install 'fastbp\[cuda\]'"):
+            fastbp.gradients(X, T, W1, b1, W2, b2, rung="cuda")
+        with pytest.raises(ImportError, match="needs numba-cuda"):
+            fastbp.train(X, np.arange(6) % 4, epochs=1, rung="cuda")
+        assert fastbp.choose_rung(10**7, 2, 3, 3) != "cuda"
+        assert fastbp.gradients(X, T, W1, b1, W2, b2).dW1.shape == W1.shape
+    finally:
+        registry.kernel.cache_clear()
+
+
 # --- the constraint table and the dtype policy ---------------------------------------------
 
 

@@ -3,7 +3,7 @@ fresh process with an empty compile cache."""
 
 import tempfile
 
-from .common import BROKEN, RUNG_NAMES, SMOKE, probe, require_fastbp
+from .common import BROKEN, RUNG_NAMES, SMOKE, probe, require_fastbp, require_rung
 
 
 def compile_seconds(rung: str, fresh_cache: bool = True) -> float:
@@ -29,6 +29,9 @@ class TrackCompile:
     rounds = 1
     repeat = 1
     timeout = 600.0
+
+    def setup(self, rung):
+        require_rung(rung)  # cuda without a GPU: skipped
 
     def track_compile_seconds(self, rung):
         return compile_seconds(rung, fresh_cache=not SMOKE)

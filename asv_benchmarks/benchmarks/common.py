@@ -147,6 +147,15 @@ def median_call_seconds(call, batch_seconds: float = 0.005, batches: int = 5) ->
 # --- warming -------------------------------------------------------------------------------
 
 
+def require_rung(rung: str) -> None:
+    """NotImplementedError (asv: skip this benchmark) for a rung that cannot run on this
+    machine, such as ``cuda`` without numba-cuda or a GPU; its benchmarks are skipped
+    through ``skipped`` too (``cases.runs``), this covers the rest."""
+    reason = require_fastbp().RUNGS[rung].unavailable()
+    if reason is not None:
+        raise NotImplementedError(reason)
+
+
 def call_all(rung: str, compiled: bool) -> None:
     """Call every public function of a rung once on a tiny problem (through the public API):
     same float64 C-contiguous signatures as the benchmarks use."""
@@ -159,9 +168,10 @@ def call_all(rung: str, compiled: bool) -> None:
 def warm_disk_cache() -> None:
     """Compile every compiled kernel once, so that Numba's on-disk cache holds them. Each
     benchmark process then loads a kernel in milliseconds instead of compiling it inside
-    asv's calibration of ``number``."""
+    asv's calibration of ``number``. A rung that cannot run here is left out."""
     for rung in RUNG_NAMES:
-        call_all(rung, True)
+        if require_fastbp().RUNGS[rung].unavailable() is None:  # skipped otherwise
+            call_all(rung, True)
 
 
 class Suite:

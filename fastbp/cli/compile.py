@@ -32,7 +32,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     co.add_argument(
         "--rungs",
         default=None,
-        help=f"comma-separated, from {', '.join(RUNGS)} (default: "
+        help=f"comma-separated, from {', '.join(warmup.CACHED_RUNGS)} (default: "
         f"{','.join(warmup.DEFAULT_RUNGS)}, or none with --network alone)",
     )
     co.add_argument(
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     # --network alone compiles the network only; --rungs alone, those rungs; neither, both
     if args.rungs is not None:
-        rungs = names(parser, "--rungs", args.rungs, RUNGS)
+        rungs = names(parser, "--rungs", args.rungs, warmup.CACHED_RUNGS)
     else:
         rungs = [] if args.network else list(warmup.DEFAULT_RUNGS)
     network = args.network or args.rungs is None

@@ -212,6 +212,9 @@ def _train_and_report(
     """The training call and its report, in memory and on Dask: the final report, with
     ``timing(rung, seconds)`` in parentheses, and --plot; the exit status. ``bar`` (the
     in-memory progress bar) is closed before anything is printed."""
+    reason = None if args.rung is None else RUNGS[args.rung].unavailable()
+    if reason is not None:  # cuda without numba-cuda or a GPU
+        args.parser.error(reason)
     start = time.perf_counter()
     try:
         result = training.train(

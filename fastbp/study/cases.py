@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
@@ -150,20 +151,38 @@ LOOPS_WORK_LIMIT = 10**9  # on N * D * M * K, compiled loops
 
 
 def runs(shape: tuple[int, int, int, int], rung: str, compiled: bool) -> bool:
-    """Whether a gradient step of ``rung`` at ``shape`` is timed (False: too slow, or a rung
-    with no kernels for these widths, such as ``narrow`` beyond its limit)."""
+    """Whether a gradient step of ``rung`` at ``shape`` is timed (False: too slow, a rung
+    with no kernels for these widths, such as ``narrow`` beyond its limit, one that cannot
+    run here, such as ``cuda`` without a GPU, or plain for a rung without a plain twin)."""
     N, D, M, K = shape
-    if not fastbp.RUNGS[rung].supports(D, M, K):
+    found = fastbp.RUNGS[rung]
+    if not found.supports(D, M, K) or not runs_here(rung) or not (compiled or found.plain_twin):
         return False
     if compiled:
         return rung != "loops" or N * D * M * K <= LOOPS_WORK_LIMIT
     return N * (D * M + M * K) <= PLAIN_WORK_LIMITS.get(rung, PLAIN_WORK_LIMIT)
 
 
+def runs_here(rung: str) -> bool:
+    """Whether ``rung`` can run on this machine (``Rung.unavailable``); the reason it cannot
+    is noted on stderr once."""
+    reason = fastbp.RUNGS[rung].unavailable()
+    if reason is not None and rung not in _NOTED:
+        _NOTED.add(rung)
+        print(f"note: rung {rung} skipped ({reason})", file=sys.stderr)
+    return reason is None
+
+
+_NOTED: set[str] = set()
+
+
 def runs_training(rung: str, compiled: bool) -> bool:
-    """The 1000-epoch three-clouds run: compiled for every rung, plain only for rungs whose
-    plain form runs at every size (1000 plain steps of the others take 10 s to minutes)."""
-    return compiled or all(runs(shape, rung, False) for shape in SIZES.values())
+    """The 1000-epoch three-clouds run: compiled for every rung that runs here, plain only
+    for rungs whose plain form runs at every size (1000 plain steps of the others take 10 s
+    to minutes)."""
+    if compiled:
+        return runs_here(rung)
+    return all(runs(shape, rung, False) for shape in SIZES.values())
 
 
 # --- the general network: SGD with momentum --------------------------------------------------

@@ -20,6 +20,7 @@ from .cases import (
     make_problem,
     problem,
     runs,
+    runs_here,
     runs_training,
 )
 from .probe import first_calls
@@ -119,7 +120,7 @@ def compile_times(cache_dir: str) -> dict[str, dict[str, float]]:
     call (Numba's start included) in new processes, with an empty Numba cache in a folder
     of ``cache_dir`` ("cold"), then with the cache that left ("warm")."""
     out = {}
-    for rung in [*RUNGS, None]:
+    for rung in [*(r for r in RUNGS if runs_here(r)), None]:
         name = rung or f"default ({choose_rung(*SIZES['seed'])})"
         progress(f"compile: {name}")
         folder = os.path.join(cache_dir, name.replace(" ", "_").replace("(", "").replace(")", ""))
