@@ -17,9 +17,9 @@ def pytest_configure(config):
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
     """Before pytest-xdist's workers start on the whole suite, compile every rung cached on
-    disk (all but cuda) and the network once in each dtype, in as many processes as there are workers
-    (``fastbp.warmup``, as ``python -m fastbp compile`` does): workers running test files
-    side by side would otherwise compile the same kernels at the same time, each for
+    disk (all but cuda) and the network once in each dtype, in as many processes as there
+    are workers (``fastbp.warmup``, as ``python -m fastbp compile`` does): workers running
+    test files side by side would otherwise compile the same kernels at the same time, each for
     itself. The tests then load them from the on-disk cache, which is keyed to the kernels'
     code (``fastbp.kernels.caching``); a run of some of the tests, or in one process,
     compiles as it goes."""

@@ -7,7 +7,6 @@ import time
 
 from .. import warmup
 from ..kernels import caching
-from ..registry import RUNGS
 from .common import defaults, names, setting
 
 
