@@ -244,10 +244,13 @@ def test_cli_plot(tmp_path):
 
 
 INTERRUPT_PROBE = """
+import signal
 import sys
 import numpy as np
 from fastbp import Network, TrainingInterrupted, fit, train
 from fastbp.datasets import one_hot, three_clouds
+# Ctrl-C as in a terminal: a process inherits an ignored SIGINT, and a test worker's may be
+signal.signal(signal.SIGINT, signal.default_int_handler)
 X, y = three_clouds(seed=0)
 if sys.argv[1] == "train":
     run = lambda epochs: train(X, y, epochs=epochs, report_every=10**6)

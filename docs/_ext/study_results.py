@@ -10,8 +10,8 @@ per part of the study that the file holds: the gradient step per size, the publi
 overhead, the three-clouds training run, the general network's epochs, the estimators
 against scikit-learn, the Dask epochs, the compile times, the threads sweep and the time
 per sample against N, each with the load average when it was measured. The path is
-relative to the page; the page is rebuilt when the file changes. Reads the JSON only:
-imports no fastbp.
+relative to the page; the page is rebuilt when the file changes; ``:only:`` names the parts
+to show. Reads the JSON only: imports no fastbp.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import statistics
 from pathlib import Path
 
 from docutils import nodes
-from docutils.parsers.rst import Directive
+from docutils.parsers.rst import Directive, directives
 from sphinx.application import Sphinx
 
 NOT_RECORDED = "not recorded"
@@ -353,7 +353,8 @@ def with_loads(node: nodes.section, results: dict, *keys: str) -> nodes.section:
 
 def render(results: dict) -> list[nodes.Node]:
     """Every part of the study that ``results`` holds, in the study's order, each with the
-    load average when it was measured."""
+    load average when it was measured (``only``: just those of its top-level keys, with the
+    machine)."""
     out: list[nodes.Node] = [environment(results.get("environment", {}))]
     out += [
         with_loads(node, results, f"sizes.{size}")
@@ -385,10 +386,12 @@ def render(results: dict) -> list[nodes.Node]:
 
 
 class StudyResults(Directive):
-    """``study-results PATH``: the tables of a study's JSON file."""
+    """``study-results PATH``: the tables of a study's JSON file; ``:only: KEY KEY``: just
+    those parts of it (top-level keys of the file, e.g. ``compile entry_compile``)."""
 
     required_arguments = 1
     has_content = False
+    option_spec = {"only": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
         env = self.state.document.settings.env
@@ -398,6 +401,10 @@ class StudyResults(Directive):
             results = json.loads(Path(path).read_text())
         except (OSError, ValueError) as error:
             raise self.error(f"study-results: cannot read {relative}: {error}") from error
+        only = self.options.get("only")
+        if only is not None:
+            kept = set(only.split()) | {"environment", "load_average"}
+            results = {key: value for key, value in results.items() if key in kept}
         rendered = render(results)
         for node in rendered:  # ids of their own for each file shown on a page
             node["ids"] = [f"{Path(relative).stem}-{name}" for name in node["ids"]]
