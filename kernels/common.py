@@ -43,7 +43,7 @@ def sigmoid(a):
     out = np.empty_like(a)
     x = a.reshape(-1)
     e = np.exp(-np.abs(x))
-    copy_into(out, np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)))
+    out.reshape(-1)[:] = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
     return out
 
 
