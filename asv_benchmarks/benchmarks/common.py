@@ -147,19 +147,11 @@ def median_call_seconds(call, batch_seconds: float = 0.005, batches: int = 5) ->
 # --- warming -------------------------------------------------------------------------------
 
 
-def unavailable(rung: str) -> str | None:
-    """Why ``rung`` cannot run on this machine (``Rung.unavailable``: ``cuda`` without
-    numba-cuda or a GPU), or None; None for the commits before rungs could say (every rung
-    of those runs anywhere)."""
-    found = require_fastbp().RUNGS[rung]
-    return found.unavailable() if hasattr(found, "unavailable") else None
-
-
 def require_rung(rung: str) -> None:
     """NotImplementedError (asv: skip this benchmark) for a rung that cannot run on this
     machine; its benchmarks are skipped through ``skipped`` too (``cases.runs``), this covers
     the rest."""
-    reason = unavailable(rung)
+    reason = cases.unavailable(rung)
     if reason is not None:
         raise NotImplementedError(reason)
 
@@ -178,7 +170,7 @@ def warm_disk_cache() -> None:
     benchmark process then loads a kernel in milliseconds instead of compiling it inside
     asv's calibration of ``number``. A rung that cannot run here is left out."""
     for rung in RUNG_NAMES:
-        if unavailable(rung) is None:  # skipped otherwise
+        if cases.unavailable(rung) is None:  # skipped otherwise
             call_all(rung, True)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import statistics
 from pathlib import Path
+from typing import ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
@@ -391,7 +392,7 @@ class StudyResults(Directive):
 
     required_arguments = 1
     has_content = False
-    option_spec = {"only": directives.unchanged}
+    option_spec: ClassVar[dict] = {"only": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
         env = self.state.document.settings.env

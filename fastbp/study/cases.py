@@ -156,17 +156,26 @@ def runs(shape: tuple[int, int, int, int], rung: str, compiled: bool) -> bool:
     run here, such as ``cuda`` without a GPU, or plain for a rung without a plain twin)."""
     N, D, M, K = shape
     found = fastbp.RUNGS[rung]
-    if not found.supports(D, M, K) or not runs_here(rung) or not (compiled or found.plain_twin):
+    plain_twin = getattr(found, "plain_twin", True)  # before rung cuda: every rung has one
+    if not found.supports(D, M, K) or not runs_here(rung) or not (compiled or plain_twin):
         return False
     if compiled:
         return rung != "loops" or N * D * M * K <= LOOPS_WORK_LIMIT
     return N * (D * M + M * K) <= PLAIN_WORK_LIMITS.get(rung, PLAIN_WORK_LIMIT)
 
 
+def unavailable(rung: str) -> str | None:
+    """Why ``rung`` cannot run on this machine (``Rung.unavailable``), or None. The asv
+    suites run these cases against earlier commits too, whose rungs cannot say: every rung
+    of those runs anywhere."""
+    found = fastbp.RUNGS[rung]
+    return found.unavailable() if hasattr(found, "unavailable") else None
+
+
 def runs_here(rung: str) -> bool:
-    """Whether ``rung`` can run on this machine (``Rung.unavailable``); the reason it cannot
-    is noted on stderr once."""
-    reason = fastbp.RUNGS[rung].unavailable()
+    """Whether ``rung`` can run on this machine (``unavailable``); the reason it cannot is
+    noted on stderr once."""
+    reason = unavailable(rung)
     if reason is not None and rung not in _NOTED:
         _NOTED.add(rung)
         print(f"note: rung {rung} skipped ({reason})", file=sys.stderr)
