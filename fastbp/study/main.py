@@ -44,7 +44,8 @@ def _rung_study(
             tables.call_overhead(timings, rungs.choose_rung(*CALL_OVERHEAD)), "call_overhead", loads
         )
         results["call_overhead"] = [asdict(t) for t in timings]
-        timings = rungs.training_times(max(3, repeat // 2), settle)
+        # half the rounds, at least three (1000 epochs a round), never more than asked
+        timings = rungs.training_times(min(repeat, max(3, repeat // 2)), settle)
         _show(tables.training(timings, "train: " + rungs.CLASSIC), "training", loads)
         results["training"] = [asdict(t) for t in timings]
     return results
