@@ -6,7 +6,9 @@ plain Python/NumPy twin. A rung whose kernels are generated per layer width (``n
 offers them as callables with ``for_widths(D, M, K)`` (the dispatcher for those widths) and
 a module-level ``supports(D, M, K)``. A rung that needs more than the CPU (``cuda``: numba-cuda
 and a GPU) offers ``unavailable()``, the reason it cannot run here or None, and ``require()``,
-which raises that reason; one without a plain twin sets ``PLAIN_TWIN = False``.
+which raises that reason; one without a plain twin sets ``PLAIN_TWIN = False``. A rung whose
+``gradients`` come in chunks of samples (``blas``) sets ``CHUNKED = True`` and offers the
+chunk's kernel; the API runs the chunks on threads (``fastbp.threads``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from . import threads
 from ._validation import Options, ParameterError
 from .kernels import (
     ascent,
@@ -298,11 +301,13 @@ def choose_rung(N: int, D: int, M: int, K: int, looped: bool = False) -> str:
     The rule: ``narrow`` for layers it generates kernels for (``narrow.supports``:
     D*M + M*K at most ``narrow.MAX_WEIGHTS``), ``narrow_parallel`` there from
     NARROW_PARALLEL_SAMPLES samples (NARROW_PARALLEL_SAMPLES_LOOPED when ``looped``) with
-    more than one Numba thread; ``blas`` for wide layers (D*M + M*K >= WIDE_LAYERS: per
+    more than one thread to use; ``blas`` for wide layers (D*M + M*K >= WIDE_LAYERS: per
     sample there is enough matrix work for BLAS to run near its peak); otherwise
     ``parallel`` when there is enough work to pay for waking threads (N*(D*M + M*K) >=
-    PARALLEL_WORK, at least two blocks, more than one Numba thread), else ``fused``. The
-    thresholds come from ``python -m fastbp study`` on a 2-core AMD EPYC
+    PARALLEL_WORK, at least two blocks, more than one thread to use), else ``fused``. The
+    threads to use are Numba's, at most the BLAS libraries' limit (``fastbp.threads.budget``:
+    ``OMP_NUM_THREADS=1`` or threadpoolctl's ``threadpool_limits(1)`` choose a serial rung).
+    The thresholds come from ``python -m fastbp study`` on a 2-core AMD EPYC
     (docs/user-guide/ladder.md). Before all of these, ``cuda`` when a real CUDA GPU is
     present (never numba-cuda's simulator), the shape is one it supports and N is at least
     CUDA_SAMPLES (CUDA_SAMPLES_LOOPED when ``looped``); those two are estimates from the
@@ -318,17 +323,17 @@ def choose_rung(N: int, D: int, M: int, K: int, looped: bool = False) -> str:
     >>> fastbp.choose_rung(100, 20, 20, 5)  # little work: no threads
     'fused'
     """
-    return _choose(N, D, M, K, looped, numba.get_num_threads() > 1)
+    return _choose(N, D, M, K, looped, threads.budget() > 1)
 
 
 def depends_on_threads(N: int, D: int, M: int, K: int) -> bool:
-    """Whether ``choose_rung`` picks another rung for this shape with one Numba thread than
+    """Whether ``choose_rung`` picks another rung for this shape with one thread than
     with several (a plan for it cannot be remembered across thread counts)."""
     return _choose(N, D, M, K, False, False) != _choose(N, D, M, K, False, True)
 
 
 def _choose(N: int, D: int, M: int, K: int, looped: bool, threads: bool) -> str:
-    """``choose_rung``'s rule, with ``threads``: whether more than one Numba thread runs."""
+    """``choose_rung``'s rule, with ``threads``: whether there is more than one thread to use."""
     width = D * M + M * K
     least = CUDA_SAMPLES_LOOPED if looped else CUDA_SAMPLES
     if N >= least and cuda.supports(D, M, K) and cuda.gpu_present():
@@ -365,12 +370,16 @@ def kernel(rung_name: str, function: str, compiled: bool = True) -> Callable:
     ``compiled=False`` gives the same source run as plain Python (``.py_func``). A rung
     without a fused ``gradients`` kernel gets one composed of its own forward and derivatives;
     one without ``gradients_into`` (``gradients`` written into four given arrays, returning
-    the cost) gets one that copies its ``gradients`` there. A rung that cannot run here as
+    the cost) gets one that copies its ``gradients`` there. A rung that computes its gradients
+    by chunks of samples (``CHUNKED``: ``blas``) gets them run on threads
+    (``threads.chunked_gradients``). A rung that cannot run here as
     asked raises (``Rung.require``).
     """
     rung = get_rung(rung_name)
     rung.require(compiled)
     module = rung.module
+    if function == "gradients" and getattr(module, "CHUNKED", False):
+        return threads.chunked_gradients(module, compiled)
     if function in FUNCTIONS or hasattr(module, function):
         dispatcher = getattr(module, function)
         return dispatcher if compiled else dispatcher.py_func
@@ -417,7 +426,8 @@ def ascent_kernel(rung_name: str, compiled: bool, D: int, M: int, K: int) -> Cal
     """``ascend(X, T, W1, b1, W2, b2, learning_rate, costs) -> epochs done``: full-batch
     gradient ascent with the rung's gradients (``kernels.ascent.ascend``), compiled as a whole
     when the rung has a compiled ``gradients`` kernel, else the plain loop around its
-    gradients (those of a rung without a fused kernel call its derivatives from Python)."""
+    gradients (those of a rung without a fused kernel call its derivatives from Python, those
+    of ``blas`` run its chunks on threads)."""
     gradients = kernel_for(rung_name, "gradients", compiled, D, M, K)
     if isinstance(gradients, numba.core.registry.CPUDispatcher):
         return ascent.compiled_for(gradients)

@@ -1,12 +1,17 @@
 """Rung ``blas``: the fused pass for wide layers, matrix products on blocks (fastbp's own).
 
-Per block of ``BLAS_BLOCK`` samples the four products go to BLAS (``np.dot`` into buffers
-allocated once per call); the sigmoid is the general network's (``activations``). The output
-layer is fused here: bias, softmax, log-likelihood and error in one pass with one SIMD log and
-one SIMD reciprocal per row, about 10% faster a step than the network's separate softmax and
-cross-entropy (which take a scalar log per row). No N-sized temporaries, so no page faults
-from freed large arrays, and BLAS's own threads use the cores. The products run in the input
-dtype; exp and the cost in float64.
+The samples are cut into ``chunk_count`` chunks (a number that depends on the shapes only).
+Per block of at most ``BLAS_BLOCK`` samples of a chunk the four products go to BLAS (``np.dot``
+into buffers allocated once per chunk); the sigmoid is the general network's
+(``activations``). The output layer is fused here: bias, softmax, log-likelihood and error in
+one pass with one SIMD log and one SIMD reciprocal per row, about 10% faster a step than the
+network's separate softmax and cross-entropy (which take a scalar log per row). No N-sized
+temporaries, so no page faults from freed large arrays. Each chunk writes its sums to its own
+slab, and the slabs are added in chunk order: the same result whichever thread ran which
+chunk. ``fastbp.threads`` runs the chunks (``gradients_of_chunk``) and then ranges of the
+sums (``add_slab_range``) on threads, BLAS at one thread each; the plain twin runs the same
+functions as Python, one after another. The products run in the input dtype; exp and the
+cost in float64.
 
 ``forward`` and the four derivatives are the ``matrix`` rung's: given Z and Y there is
 nothing left to fuse.
@@ -24,7 +29,12 @@ from .matrix import derivative_b1, derivative_b2, derivative_w1, derivative_w2, 
 
 __all__ = ["derivative_b1", "derivative_b2", "derivative_w1", "derivative_w2", "forward"]
 
-BLAS_BLOCK = 1024
+CHUNKED = True  # the API runs gradients' chunks on threads (fastbp.threads.chunked_gradients)
+
+BLAS_BLOCK = 1024  # most samples in one product
+CHUNK_ROWS = 256  # fewest samples of a chunk: products of fewer rows run below BLAS's peak
+MAX_CHUNKS = 16
+SLAB_VALUES = 1 << 24  # the chunks' sums together at most this many values (128 MiB float64)
 
 
 @register_jitable
@@ -74,34 +84,88 @@ def add_bias_softmax_error(a, b, t, work, scratch):
     return cost
 
 
-@cached_njit(fastmath=FASTMATH)
-def gradients(X, T, W1, b1, W2, b2):
-    """(dW1, db1, dW2, db2, cost) by blocks of samples with BLAS matrix products."""
-    N, D = X.shape
-    M, K = W2.shape
+@register_jitable
+def chunk_count(N, size):
+    """The chunks of N samples: CHUNK_ROWS samples or more each, at most MAX_CHUNKS, their
+    slabs of ``size`` sums together at most SLAB_VALUES values. It depends on the shapes only,
+    so that the sums do not depend on the threads."""
+    return max(1, min(MAX_CHUNKS, N // CHUNK_ROWS, SLAB_VALUES // size))
+
+
+@register_jitable
+def chunk_gradients(X, T, W1, b1, W2, b2, first, last, slab):
+    """The gradients of samples first..last-1 written into slab (dW1, dW2, db1, db2 flat, in
+    X's dtype), by blocks of BLAS_BLOCK samples; returns their log-likelihood."""
+    D, M = W1.shape
+    K = W2.shape[1]
     dtype = X.dtype
-    dW1, db1 = np.zeros((D, M), dtype), np.zeros(M, dtype)
-    dW2, db2 = np.zeros((M, K), dtype), np.zeros(K, dtype)
-    rows = min(BLAS_BLOCK, N)
+    rows = min(BLAS_BLOCK, last - first)
     Z, A, G = np.empty((rows, M), dtype), np.empty((rows, K), dtype), np.empty((rows, M), dtype)
-    W1_part, W2_part = np.empty((D, M), dtype), np.empty((M, K), dtype)
     work = np.empty(rows * max(M, K + 2))
     scratch = np.empty(rows * max(M, K + 2), dtype=np.int64)
+    dW1 = slab[: D * M].reshape((D, M))
+    dW2 = slab[D * M : D * M + M * K].reshape((M, K))
+    db1 = slab[D * M + M * K : D * M + M * K + M]
+    db2 = slab[D * M + M * K + M : D * M + M * K + M + K]
+    for m in range(M):
+        db1[m] = 0.0
+    for k in range(K):
+        db2[k] = 0.0
+    W1_part, W2_part = np.empty((D, M), dtype), np.empty((M, K), dtype)
     W2_t = W2.T
     cost = 0.0
-    for start in range(0, N, rows):
-        n = min(rows, N - start)
+    for start in range(first, last, rows):
+        n = min(rows, last - start)
         x, t, z, a, g = X[start : start + n], T[start : start + n], Z[:n], A[:n], G[:n]
         np.dot(x, W1, z)
         add_bias_sigmoid(z, b1, work, scratch)
         np.dot(z, W2, a)
         cost += add_bias_softmax_error(a, b2, t, work, scratch)  # a = T - Y
-        np.dot(z.T, a, W2_part)
-        dW2 += W2_part
+        if start == first:  # the first block writes the slab, the others add to it
+            np.dot(z.T, a, dW2)
+        else:
+            np.dot(z.T, a, W2_part)
+            add_into(W2_part, dW2)
         add_column_sums(a, db2)
         np.dot(a, W2_t, g)
         multiply_by_derivative(SIGMOID, z, g)
-        np.dot(x.T, g, W1_part)
-        dW1 += W1_part
+        if start == first:
+            np.dot(x.T, g, dW1)
+        else:
+            np.dot(x.T, g, W1_part)
+            add_into(W1_part, dW1)
         add_column_sums(g, db1)
-    return dW1, db1, dW2, db2, cost
+    return cost
+
+
+@register_jitable
+def add_into(part, total):
+    """total += part, for two matrices of one shape."""
+    for i in range(part.shape[0]):
+        for j in range(part.shape[1]):
+            total[i, j] += part[i, j]
+
+
+@register_jitable
+def add_slabs(slabs, total, first, last):
+    """total[first:last] = the sum of the slabs' entries first..last-1, in chunk order."""
+    for i in range(first, last):
+        total[i] = slabs[0, i]
+    for c in range(1, slabs.shape[0]):
+        for i in range(first, last):
+            total[i] += slabs[c, i]
+
+
+def unpack(total, D, M, K):
+    """(dW1, db1, dW2, db2) as views of the flat sums."""
+    return (
+        total[: D * M].reshape((D, M)),
+        total[D * M + M * K : D * M + M * K + M],
+        total[D * M : D * M + M * K].reshape((M, K)),
+        total[D * M + M * K + M :],
+    )
+
+
+# What fastbp.threads runs on its threads: a chunk, and a range of the sums, without the GIL.
+gradients_of_chunk = cached_njit(fastmath=FASTMATH, nogil=True)(chunk_gradients)
+add_slab_range = cached_njit(nogil=True)(add_slabs)

@@ -1,0 +1,108 @@
+"""How many cores a call may use, and the ``blas`` rung's chunks on that many threads.
+
+A call's thread budget is the smallest of the limits the user has set: Numba's threads
+(``numba.set_num_threads``, ``NUMBA_NUM_THREADS``) and the threads of every BLAS library
+loaded (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, threadpoolctl's limits). The ``blas``
+rung's chunks of samples (``kernels.blas``) run on that many Python threads, each chunk's
+products in BLAS at one thread (set with threadpoolctl for the call and restored after, as
+scikit-learn does around its own threaded loops), so that one pool's worth of threads runs at
+any time: the work between the products (bias, sigmoid, softmax, the error terms) on every
+core, and never BLAS's threads on top of fastbp's. The chunks and the order their sums are
+added in depend on the shapes only, so the result is the same at any thread count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
+
+import numba
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+
+@functools.cache
+def _blas_libraries() -> ThreadpoolController:
+    """The BLAS libraries (NumPy's, and SciPy's, which Numba's kernels call), found once."""
+    import scipy.linalg.cython_blas  # noqa: F401  (loaded by Numba on its first np.dot)
+
+    return ThreadpoolController().select(user_api="blas")
+
+
+def budget() -> int:
+    """The threads a call may use: Numba's thread count, at most the fewest threads of any
+    loaded BLAS library."""
+    threads = numba.get_num_threads()
+    for library in _blas_libraries().lib_controllers:
+        threads = min(threads, max(1, library.num_threads))
+    return threads
+
+
+@contextlib.contextmanager
+def blas_threads(count: int) -> Iterator[None]:
+    """Inside: every loaded BLAS library at ``count`` threads at most (restored on exit)."""
+    libraries = _blas_libraries()
+    if all(library.num_threads <= count for library in libraries.lib_controllers):
+        yield
+        return
+    with libraries.limit(limits=count):
+        yield
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max(1, numba.config.NUMBA_NUM_THREADS - 1), "fastbp")
+
+
+def _on_threads(step: Callable[[int], None], threads: int) -> None:
+    """step(0) on this thread and step(1) ... step(threads - 1) on the pool's, at once."""
+    others = [_pool().submit(step, part) for part in range(1, threads)]
+    try:
+        step(0)
+    finally:
+        for done in others:
+            done.result()
+
+
+def chunked_gradients(module: ModuleType, compiled: bool = True) -> Callable:
+    """``gradients(X, T, W1, b1, W2, b2)`` of a rung whose module computes them by chunks
+    (``kernels.blas``: ``CHUNKED``): the chunks on ``budget()`` threads, BLAS at one thread
+    each, or one after another with ``compiled=False`` (the plain twin, every function its
+    plain Python); the sums added in chunk order, in ranges on the same threads."""
+    chunk = module.gradients_of_chunk if compiled else module.chunk_gradients
+    add = module.add_slab_range if compiled else module.add_slabs
+
+    def gradients(X, T, W1, b1, W2, b2):
+        N = X.shape[0]
+        D, M = W1.shape
+        K = W2.shape[1]
+        size = D * M + M * K + M + K
+        chunks = module.chunk_count(N, size)
+        slabs = np.empty((chunks, size), X.dtype)
+        total = np.empty(size, X.dtype)
+        costs = np.empty(chunks)
+        allowed = budget()
+        threads = min(allowed, chunks) if compiled else 1
+
+        def run_chunks(first: int) -> None:  # chunks first, first + threads, ...
+            for c in range(first, chunks, threads):
+                start, stop = c * N // chunks, (c + 1) * N // chunks
+                costs[c] = chunk(X, T, W1, b1, W2, b2, start, stop, slabs[c])
+
+        def add_range(part: int) -> None:
+            add(slabs, total, part * size // threads, (part + 1) * size // threads)
+
+        with blas_threads(1 if threads > 1 else allowed):
+            for step in (run_chunks, add_range):
+                _on_threads(step, threads)
+        cost = 0.0
+        for c in range(chunks):  # chunk order
+            cost += costs[c]
+        dW1, db1, dW2, db2 = module.unpack(total, D, M, K)
+        return dW1, db1, dW2, db2, cost
+
+    gradients.__name__ = gradients.__qualname__ = "gradients"
+    return gradients

@@ -1,0 +1,133 @@
+"""The threads a call uses: the blas rung's chunks on threads with BLAS at one thread each,
+the same result at any thread count, and the user's limits (Numba's, BLAS's) honoured."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import types
+
+import numba
+import numpy as np
+import pytest
+import reference
+from cases import DTYPES
+from fastbp.kernels import blas
+from threadpoolctl import ThreadpoolController, threadpool_limits
+
+import fastbp
+from fastbp import threads
+
+# Chunks of uneven sizes (N not a multiple of the chunk count), each of several blocks of
+# BLAS_BLOCK samples with a last one not full.
+N_CHUNKED = blas.MAX_CHUNKS * blas.BLAS_BLOCK * 2 + 517
+
+
+def _limited_numba(count):
+    before = numba.get_num_threads()
+    numba.set_num_threads(count)
+    return before
+
+
+@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
+def test_blas_result_does_not_depend_on_the_threads(dtype):
+    args = reference.problem(N_CHUNKED, 20, 30, 4, dtype=dtype, seed=6)
+    assert blas.chunk_count(N_CHUNKED, 20 * 30 + 30 * 4 + 30 + 4) == blas.MAX_CHUNKS
+    results = []
+    most = numba.config.NUMBA_NUM_THREADS
+    for count in sorted({1, min(2, most), most}):
+        before = _limited_numba(count)
+        try:
+            results.append(fastbp.gradients(*args, rung="blas"))
+            with threadpool_limits(1, user_api="blas"):
+                results.append(fastbp.gradients(*args, rung="blas"))
+        finally:
+            numba.set_num_threads(before)
+    for result in results[1:]:
+        for got, first in zip(result, results[0], strict=True):
+            np.testing.assert_array_equal(got, first, strict=True)
+    assert_gradients_close_to_reference(results[0], args, dtype)
+
+
+def assert_gradients_close_to_reference(result, args, dtype):
+    X, T, W1, b1, W2, b2 = args
+    Y, Z = reference.forward(X, W1, b1, W2, b2)
+    exact, magnitude = reference.derivatives(X, Z, T, Y, W2)
+    for got, want, size in zip(result[:4], exact, magnitude, strict=True):
+        reference.assert_close(got, want, size, dtype, len(X))
+
+
+def _spy_module(seen):
+    """kernels.blas with a chunk kernel that records, for each chunk, the running thread and
+    the threads of every BLAS library at that moment."""
+    libraries = ThreadpoolController().select(user_api="blas")
+
+    def gradients_of_chunk(*args):
+        seen.append((threading.get_ident(), {lib.num_threads for lib in libraries.lib_controllers}))
+        return blas.gradients_of_chunk(*args)
+
+    return types.SimpleNamespace(**{**vars(blas), "gradients_of_chunk": gradients_of_chunk})
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two cores")
+def test_chunks_run_on_the_threads_with_blas_at_one_thread_each():
+    args = reference.problem(N_CHUNKED, 20, 30, 4, seed=7)
+    seen = []
+    before = _limited_numba(2)
+    try:
+        with threadpool_limits(2, user_api="blas"):
+            got = threads.chunked_gradients(_spy_module(seen))(*args)
+            after = ThreadpoolController().select(user_api="blas").lib_controllers
+    finally:
+        numba.set_num_threads(before)
+    assert len(seen) == blas.MAX_CHUNKS
+    assert len({thread for thread, _ in seen}) == 2  # one pool's worth: two threads
+    assert all(blas_threads == {1} for _, blas_threads in seen)  # and BLAS at one thread
+    assert {lib.num_threads for lib in after} == {2}  # the user's setting restored
+    for a, b in zip(got, fastbp.gradients(*args, rung="blas")):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("setting", ["numba.set_num_threads", "threadpool_limits"])
+def test_a_one_thread_setting_uses_one_core(setting):
+    """With one thread allowed, a call of the blas rung (BLAS products and the work between
+    them, ~0.1 s) keeps one core busy: the process's CPU time is not above its wall time."""
+    args = reference.problem(4096, 400, 100, 10, seed=8)
+    fastbp.gradients(*args, rung="blas")  # compiled before timing
+    before = numba.get_num_threads()
+    try:
+        if setting == "numba.set_num_threads":
+            numba.set_num_threads(1)
+            limit = threadpool_limits(None)  # BLAS as it is (two threads on two cores)
+        else:
+            limit = threadpool_limits(1)
+        with limit:
+            assert threads.budget() == 1
+            cpu, wall = time.process_time(), time.perf_counter()
+            for _ in range(5):
+                fastbp.gradients(*args, rung="blas")
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    finally:
+        numba.set_num_threads(before)
+    assert cpu <= 1.15 * wall, (cpu, wall)
+
+
+PRINT_BUDGET = "import fastbp; print(fastbp.threads.budget(), fastbp.choose_rung(10**6, 2, 3, 3))"
+
+
+@pytest.mark.skipif(os.cpu_count() < 2, reason="needs two cores")
+@pytest.mark.parametrize("variable", ["OMP_NUM_THREADS", "NUMBA_NUM_THREADS"])
+def test_a_one_thread_environment_gives_a_budget_of_one_and_a_serial_rung(variable):
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    done = subprocess.run(
+        [sys.executable, "-c", PRINT_BUDGET], env={**env, variable: "1"},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["1", "narrow"]
+    free = subprocess.run(
+        [sys.executable, "-c", PRINT_BUDGET], env=env, capture_output=True, text=True, timeout=300
+    )
+    budget, rung = free.stdout.split()
+    assert int(budget) >= 2 and rung == "narrow_parallel"
