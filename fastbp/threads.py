@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
@@ -55,6 +56,10 @@ def blas_threads(count: int) -> Iterator[None]:
 @functools.cache
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max(1, numba.config.NUMBA_NUM_THREADS - 1), "fastbp")
+
+
+if hasattr(os, "register_at_fork"):  # a forked child has none of the pool's threads: a new pool
+    os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
 def _on_threads(step: Callable[[int], None], threads: int) -> None:

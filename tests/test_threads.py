@@ -131,3 +131,38 @@ def test_a_one_thread_environment_gives_a_budget_of_one_and_a_serial_rung(variab
     )
     budget, rung = free.stdout.split()
     assert int(budget) >= 2 and rung == "narrow_parallel"
+
+
+FORKED_CHILD = """
+import multiprocessing, sys
+import numpy as np, fastbp
+sys.path.insert(0, {tests!r})
+import reference
+args = reference.problem(5000, 40, 50, 3)
+parent = fastbp.gradients(*args, rung="blas")  # the pool's threads started here
+
+
+def child(queue):
+    queue.put(fastbp.gradients(*args, rung="blas").cost)
+
+
+queue = multiprocessing.get_context("fork").Queue()
+process = multiprocessing.get_context("fork").Process(target=child, args=(queue,), daemon=True)
+process.start()
+print(queue.get(timeout=60) == parent.cost)  # raises if the child hangs
+process.join(60)
+print(process.exitcode)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_runs_the_chunks_on_threads_of_its_own():
+    """A child forked after a call has none of the pool's threads: it must start its own
+    rather than wait for the parent's (it would hang)."""
+    tests = os.path.dirname(__file__)
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_CHILD.format(tests=tests)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["True", "0"]
