@@ -21,7 +21,7 @@ import numpy as np
 import scipy.optimize
 from numpy.typing import ArrayLike
 
-from . import _dispatch
+from . import _dispatch, threads
 from ._validation import (
     PARAMETERS,
     Options,
@@ -430,12 +430,13 @@ def fit(
         X_valid, T_valid, w_valid = X[valid], T[valid], weights[valid] if len(weights) else weights
         X, T, weights = X[train], T[train], weights[train] if len(weights) else weights
         monitor = _held_out_loss(network, X_valid, T_valid, w_valid, alpha, gradient_at)
-    if optimizer == "lbfgs":
-        return _fit_lbfgs(network, X, T, weights, params, alpha, epochs, max_fun, tol, callback)
-    settings = Settings(**{name: arguments[name] for name in Settings._fields})
-    return _fit_epochs(
-        network, X, T, weights, params, rng, gradient_at, monitor, callback, settings, state
-    )
+    with threads.blas_threads(threads.budget()):  # one thread allowed: products on one core
+        if optimizer == "lbfgs":
+            return _fit_lbfgs(network, X, T, weights, params, alpha, epochs, max_fun, tol, callback)
+        settings = Settings(**{name: arguments[name] for name in Settings._fields})
+        return _fit_epochs(
+            network, X, T, weights, params, rng, gradient_at, monitor, callback, settings, state
+        )
 
 
 class Settings(NamedTuple):

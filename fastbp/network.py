@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _dispatch
+from . import _dispatch, threads
 from ._validation import (
     FLOAT_DTYPES,
     Options,
@@ -427,7 +427,8 @@ class Network:
             return _dispatch.distributed().predict(self, params, X)
         params = self.check_params(params)
         X, _ = self.check_data(params, X)
-        return kernels.predict(params, *self._kernel_args(), X)
+        with threads.blas_threads(threads.budget()):
+            return kernels.predict(params, *self._kernel_args(), X)
 
     def loss_gradient(
         self,
@@ -498,5 +499,6 @@ class Network:
         X, T = self.check_data(params, X, T)
         weights = check_sample_weight(sample_weight, len(X), params.dtype)
         args = self._kernel_args()
-        loss, grad = kernels.loss_gradient(params, *args, X, T, weights, float(alpha))
+        with threads.blas_threads(threads.budget()):
+            loss, grad = kernels.loss_gradient(params, *args, X, T, weights, float(alpha))
         return float(loss), grad
