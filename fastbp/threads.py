@@ -34,8 +34,28 @@ def _blas_libraries() -> ThreadpoolController:
 
 
 def budget() -> int:
-    """The threads a call may use: Numba's thread count, at most the fewest threads of any
-    loaded BLAS library."""
+    """The threads a call may use.
+
+    Numba's thread count, at most the fewest threads of any loaded BLAS library. Read on
+    every call of the ``blas`` rung, of ``fastbp.fit``, ``Network.predict`` and
+    ``Network.loss_gradient``, and by ``fastbp.choose_rung``.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> import numba
+    >>> from threadpoolctl import threadpool_limits
+    >>> from fastbp import threads
+    >>> threads.budget() <= numba.get_num_threads()
+    True
+    >>> with threadpool_limits(1, user_api="blas"):  # as OMP_NUM_THREADS=1 would
+    ...     threads.budget()
+    1
+    """
     threads = numba.get_num_threads()
     for library in _blas_libraries().lib_controllers:
         threads = min(threads, max(1, library.num_threads))
@@ -44,7 +64,22 @@ def budget() -> int:
 
 @contextlib.contextmanager
 def blas_threads(count: int) -> Iterator[None]:
-    """Inside: every loaded BLAS library at ``count`` threads at most (restored on exit)."""
+    """Inside: every loaded BLAS library at ``count`` threads at most (restored on exit).
+
+    Parameters
+    ----------
+    count : int
+        The most threads a BLAS call may use inside; libraries already at that or fewer are
+        left alone.
+
+    Examples
+    --------
+    >>> from threadpoolctl import threadpool_info
+    >>> from fastbp import threads
+    >>> with threads.blas_threads(1):
+    ...     {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+    {1}
+    """
     libraries = _blas_libraries()
     if all(library.num_threads <= count for library in libraries.lib_controllers):
         yield
@@ -73,10 +108,39 @@ def _on_threads(step: Callable[[int], None], threads: int) -> None:
 
 
 def chunked_gradients(module: ModuleType, compiled: bool = True) -> Callable:
-    """``gradients(X, T, W1, b1, W2, b2)`` of a rung whose module computes them by chunks
-    (``kernels.blas``: ``CHUNKED``): the chunks on ``budget()`` threads, BLAS at one thread
-    each, or one after another with ``compiled=False`` (the plain twin, every function its
-    plain Python); the sums added in chunk order, in ranges on the same threads."""
+    """``gradients(X, T, W1, b1, W2, b2)`` of a rung whose module computes them by chunks.
+
+    The chunks run on ``budget()`` threads, BLAS at one thread each, or one after another
+    with ``compiled=False`` (the plain twin, every function its plain Python); the sums are
+    added in chunk order, in ranges on the same threads. What ``fastbp.gradients`` runs for
+    ``rung="blas"``.
+
+    Parameters
+    ----------
+    module : module
+        The rung's kernel module (``fastbp.kernels.blas``, which sets ``CHUNKED``).
+    compiled : bool, default True
+        False runs the plain twin.
+
+    Returns
+    -------
+    callable
+        ``gradients(X, T, W1, b1, W2, b2) -> (dW1, db1, dW2, db2, cost)``, on arrays the
+        API has checked (Numba checks no bounds).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastbp
+    >>> from fastbp import threads
+    >>> from fastbp.kernels import blas
+    >>> rng = np.random.default_rng(0)
+    >>> X, T = rng.standard_normal((600, 4)), np.eye(3)[rng.integers(0, 3, 600)]
+    >>> W1, b1, W2, b2 = (rng.standard_normal(s) for s in [(4, 5), 5, (5, 3), 3])
+    >>> dW1, *_, cost = threads.chunked_gradients(blas)(X, T, W1, b1, W2, b2)
+    >>> bool(np.array_equal(dW1, fastbp.gradients(X, T, W1, b1, W2, b2, rung="blas").dW1))
+    True
+    """
     chunk = module.gradients_of_chunk if compiled else module.chunk_gradients
     add = module.add_slab_range if compiled else module.add_slabs
 

@@ -16,8 +16,8 @@ import pytest
 
 import fastbp
 
-# Where the names of fastbp.__all__ are defined. fastbp.distributed, the command line and the
-# study are not part of this API.
+# Where the names of fastbp.__all__ are defined, and fastbp.threads (a public module, like
+# fastbp.datasets). fastbp.distributed, the command line and the study are not part of this API.
 MODULES = (
     "fastbp.api",
     "fastbp.datasets",
@@ -25,6 +25,7 @@ MODULES = (
     "fastbp.fitting",
     "fastbp.network",
     "fastbp.registry",
+    "fastbp.threads",
     "fastbp.training",
 )
 
