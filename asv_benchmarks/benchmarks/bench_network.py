@@ -71,3 +71,24 @@ class TrackNetworkStep(NetworkSuite):
         return seconds / cases.steps_per_epoch(n, SGD_MODES[mode]) * 1e6
 
     track_us_per_step.unit = "us/step"
+
+
+class TimeNetworkCalls(Suite):
+    """``Network.predict`` and ``Network.loss_gradient`` of each network on its data, at its
+    fixed start: from about four million samples x parameters (784-128-10 on 10,000 samples)
+    their chunks of samples run on every core the call may use, BLAS at one thread each."""
+
+    params = [NETWORK_NAMES, ["predict", "loss_gradient"]]
+    param_names = ["network", "call"]
+    repeat = (2, 10, 10.0)
+
+    def setup(self, network, call):
+        require_fastbp()
+        self.time_call(network, call)  # compiled, or loaded from the cache, before timing
+
+    def time_call(self, network, call):
+        net, X, T, params = cases.network_problem(network)
+        if call == "predict":
+            net.predict(params, X)
+        else:
+            net.loss_gradient(params, X, T)
