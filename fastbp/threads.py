@@ -142,14 +142,19 @@ def on_chunks(count: int, run_chunk: Callable[[int], None]) -> int:
     """
     allowed = budget()
     used = min(allowed, count)
+    with blas_threads(1 if used > 1 else allowed):
+        _on_threads(_striding(count, used, run_chunk), used)
+    return used
+
+
+def _striding(count: int, used: int, run_chunk: Callable[[int], None]) -> Callable[[int], None]:
+    """What thread t of ``used`` runs: run_chunk(c) for c = t, t + used, ... below ``count``."""
 
     def run_share(first: int) -> None:
         for c in range(first, count, used):
             run_chunk(c)
 
-    with blas_threads(1 if used > 1 else allowed):
-        _on_threads(run_share, used)
-    return used
+    return run_share
 
 
 def chunked_gradients(module: ModuleType, compiled: bool = True) -> Callable:
@@ -203,18 +208,14 @@ def chunked_gradients(module: ModuleType, compiled: bool = True) -> Callable:
             start, stop = c * N // chunks, (c + 1) * N // chunks
             costs[c] = chunk(X, T, W1, b1, W2, b2, start, stop, slabs[c])
 
-        if compiled:
-            used = on_chunks(chunks, run_chunk)
-        else:  # the plain twin: one chunk after another
-            used = 1
-            with blas_threads(budget()):
-                for c in range(chunks):
-                    run_chunk(c)
-
-        def add_range(part: int) -> None:  # no BLAS in it
+        def add_range(part: int) -> None:
             add(slabs, total, part * size // used, (part + 1) * size // used)
 
-        _on_threads(add_range, used)
+        allowed = budget()
+        used = min(allowed, chunks) if compiled else 1  # the plain twin: one after another
+        with blas_threads(1 if used > 1 else allowed):
+            _on_threads(_striding(chunks, used, run_chunk), used)
+            _on_threads(add_range, used)
         cost = 0.0
         for c in range(chunks):  # chunk order
             cost += costs[c]
