@@ -12,7 +12,12 @@ never N rows. Products follow the BLAS rule of ``layers``; activations and losse
 tables of ``activations``. Everything runs in the parameters' dtype but exp (float64).
 
 ``loss_gradient_sums`` and ``predict_rows`` take a range of samples: ``fastbp.network`` runs
-``chunk_count`` chunks of them on threads and adds the chunks' sums in chunk order.
+``chunk_count`` chunks of them on threads and adds the chunks' sums in chunk order. Every
+kernel here releases the GIL (``nogil``), those that run on threads and the others alike:
+Numba compiles a called function once per set of its caller's options, so kernels with one
+set share the compiled ``forward_block`` and ``backward_block`` in a process (measured: the
+first ``loss_gradient`` after a ``fit`` compiled in 2.3 s, 5.6 s while ``train_epochs`` held
+the GIL).
 
 A network reaches the kernels as ``sizes`` (int64 array), the ``hidden`` and ``output``
 activation codes, the ``loss`` code, ``bias`` and ``trick``; inside they travel together as
@@ -233,7 +238,7 @@ def loss_gradient_sums(params, sizes, hidden, output, loss, bias, trick, X, T, s
     return total
 
 
-@cached_njit(fastmath=FASTMATH, error_model="numpy")
+@cached_njit(fastmath=FASTMATH, error_model="numpy", nogil=True)
 def finish_loss_gradient(params, sizes, hidden, output, loss, bias, trick, grad, total,
                          sample_weight, N, alpha):  # fmt: skip
     """L = (total + alpha / 2 * |weights|**2) / sum_i w_i over N samples, and grad (the sums
@@ -301,7 +306,7 @@ def stale_count(monitored, best, stale, tol):
     return 0 if monitored < best - tol else stale + 1
 
 
-@cached_njit(fastmath=FASTMATH, error_model="numpy")
+@cached_njit(fastmath=FASTMATH, error_model="numpy", nogil=True)
 def train_epochs(params, moments, steps, sizes, hidden, output, loss, bias, trick, X, T,
                  sample_weight, orders, batch_size, optimizer, learning_rates, alpha, stop,
                  before, losses):  # fmt: skip
