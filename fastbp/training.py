@@ -180,7 +180,7 @@ class InMemory:
         if self.rung == "cuda":  # the data copied to the GPU once, every epoch run there
             rung_used = get_rung("cuda")
             rung_used.require(bool(compiled))
-            trainer = rung_used.module.Trainer(self.X, self.T, hidden)
+            trainer = rung_used.module.Trainer(self.X, self.labels, self.K, hidden)
             self._ascend, self._forward = trainer.ascend, trainer.forward
         else:
             found = ascent_kernel(self.rung, bool(compiled), self.D, hidden, self.K)
@@ -289,10 +289,11 @@ def train(
     Notes
     -----
     The epochs between two reports run in one call of ``kernels.ascent.ascend`` (compiled as
-    a whole for a rung with a compiled fused kernel; with ``rung="cuda"`` X and the one-hot
-    T are copied to the GPU once, every epoch runs there, and the parameters and the costs
-    come back once a stretch), cut into stretches of about
-    ``fitting.STRETCH_SECONDS`` so that Ctrl-C stops the run within a fraction of a second.
+    a whole for a rung with a compiled fused kernel; with ``rung="cuda"`` X and the labels
+    (int32, read on the device in place of the one-hot T) are copied to the GPU once, every
+    epoch runs there, and the parameters and the costs come back once a stretch), cut into
+    stretches of about ``fitting.STRETCH_SECONDS`` so that Ctrl-C stops the run within a
+    fraction of a second.
     Dask arrays X and labels stay chunked on the workers: one map-reduce an epoch.
 
     Examples

@@ -24,9 +24,10 @@ needs 22; 4-4-4, 41). Registers agree: compiled for sm_90 (numba-cuda 0.30.4, pt
 float64 (of 255), with no spills. Larger shapes belong to the CPU rungs.
 
 Inputs may be NumPy arrays (copied to the device on each call: N (D + K) values, about
-25 GB/s over PCIe, which a single call at large N pays in full; ``train`` copies its data
-once) or device arrays: anything with ``__cuda_array_interface__`` (CuPy, PyTorch CUDA
-tensors, numba device arrays), read in place. With NumPy inputs the results are NumPy
+25 GB/s over PCIe, which a single call at large N pays in full; ``train`` copies X and
+the labels once, and its kernel reads a label where ``gradients`` reads K values of T) or
+device arrays: anything with ``__cuda_array_interface__`` (CuPy, PyTorch CUDA tensors,
+numba device arrays), read in place. With NumPy inputs the results are NumPy
 arrays; with device inputs they are numba device arrays, which CuPy and PyTorch take
 without a copy (``cupy.asarray``, ``torch.as_tensor``). numba.cuda is imported on first use
 only: ``import fastbp`` works without numba-cuda, and ``require`` says what is missing. The
@@ -96,6 +97,7 @@ def values(function: str, D: int, M: int, K: int) -> int:
     """The sums a thread keeps for ``function`` (its results flat, plus the cost)."""
     return {
         "gradients": D * M + M + M * K + K + 1,
+        "train": D * M + M + M * K + K + 1,
         "derivative_w1": D * M,
         "derivative_b1": M,
         "derivative_w2": M * K,
@@ -332,6 +334,21 @@ def partials(T, Y, out):
 }
 
 
+def _with_labels(template: str) -> str:
+    """The gradients template reading integer labels where it reads the one-hot T: train's
+    (a label read in place of K values)."""
+    for old, new in (
+        ("def partials(X, T, W1", "def partials(X, labels, W1"),
+        ("t_k = float(T[i, k])", "t_k = 1.0 if labels[i] == k else 0.0"),
+    ):
+        assert template.count(old) == 1, old  # the gradients template and this one agree
+        template = template.replace(old, new)
+    return template
+
+
+TEMPLATES["train"] = _with_labels(TEMPLATES["gradients"])
+
+
 def source(function: str, D: int, M: int, K: int, block: int = BLOCK) -> str:
     """The generated module of ``function`` (a key of TEMPLATES) for these widths and block."""
     sums = values(function, D, M, K)
@@ -339,7 +356,7 @@ def source(function: str, D: int, M: int, K: int, block: int = BLOCK) -> str:
         widths=f"D={D}, M={M}, K={K}, block={block}",
         block=block,
         values=max(sums, 1),
-        flat=sums - (function == "gradients"),
+        flat=sums - (function in ("gradients", "train")),
     )
     return header + narrow.expand(TEMPLATES[function], D, M, K) + "\n"
 
@@ -475,20 +492,22 @@ derivative_b2 = Kernel("derivative_b2")
 
 
 class Trainer:
-    """Full-batch gradient ascent on the GPU for ``fastbp.train``: X and T copied there once;
-    each epoch two launches (``partials``, then ``step``, which adds the partials in block
-    order and updates the parameters in place); the costs and the parameters copied back
-    once per call of ``ascend``."""
+    """Full-batch gradient ascent on the GPU for ``fastbp.train``: X and the labels (int32,
+    standing for the one-hot T: 4 bytes a sample to read instead of K values) copied there
+    once; each epoch two launches (``partials``, then ``step``, which adds the partials in
+    block order and updates the parameters in place); the costs and the parameters copied
+    back once per call of ``ascend``."""
 
-    def __init__(self, X: np.ndarray, T: np.ndarray, M: int, block: int = BLOCK):
+    def __init__(self, X: np.ndarray, labels: np.ndarray, K: int, M: int, block: int = BLOCK):
         self.cuda = require()
-        (N, D), K = X.shape, T.shape[1]
+        N, D = X.shape
         gradients.for_widths(D, M, K)  # the shape limit's error, before any copy
-        self.sums = values("gradients", D, M, K)
+        self.sums = values("train", D, M, K)
         check_block(block, self.sums)
         self.block, self.widths = block, (D, M, K)
-        self.module = generated("gradients", D, M, K, block)
-        self.X, self.T = self.cuda.to_device(X), self.cuda.to_device(T)
+        self.module = generated("train", D, M, K, block)
+        self.X = self.cuda.to_device(X)
+        self.labels = self.cuda.to_device(labels.astype(np.int32))
         self.partials = self.cuda.device_array((block_count(N, block), self.sums), np.float64)
         self.flat = self.cuda.device_array(self.sums - 1, X.dtype)
 
@@ -510,7 +529,7 @@ class Trainer:
         found = self.cuda.device_array(len(costs), np.float64)
         blocks = self.partials.shape[0]
         for epoch in range(len(costs)):
-            self.module.partials[blocks, self.block](self.X, self.T, *views, self.partials)
+            self.module.partials[blocks, self.block](self.X, self.labels, *views, self.partials)
             self.module.step[1, self.sums](
                 self.partials, params, self.flat, learning_rate, found, epoch
             )

@@ -248,6 +248,24 @@ def test_train_on_the_device_matches_the_cpu(dtype):
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
 
 
+def test_train_reads_the_labels_on_the_device_not_the_one_hot_targets():
+    """train's kernel reads a 4-byte label a sample where the gradients kernel reads K
+    values of T; both give the same sums."""
+    X, labels = fastbp.datasets.three_clouds(n_per_class=5)
+    T = fastbp.datasets.one_hot(labels, 3)
+    trainer = cuda_kernels.Trainer(X, labels, 3, 4)
+    assert trainer.labels.dtype == np.int32 and trainer.labels.shape == (len(X),)
+    assert "labels[i] == 2" in cuda_kernels.source("train", 2, 4, 3)
+    W1, b1, W2, b2 = reference.problem(len(X), 2, 4, 3, seed=3)[2:]
+    costs = np.empty(1)
+    layers = [a.copy() for a in (W1, b1, W2, b2)]
+    trainer.ascend(*layers, np.float64(1.0), costs)  # one step at rate 1: the gradients
+    expected = fastbp.gradients(X, T, W1, b1, W2, b2, rung="cuda")
+    assert costs[0] == pytest.approx(expected.cost, rel=1e-12)
+    for got, start, gradient in zip(layers, (W1, b1, W2, b2), expected[:4]):
+        np.testing.assert_allclose(got - start, gradient, rtol=1e-10, atol=1e-12)
+
+
 # The simulator's threads do not inherit train's np.errstate: the overflow warns there.
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_train_stops_at_the_first_non_finite_cost():
