@@ -47,8 +47,11 @@ Optimizer = namedtuple("Optimizer", "code momentum nesterov beta_1 beta_2 epsilo
 # The stopping rule on the training loss (``stale_count``): none when tol < 0; the count
 # goes on from ``best`` and ``stale``.
 StopRule = namedtuple("StopRule", "tol n_iter_no_change best stale")
-# Samples x parameters a chunk of ``chunk_count`` holds at least (a thread's start costs
-# about 20 us, under a tenth of such a chunk's products), and the most chunks.
+# Samples x parameters a chunk of ``chunk_count`` holds at least, and the most chunks. A
+# chunk's products then take about 0.2 ms at one core's BLAS rate, ten times a thread's
+# start. Smaller chunks did not pay: 2-64-64-3 on 1500 samples in 5 chunks of 2**20
+# against one piece, predict 311 against 343 us alone but 579 against 434 us right after
+# a call whose BLAS threads still spin (measured at two threads).
 CHUNK_WORK = 1 << 22
 MAX_CHUNKS = 16
 # The block buffers (``workspace``).
