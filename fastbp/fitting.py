@@ -462,11 +462,12 @@ class Settings(NamedTuple):
 def _held_out_loss(network, X, T, weights, alpha, gradient_at) -> Callable:
     """The monitor of ``validation_fraction``: the loss on the held-out samples (through the
     engine's ``gradient_at`` when there is one)."""
+    args = network._kernel_args()
 
     def held_out_loss(current: np.ndarray) -> float:
         if gradient_at is not None:
             return float(gradient_at(X, T)[0])
-        return network._loss_and_gradient(current, X, T, weights, alpha)[0]
+        return float(kernels.loss_gradient(current, *args, X, T, weights, alpha)[0])
 
     held_out_loss.watched = "validation loss"  # how the stopping rule names it
     return held_out_loss
@@ -690,11 +691,12 @@ def _rate_after(s: Settings, state: OptimizerState, samples: int) -> float:
 def _fit_lbfgs(network, X, T, weights, params, alpha, epochs, max_fun, tol, callback):
     """SciPy's L-BFGS-B on the compiled full-batch loss and gradient (in float64 for SciPy,
     in the parameters' dtype for the kernel)."""
+    args = network._kernel_args()
     dtype = params.dtype
 
     def loss_and_gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
-        loss, grad = network._loss_and_gradient(x.astype(dtype), X, T, weights, alpha)
-        return loss, grad.astype(np.float64)
+        loss, grad = kernels.loss_gradient(x.astype(dtype), *args, X, T, weights, alpha)
+        return float(loss), grad.astype(np.float64)
 
     result = FitResult(network, params)
 

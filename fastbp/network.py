@@ -161,41 +161,6 @@ class Network:
             self.bias_trick,
         )
 
-    def _outputs(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """``predict`` on checked arrays: chunks of samples on threads (``fastbp.threads``)."""
-        out = np.empty((len(X), self.sizes[-1]), params.dtype)
-        chunks = kernels.chunk_count(len(X), len(params))
-        args = self._kernel_args()
-
-        def run_chunk(c: int) -> None:
-            first, last = c * len(X) // chunks, (c + 1) * len(X) // chunks
-            kernels.predict_rows(params, *args, X, first, last, out)
-
-        threads.on_chunks(chunks, run_chunk)
-        return out
-
-    def _loss_and_gradient(
-        self, params: np.ndarray, X: np.ndarray, T: np.ndarray, weights: np.ndarray, alpha: float
-    ) -> tuple[float, np.ndarray]:
-        """``loss_gradient`` on checked arrays: chunks of samples on threads, their sums
-        added in chunk order (``fastbp.threads``)."""
-        chunks = kernels.chunk_count(len(X), len(params))
-        sums = np.empty((chunks, len(params)), params.dtype)
-        losses = np.empty(chunks)
-        args, chunk_sums = self._kernel_args(), kernels.loss_gradient_sums
-
-        def run_chunk(c: int) -> None:
-            first, last = c * len(X) // chunks, (c + 1) * len(X) // chunks
-            losses[c] = chunk_sums(params, *args, X, T, weights, first, last, sums[c])
-
-        threads.on_chunks(chunks, run_chunk)
-        grad, total = sums[0], losses[0]
-        for c in range(1, chunks):  # chunk order
-            grad += sums[c]
-            total += losses[c]
-        loss = kernels.finish_loss_gradient(params, *args, grad, total, weights, len(X), alpha)
-        return float(loss), grad
-
     def init_params(
         self, seed: int = 0, dtype: type = np.float64, scheme: str = "glorot"
     ) -> np.ndarray:
@@ -462,7 +427,8 @@ class Network:
             return _dispatch.distributed().predict(self, params, X)
         params = self.check_params(params)
         X, _ = self.check_data(params, X)
-        return self._outputs(params, X)
+        with threads.blas_threads(threads.budget()):
+            return kernels.predict(params, *self._kernel_args(), X)
 
     def loss_gradient(
         self,
@@ -532,4 +498,7 @@ class Network:
         params = self.check_params(params)
         X, T = self.check_data(params, X, T)
         weights = check_sample_weight(sample_weight, len(X), params.dtype)
-        return self._loss_and_gradient(params, X, T, weights, float(alpha))
+        args = self._kernel_args()
+        with threads.blas_threads(threads.budget()):
+            loss, grad = kernels.loss_gradient(params, *args, X, T, weights, float(alpha))
+        return float(loss), grad

@@ -1,15 +1,14 @@
-"""How many cores a call may use, and chunks of samples on that many threads.
+"""How many cores a call may use, and the ``blas`` rung's chunks on that many threads.
 
 A call's thread budget is the smallest of the limits the user has set: Numba's threads
 (``numba.set_num_threads``, ``NUMBA_NUM_THREADS``) and the threads of every BLAS library
 loaded (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, threadpoolctl's limits). The ``blas``
-rung's chunks of samples (``kernels.blas``) and the general network's in ``predict`` and
-``loss_gradient`` (``kernels.network``) run on that many Python threads, each chunk's
+rung's chunks of samples (``kernels.blas``) run on that many Python threads, each chunk's
 products in BLAS at one thread (set with threadpoolctl for the call and restored after, as
 scikit-learn does around its own threaded loops), so that one pool's worth of threads runs at
-any time: the work between the products (bias, activations, the error terms) on every core,
-and never BLAS's threads on top of fastbp's. The chunks and the order their sums are added
-in depend on the shapes only, so the result is the same at any thread count.
+any time: the work between the products (bias, sigmoid, softmax, the error terms) on every
+core, and never BLAS's threads on top of fastbp's. The chunks and the order their sums are
+added in depend on the shapes only, so the result is the same at any thread count.
 """
 
 from __future__ import annotations
@@ -108,55 +107,6 @@ def _on_threads(step: Callable[[int], None], threads: int) -> None:
             done.result()
 
 
-def on_chunks(count: int, run_chunk: Callable[[int], None]) -> int:
-    """``run_chunk(c)`` for every chunk c < ``count``, on up to ``budget()`` threads.
-
-    Thread t of T runs chunks t, t + T, and so on, each with every BLAS library at one
-    thread; a single thread runs them all with BLAS at the budget. What the ``blas`` rung
-    and the general network's ``predict`` and ``loss_gradient`` run their chunks of samples
-    with.
-
-    Parameters
-    ----------
-    count : int
-        The chunks.
-    run_chunk : callable
-        Runs chunk c (called as ``run_chunk(c)``), on any thread: it writes only what
-        belongs to chunk c.
-
-    Returns
-    -------
-    int
-        The threads that ran the chunks: at most ``count``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from fastbp import threads
-    >>> sums = np.zeros(4)
-    >>> def run_chunk(c):
-    ...     sums[c] = np.arange(c * 10, (c + 1) * 10).sum()
-    >>> used = threads.on_chunks(4, run_chunk)
-    >>> sums.tolist(), 1 <= used <= 4
-    ([45.0, 145.0, 245.0, 345.0], True)
-    """
-    allowed = budget()
-    used = min(allowed, count)
-    with blas_threads(1 if used > 1 else allowed):
-        _on_threads(_striding(count, used, run_chunk), used)
-    return used
-
-
-def _striding(count: int, used: int, run_chunk: Callable[[int], None]) -> Callable[[int], None]:
-    """What thread t of ``used`` runs: run_chunk(c) for c = t, t + used, ... below ``count``."""
-
-    def run_share(first: int) -> None:
-        for c in range(first, count, used):
-            run_chunk(c)
-
-    return run_share
-
-
 def chunked_gradients(module: ModuleType, compiled: bool = True) -> Callable:
     """``gradients(X, T, W1, b1, W2, b2)`` of a rung whose module computes them by chunks.
 
@@ -203,19 +153,20 @@ def chunked_gradients(module: ModuleType, compiled: bool = True) -> Callable:
         slabs = np.empty((chunks, size), X.dtype)
         total = np.empty(size, X.dtype)
         costs = np.empty(chunks)
+        allowed = budget()
+        threads = min(allowed, chunks) if compiled else 1
 
-        def run_chunk(c: int) -> None:
-            start, stop = c * N // chunks, (c + 1) * N // chunks
-            costs[c] = chunk(X, T, W1, b1, W2, b2, start, stop, slabs[c])
+        def run_chunks(first: int) -> None:  # chunks first, first + threads, ...
+            for c in range(first, chunks, threads):
+                start, stop = c * N // chunks, (c + 1) * N // chunks
+                costs[c] = chunk(X, T, W1, b1, W2, b2, start, stop, slabs[c])
 
         def add_range(part: int) -> None:
-            add(slabs, total, part * size // used, (part + 1) * size // used)
+            add(slabs, total, part * size // threads, (part + 1) * size // threads)
 
-        allowed = budget()
-        used = min(allowed, chunks) if compiled else 1  # the plain twin: one after another
-        with blas_threads(1 if used > 1 else allowed):
-            _on_threads(_striding(chunks, used, run_chunk), used)
-            _on_threads(add_range, used)
+        with blas_threads(1 if threads > 1 else allowed):
+            for step in (run_chunks, add_range):
+                _on_threads(step, threads)
         cost = 0.0
         for c in range(chunks):  # chunk order
             cost += costs[c]

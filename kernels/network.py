@@ -11,14 +11,6 @@ Samples go through in blocks of at most ``BLOCK`` rows: the buffers hold one blo
 never N rows. Products follow the BLAS rule of ``layers``; activations and losses are the
 tables of ``activations``. Everything runs in the parameters' dtype but exp (float64).
 
-``loss_gradient_sums`` and ``predict_rows`` take a range of samples: ``fastbp.network`` runs
-``chunk_count`` chunks of them on threads and adds the chunks' sums in chunk order. Every
-kernel here releases the GIL (``nogil``), those that run on threads and the others alike:
-Numba compiles a called function once per set of its caller's options, so kernels with one
-set share the compiled ``forward_block`` and ``backward_block`` in a process (measured: the
-first ``loss_gradient`` after a ``fit`` compiled in 2.3 s, 5.6 s while ``train_epochs`` held
-the GIL).
-
 A network reaches the kernels as ``sizes`` (int64 array), the ``hidden`` and ``output``
 activation codes, the ``loss`` code, ``bias`` and ``trick``; inside they travel together as
 an ``Architecture``. A batch's loss L is the weighted mean of its samples' losses plus an L2
@@ -47,13 +39,6 @@ Optimizer = namedtuple("Optimizer", "code momentum nesterov beta_1 beta_2 epsilo
 # The stopping rule on the training loss (``stale_count``): none when tol < 0; the count
 # goes on from ``best`` and ``stale``.
 StopRule = namedtuple("StopRule", "tol n_iter_no_change best stale")
-# Samples x parameters a chunk of ``chunk_count`` holds at least, and the most chunks. A
-# chunk's products then take about 0.2 ms at one core's BLAS rate, ten times a thread's
-# start. Smaller chunks did not pay: 2-64-64-3 on 1500 samples in 5 chunks of 2**20
-# against one piece, predict 311 against 343 us alone but 579 against 434 us right after
-# a call whose BLAS threads still spin (measured at two threads).
-CHUNK_WORK = 1 << 22
-MAX_CHUNKS = 16
 # The block buffers (``workspace``).
 Workspace = namedtuple("Workspace", "activations starts errors pre spare weights work scratch")
 
@@ -215,60 +200,43 @@ def weight_sum(sample_weight, samples):
     return total
 
 
-@register_jitable
-def chunk_count(N, parameters):
-    """The chunks that ``loss_gradient_sums`` and ``predict_rows`` cut N samples into on
-    threads (``fastbp.network``): each of BLOCK samples or more and CHUNK_WORK samples x
-    parameters or more, at most MAX_CHUNKS. It depends on the shapes only, so that the sums
-    do not depend on the threads."""
-    return max(1, min(MAX_CHUNKS, N // BLOCK, N * parameters // CHUNK_WORK))
-
-
-@cached_njit(fastmath=FASTMATH, error_model="numpy", nogil=True)
-def loss_gradient_sums(params, sizes, hidden, output, loss, bias, trick, X, T, sample_weight,
-                       first, last, grad):  # fmt: skip
-    """Into ``grad`` (like ``params``): sum_i w_i dloss_i/dparams over the samples
-    first..last-1 of X (N x D) and T (N x K), w the ``sample_weight`` (N; empty: all 1);
-    returns sum_i w_i loss_i over them. No penalty, no scaling (``finish_loss_gradient``)."""
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
+def loss_gradient(params, sizes, hidden, output, loss, bias, trick, X, T, sample_weight, alpha):
+    """(L, dL/dparams as a flat vector like ``params``) over all of X (N x D) and T (N x K):
+    L = (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i, with w the
+    ``sample_weight`` (N; empty: all 1)."""
     arch = architecture(sizes, hidden, output, loss, bias, trick)
     space = workspace(arch, params)
-    samples = np.arange(first, last)
+    grad = np.empty_like(params)
+    samples = np.arange(X.shape[0])
     total = 0.0
     for start in range(0, samples.shape[0], BLOCK):  # as in train_epochs (its docstring)
         block = samples[start : start + BLOCK]
         forward_block(params, arch, X, block, space)
         total += backward_block(params, arch, T, sample_weight, block, space, grad, start == 0)
-    return total
-
-
-@cached_njit(fastmath=FASTMATH, error_model="numpy", nogil=True)
-def finish_loss_gradient(params, sizes, hidden, output, loss, bias, trick, grad, total,
-                         sample_weight, N, alpha):  # fmt: skip
-    """L = (total + alpha / 2 * |weights|**2) / sum_i w_i over N samples, and grad (the sums
-    of ``loss_gradient_sums``) made its gradient in place; returns L."""
-    arch = architecture(sizes, hidden, output, loss, bias, trick)
     if alpha != 0.0:
         total += add_weight_penalty(params, arch, grad, alpha)
-    scale = 1.0 / weight_sum(sample_weight, np.arange(N))
+    scale = 1.0 / weight_sum(sample_weight, samples)
     for i in range(grad.shape[0]):
         grad[i] *= scale
-    return total * scale
+    return total * scale, grad
 
 
-@cached_njit(fastmath=FASTMATH, error_model="numpy", nogil=True)
-def predict_rows(params, sizes, hidden, output, loss, bias, trick, X, first, last, out):
-    """The network's outputs for the samples first..last-1 of X (N x D), into those rows of
-    ``out`` (N x K)."""
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
+def predict(params, sizes, hidden, output, loss, bias, trick, X):
+    """The network's outputs for X (N x D): N x K."""
     arch = architecture(sizes, hidden, output, loss, bias, trick)
     space = workspace(arch, params)
     layers = sizes.shape[0] - 1
-    for start in range(first, last, BLOCK):
-        block = np.arange(start, min(start + BLOCK, last))
+    out = np.empty((X.shape[0], sizes[layers]), params.dtype)
+    for start in range(0, X.shape[0], BLOCK):
+        block = np.arange(start, min(start + BLOCK, X.shape[0]))
         forward_block(params, arch, X, block, space)
         y = block_activations(space, layers, block.shape[0])
         for r in range(block.shape[0]):
             for k in range(sizes[layers]):
                 out[start + r, k] = y[r, k]
+    return out
 
 
 @register_jitable
@@ -309,16 +277,15 @@ def stale_count(monitored, best, stale, tol):
     return 0 if monitored < best - tol else stale + 1
 
 
-@cached_njit(fastmath=FASTMATH, error_model="numpy", nogil=True)
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def train_epochs(params, moments, steps, sizes, hidden, output, loss, bias, trick, X, T,
                  sample_weight, orders, batch_size, optimizer, learning_rates, alpha, stop,
                  before, losses):  # fmt: skip
     """Up to E = len(losses) epochs of minibatch training in one call, in place on params
     and the optimizer state. Epoch e visits the samples in orders[e % len(orders)] at
     learning_rates[e]: for each batch of ``batch_size`` samples in that order, the gradient
-    g of the batch's L (``finish_loss_gradient``'s, over the batch) at the current
-    parameters, then one step of ``take_step`` (a batch whose weights are all 0 is skipped).
-    losses[e]
+    g of the batch's L (``loss_gradient``'s, over the batch) at the current parameters, then
+    one step of ``take_step`` (a batch whose weights are all 0 is skipped). losses[e]
     receives the epoch's loss, the sum over batches of L times the batch's sample count over
     the number of samples (scikit-learn's), or the first non-finite batch L (that batch is
     not applied); ``before`` receives the parameters the epoch starts from.
@@ -327,7 +294,7 @@ def train_epochs(params, moments, steps, sizes, hidden, output, loss, bias, tric
     last finite ones) and after the epoch on which the ``StopRule`` ``stop`` fires. Returns
     the epochs run, that last one included.
 
-    The loops over epochs, batches and blocks are written here, as in ``loss_gradient_sums``,
+    The loops over epochs, batches and blocks are written here, as in ``loss_gradient``,
     not in functions of their own: Numba links every function's callees into it and LLVM
     optimises the whole again, so each level of calls above ``forward_block`` and
     ``backward_block`` costs about 1.8 s more to compile (measured: 15.7 -> 12.9 s for the

@@ -102,7 +102,7 @@ def test_a_new_process_loads_the_compiled_rung_from_the_cache(filled_cache):
 
 @pytest.mark.slow
 def test_a_new_process_loads_any_network_from_the_cache(filled_cache):
-    kernels = {"train_epochs", "loss_gradient_sums", "finish_loss_gradient", "predict_rows"}
+    kernels = {"train_epochs", "loss_gradient", "predict"}
     _check_loaded_from_cache(NETWORK_FLOAT32, filled_cache, kernels)
 
 

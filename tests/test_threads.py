@@ -1,6 +1,5 @@
-"""The threads a call uses: the blas rung's chunks, and the general network's in predict and
-loss_gradient, on threads with BLAS at one thread each, the same result at any thread count,
-and the user's limits (Numba's, BLAS's) honoured."""
+"""The threads a call uses: the blas rung's chunks on threads with BLAS at one thread each,
+the same result at any thread count, and the user's limits (Numba's, BLAS's) honoured."""
 
 import os
 import subprocess
@@ -9,14 +8,12 @@ import threading
 import time
 import types
 
-import network_reference as ref
 import numba
 import numpy as np
 import pytest
 import reference
 from cases import DTYPES
 from fastbp.kernels import blas
-from fastbp.kernels import network as network_kernels
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
 import fastbp
@@ -90,72 +87,6 @@ def test_chunks_run_on_the_threads_with_blas_at_one_thread_each():
     assert {lib.num_threads for lib in after} == {2}  # the user's setting restored
     for a, b in zip(got, fastbp.gradients(*args, rung="blas")):
         np.testing.assert_array_equal(a, b)
-
-
-# A network whose predict and loss_gradient cut N_NETWORK samples into seven uneven chunks.
-NETWORK = fastbp.Network((100, 60, 5), hidden="tanh")
-N_NETWORK = 5000
-
-
-@pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
-def test_network_predict_and_loss_gradient_do_not_depend_on_the_threads(dtype):
-    X, T, params = ref.problem(NETWORK, N_NETWORK, seed=9, dtype=dtype)
-    weights = np.random.default_rng(9).uniform(0.0, 2.0, N_NETWORK).astype(dtype)
-    assert network_kernels.chunk_count(N_NETWORK, NETWORK.n_params) == 7
-    results = []
-    most = numba.config.NUMBA_NUM_THREADS
-    for count in sorted({1, min(2, most), most}):
-        before = _limited_numba(count)
-        try:
-            for limit in (None, 1):
-                with threadpool_limits(limit, user_api="blas"):
-                    loss, grad = NETWORK.loss_gradient(
-                        params, X, T, sample_weight=weights, alpha=0.1
-                    )
-                    results.append((NETWORK.predict(params, X), grad, np.array(loss)))
-        finally:
-            numba.set_num_threads(before)
-    for result in results[1:]:
-        for got, first in zip(result, results[0], strict=True):
-            np.testing.assert_array_equal(got, first, strict=True)
-    if dtype == np.float64:  # the chunks' sums against the reference (unweighted, no penalty)
-        spec = ref.spec_of(NETWORK)
-        np.testing.assert_allclose(results[0][0], ref.predict(spec, params, X), rtol=1e-12)
-        loss, grad = NETWORK.loss_gradient(params, X, T)
-        expected_loss, expected_grad = ref.loss_gradient(spec, params, X, T)
-        assert loss == pytest.approx(expected_loss, rel=1e-12)
-        np.testing.assert_allclose(grad, expected_grad, atol=1e-11 * np.abs(expected_grad).max())
-
-
-@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two cores")
-@pytest.mark.parametrize("kernel", ["predict_rows", "loss_gradient_sums"])
-def test_network_chunks_run_on_the_threads_with_blas_at_one_thread_each(monkeypatch, kernel):
-    X, T, params = ref.problem(NETWORK, N_NETWORK, seed=10)
-    libraries = ThreadpoolController().select(user_api="blas")
-    compiled, seen = getattr(network_kernels, kernel), []
-
-    def spy(*args):
-        seen.append((threading.get_ident(), {lib.num_threads for lib in libraries.lib_controllers}))
-        return compiled(*args)
-
-    expected = NETWORK.loss_gradient(params, X, T) if kernel != "predict_rows" else None
-    monkeypatch.setattr(network_kernels, kernel, spy)
-    before = _limited_numba(2)
-    try:
-        with threadpool_limits(2, user_api="blas"):
-            got = (
-                NETWORK.predict(params, X)
-                if expected is None
-                else NETWORK.loss_gradient(params, X, T)
-            )
-            after = {lib.num_threads for lib in libraries.lib_controllers}
-    finally:
-        numba.set_num_threads(before)
-    assert len(seen) == 7 and len({thread for thread, _ in seen}) == 2
-    assert all(blas_threads == {1} for _, blas_threads in seen) and after == {2}
-    if expected is not None:
-        assert got[0] == expected[0]
-        np.testing.assert_array_equal(got[1], expected[1])
 
 
 def _blas_gradients():

@@ -75,8 +75,8 @@ class TrackNetworkStep(NetworkSuite):
 
 class TimeNetworkCalls(Suite):
     """``Network.predict`` and ``Network.loss_gradient`` of each network on its data, at its
-    fixed start: from about four million samples x parameters (784-128-10 on 10,000 samples)
-    their chunks of samples run on every core the call may use, BLAS at one thread each."""
+    fixed start: what the estimators' ``predict`` and L-BFGS (and the held-out loss of
+    ``validation_fraction``) run."""
 
     params = [NETWORK_NAMES, ["predict", "loss_gradient"]]
     param_names = ["network", "call"]

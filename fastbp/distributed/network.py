@@ -24,13 +24,14 @@ from .tasks import finite, in_task
 
 @in_task
 def _network_step(pair: tuple, vector: np.ndarray, *, network: Network) -> np.ndarray:
-    """A chunk's summed loss and gradient, flat (gradient, then loss), in float64."""
+    """A chunk's summed loss and gradient, flat (gradient, then loss), in float64: the
+    kernel's means times the chunk's samples."""
     X, T = pair
     args = network._kernel_args()
-    grad = np.empty_like(vector)
-    loss = network_kernels.loss_gradient_sums(vector, *args, X, T, _EMPTY[X.dtype], 0, len(X), grad)
+    loss, grad = network_kernels.loss_gradient(vector, *args, X, T, _EMPTY[X.dtype], 0.0)
     total = np.empty(len(grad) + 1)
     total[:-1], total[-1] = grad, loss
+    total *= len(X)
     return total
 
 
@@ -92,9 +93,7 @@ def _predict_block(
 ) -> np.ndarray:
     start = block_info[0]["array-location"][0][0] if block_info else 0
     X = finite("X", X, params.dtype, start, "")
-    out = np.empty((len(X), network.sizes[-1]), params.dtype)
-    network_kernels.predict_rows(params, *network._kernel_args(), X, 0, len(X), out)
-    return out
+    return network_kernels.predict(params, *network._kernel_args(), X)
 
 
 def predict(network: Network, params: ArrayLike, X: ArrayLike) -> da.Array:
