@@ -95,9 +95,10 @@ def gpu_present() -> bool:
 
 def values(function: str, D: int, M: int, K: int) -> int:
     """The sums a thread keeps for ``function`` (its results flat, plus the cost)."""
+    gradients_and_cost = D * M + M + M * K + K + 1
     return {
-        "gradients": D * M + M + M * K + K + 1,
-        "train": D * M + M + M * K + K + 1,
+        "gradients": gradients_and_cost,
+        "train": gradients_and_cost,  # the same sums, from labels
         "derivative_w1": D * M,
         "derivative_b1": M,
         "derivative_w2": M * K,
