@@ -50,8 +50,9 @@ nox.options.reuse_existing_virtualenvs = False
 ROOT = Path(__file__).resolve().parent
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 # pytest-xdist: two processes share the 2 cores of the CI machine; a test file stays in one
-# process, so the kernels it compiles are compiled once.
-PARALLEL = ["-n", "auto", "--dist", "loadfile"]
+# process, so the kernels it compiles are compiled once; the files in the order that
+# tests/conftest.py gives them (the longest first).
+PARALLEL = ["-n", "auto", "--dist", "loadfile", "--no-loadscope-reorder"]
 # The portable subset (module docstring): the agreement of every rung, compiled and plain,
 # in both dtypes, its sweep over shapes at the seed shape only (N=1500: -k below); the
 # network fitted in every mode and optimizer (its gradients against the reference run in

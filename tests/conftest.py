@@ -14,6 +14,29 @@ def pytest_configure(config):
     )
 
 
+# The files that take longest (compiling in new processes, starting Dask clusters), longest
+# first, then the others in pytest's order: pytest-xdist hands out whole files in the order
+# collected (``--dist loadfile --no-loadscope-reorder``), so that the last file to start is a
+# short one and no worker waits idle while the other ends a long file.
+LONGEST_FIRST = (
+    "test_cache.py",
+    "test_dask.py",
+    "test_agreement.py",
+    "test_compile_command.py",
+    "test_study.py",
+    "test_runtime.py",
+    "test_sklearn_suite.py",
+    "test_out.py",
+    "test_training.py",
+    "test_estimator_accuracy.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
     """Before pytest-xdist's workers start on the whole suite, compile every rung cached on
