@@ -25,10 +25,11 @@ What each session runs, and why:
   anew;
 - ``boundscheck``: the tests that run the kernels, compiled with Numba's bounds checks (a
   cache key of its own);
-- ``cuda_sim``: ``tests/test_cuda.py``, rung ``cuda`` on numba-cuda's simulator
-  (``NUMBA_ENABLE_CUDASIM=1``): CI has no GPU, and every other session skips that file
-  (without numba-cuda it skips itself); the session fails if the rung cannot run there
-  rather than skip every test. numba-cuda alone: the simulator needs no CUDA runtime;
+- ``cuda_sim``: ``tests/test_cuda.py`` and ``tests/test_cuda_network.py``, rung ``cuda``
+  and the network on the GPU, on numba-cuda's simulator (``NUMBA_ENABLE_CUDASIM=1``): CI
+  has no GPU, and every other session skips those files (without numba-cuda they skip
+  themselves); the session fails if the rung cannot run there rather than skip every test.
+  numba-cuda alone: the simulator needs no CUDA runtime;
 - ``lint``: ruff; ``bench``: every asv benchmark once;
 - ``docs``: the documentation site, built offline with warnings as errors (its tutorials
   run, so it compiles the kernels they call).
@@ -189,7 +190,8 @@ def cuda_sim(session: nox.Session) -> None:
     # Fails, rather than letting every test skip, when the rung cannot run here.
     session.run("python", "-c", CUDA_RUNS, env=env)
     command = ["python", "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-rs"]
-    session.run(*command, "tests/test_cuda.py", *session.posargs, env=env)
+    tests = ["tests/test_cuda.py", "tests/test_cuda_network.py"]
+    session.run(*command, *(session.posargs or tests), env=env)
 
 
 @nox.session(python="3.11")

@@ -267,15 +267,16 @@ def fit(
     (scikit-learn's MLPs scale it so). The epochs of SGD and Adam run inside compiled calls,
     the optimizer's update included; L-BFGS is SciPy's L-BFGS-B on the compiled full-batch
     loss and gradient. Dask arrays X and T (chunked along the samples) train on their
-    workers: ``fastbp.distributed.fit``.
+    workers: ``fastbp.distributed.fit``; X and T on a GPU train there, full batch (plain
+    SGD with momentum; the user guide's "The general network", "On a GPU").
 
     Parameters
     ----------
     network : Network
         The architecture to train.
-    X : array_like or dask array, shape (N, D)
+    X : array_like, dask array or GPU array, shape (N, D)
         Inputs.
-    T : array_like or dask array, shape (N, K)
+    T : array_like, dask array or GPU array, shape (N, K)
         Targets (one-hot for a softmax output).
     learning_rate : float
         The step size (positive); for L-BFGS, unused.
@@ -365,7 +366,7 @@ def fit(
         given with L-BFGS or an engine, if both ``validation_fraction`` and ``monitor`` are
         given or the split leaves no sample on a side, if a shape is wrong or an array holds
         NaN or infinity, if ``state`` belongs to another optimizer or network, or if an
-        engine meets a setting it does not take.
+        engine or X and T on a GPU meet a setting they do not take.
     TypeError
         If X or T does not hold real numbers, or ``dtype`` is not float32 or float64.
 
@@ -396,6 +397,11 @@ def fit(
     if _dispatch.is_dask(X, T):  # fastbp.distributed: the data stay chunked on the workers
         options = {k: v for k, v in arguments.items() if k not in ("network", "X", "T")}
         return _dispatch.distributed().fit(network, X, T, **options)
+    if _dispatch.on_device(X, T):  # the data stay on the GPU
+        from . import _cuda_network as cuda_network
+
+        options = {k: v for k, v in arguments.items() if k not in ("network", "X", "T")}
+        return cuda_network.fit(network, X, T, **options)
     check_parameters({"optimizer": optimizer, "schedule": schedule}, table=OWN_TABLE)
     full_batch_only = engine is not None or optimizer == "lbfgs"
     if full_batch_only and batch_size is not None:

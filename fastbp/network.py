@@ -398,21 +398,25 @@ class Network:
         ----------
         params : array_like, shape (n_params,)
             The parameters.
-        X : array_like or dask array, shape (N, D)
+        X : array_like, dask array or GPU array, shape (N, D)
             The inputs.
 
         Returns
         -------
         ndarray, shape (N, K)
             The outputs, in the parameters' dtype; for a dask array X, a dask array chunked
-            as X (``fastbp.distributed.predict``).
+            as X (``fastbp.distributed.predict``); for X on a GPU
+            (``__cuda_array_interface__``), a numba device array.
 
         Raises
         ------
         TypeError
             If X does not hold real numbers.
         ValueError
-            If ``params`` or X has the wrong shape, or X holds NaN or infinity.
+            If ``params`` or X has the wrong shape, or X holds NaN or infinity (not checked
+            on a GPU), or the network is beyond the GPU kernels' limit.
+        ImportError, RuntimeError
+            For X on a GPU: without numba-cuda, or without a GPU.
 
         Examples
         --------
@@ -426,6 +430,10 @@ class Network:
         if _dispatch.is_dask(X):
             return _dispatch.distributed().predict(self, params, X)
         params = self.check_params(params)
+        if _dispatch.on_device(X):
+            from . import _cuda_network as cuda_network
+
+            return cuda_network.predict(self, params, X)
         X, _ = self.check_data(params, X)
         with threads.blas_threads(threads.budget()):
             return kernels.predict(params, *self._kernel_args(), X)
@@ -444,20 +452,21 @@ class Network:
         ``L = (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i``: the mean loss,
         weighted by ``sample_weight``, plus an L2 penalty ``alpha`` on the weights (not the
         biases) scaled as scikit-learn's MLPs scale it. Dask arrays X and T are summed chunk
-        by chunk (``fastbp.distributed.loss_gradient``, unweighted).
+        by chunk (``fastbp.distributed.loss_gradient``, unweighted); X and T on a GPU are
+        read there (narrow networks: the user guide's "On a GPU").
 
         Parameters
         ----------
         params : array_like, shape (n_params,)
             The parameters.
-        X : array_like or dask array, shape (N, D)
+        X : array_like, dask array or GPU array, shape (N, D)
             Inputs.
-        T : array_like or dask array, shape (N, K)
+        T : array_like, dask array or GPU array, shape (N, K)
             Targets.
         sample_weight : array_like, shape (N,), optional
-            Weights of the samples (default 1 each); in-memory X and T only.
+            Weights of the samples (default 1 each); not with dask arrays.
         alpha : float, default 0.0
-            The L2 penalty; in-memory X and T only.
+            The L2 penalty; not with dask arrays.
 
         Returns
         -------
@@ -474,7 +483,9 @@ class Network:
             If ``alpha`` is negative or not finite, if a shape is wrong, if an array holds
             NaN or infinity, if ``sample_weight`` has the wrong length, a negative or
             non-finite weight or only zeros, or if ``sample_weight`` or ``alpha`` is given
-            with Dask arrays.
+            with Dask arrays; on a GPU, if the network is beyond its kernels' limit.
+        ImportError, RuntimeError
+            For X or T on a GPU: without numba-cuda, or without a GPU.
 
         Examples
         --------
@@ -496,6 +507,10 @@ class Network:
                 raise ValueError("sample_weight and alpha are for in-memory X and T")
             return _dispatch.distributed().loss_gradient(self, params, X, T)
         params = self.check_params(params)
+        if _dispatch.on_device(X, T):
+            from . import _cuda_network as cuda_network
+
+            return cuda_network.loss_gradient(self, params, X, T, sample_weight, float(alpha))
         X, T = self.check_data(params, X, T)
         weights = check_sample_weight(sample_weight, len(X), params.dtype)
         args = self._kernel_args()

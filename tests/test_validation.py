@@ -105,6 +105,12 @@ def test_rung_cuda_without_numba_cuda_says_what_to_install(monkeypatch):
             fastbp.train(X, np.arange(6) % 4, epochs=1, rung="cuda")
         assert fastbp.choose_rung(10**7, 2, 3, 3) != "cuda"
         assert fastbp.gradients(X, T, W1, b1, W2, b2).dW1.shape == W1.shape
+        on_gpu = type("OnGpu", (), {"__cuda_array_interface__": {}, "shape": (6, 3)})()
+        network = fastbp.Network((3, 2, 4))
+        with pytest.raises(ImportError, match=r"the network on arrays on a GPU: .* numba-cuda"):
+            network.predict(network.init_params(), on_gpu)
+        with pytest.raises(ImportError, match=r"the network on arrays on a GPU: .* numba-cuda"):
+            fastbp.fit(network, on_gpu, T, learning_rate=0.1)
     finally:
         registry.kernel.cache_clear()
 
