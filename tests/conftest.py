@@ -22,13 +22,15 @@ LONGEST_FIRST = (
     "test_cache.py",
     "test_dask.py",
     "test_agreement.py",
-    "test_compile_command.py",
     "test_study.py",
+    "test_compile_command.py",
     "test_runtime.py",
     "test_sklearn_suite.py",
     "test_out.py",
+    "test_network.py",
     "test_training.py",
     "test_estimator_accuracy.py",
+    "test_threads.py",
 )
 
 

@@ -8,7 +8,7 @@ import fastbp
 
 
 # The widths of cases.SHAPES (the narrow kernels compiled for those serve here too).
-@pytest.mark.parametrize("shape", [(1, 2, 3, 3), (7, 3, 4, 2), (20, 4, 8, 3)])
+@pytest.mark.parametrize("shape", [(1, 2, 3, 3), (7, 1, 4, 2), (20, 4, 8, 3)])
 def test_gradients_match_central_differences(rung, shape):
     X, T, W1, b1, W2, b2 = reference.problem(*shape, seed=3)
     params = [W1, b1, W2, b2]

@@ -45,7 +45,7 @@ def test_a_remembered_plan_still_reports_a_non_finite_input(rung, name, bad):
     """The second call takes the remembered plan (no full check); narrow's kernel marks the
     non-finite input in its cost, fused's plan runs the finiteness pass. Saturating cases
     included: an infinite input through nonzero weights gives a finite sigmoid."""
-    arrays = dict(zip(api.GRADIENT_ARGUMENTS, reference.problem(7, 3, 4, 2, seed=6)))
+    arrays = dict(zip(api.GRADIENT_ARGUMENTS, reference.problem(7, 1, 4, 2, seed=6)))
     fastbp.gradients(*arrays.values(), rung=rung)
     arrays[name] = arrays[name].copy()
     arrays[name].reshape(-1)[1 % arrays[name].size] = bad

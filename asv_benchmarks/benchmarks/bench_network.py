@@ -92,3 +92,33 @@ class TimeNetworkCalls(Suite):
             net.predict(params, X)
         else:
             net.loss_gradient(params, X, T)
+
+
+class TimeNetworkOnGpu(Suite):
+    """``Network.predict`` and ``Network.loss_gradient`` of the classic network (2-3-3) on the
+    tall problem's data (N = 1e6) held on a GPU (numba device arrays): its kernels generated
+    per network, the parameters copied there and the sums back on each call. Skipped without
+    a real GPU (numba-cuda's simulator is far too slow to time)."""
+
+    params = [["predict", "loss_gradient"]]
+    param_names = ["call"]
+
+    def setup(self, call):
+        fastbp = require_fastbp()
+        from fastbp.kernels import cuda as cuda_kernels
+
+        if not cuda_kernels.gpu_present():
+            raise NotImplementedError("no CUDA GPU here")
+        from numba import cuda
+
+        problem = cases.problem("tall")
+        self.network = fastbp.Network((2, 3, 3))
+        self.params = self.network.init_params()
+        self.X, self.T = cuda.to_device(problem.X), cuda.to_device(problem.T)
+        self.time_call(call)  # generated and compiled before timing
+
+    def time_call(self, call):
+        if call == "predict":
+            self.network.predict(self.params, self.X)
+        else:
+            self.network.loss_gradient(self.params, self.X, self.T)
