@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 def _checked(network: Network, X: object, T: object | None = None) -> tuple:
     """X and T as numba device arrays, after the checks: numba-cuda and a GPU present, the
     network within the kernels' limit, the arrays' shapes (X: N x sizes[0], T: N x
-    sizes[-1]) and dtype (float32 or float64, both the same)."""
+    sizes[-1]) and dtype (float32 or float64, both the same: a NumPy one is copied there in
+    the dtype of the other)."""
     try:
         gpu = cuda.require()
     except (ImportError, RuntimeError) as missing:
@@ -36,13 +37,15 @@ def _checked(network: Network, X: object, T: object | None = None) -> tuple:
     reason = cuda_network.unsupported(network.sizes, network.bias)
     if reason is not None:
         raise ValueError(reason)
+    given = {name: value for name, value in (("X", X), ("T", T)) if value is not None}
+    dtype = next(v.dtype for v in given.values() if _dispatch.on_device(v))
     named = {}
-    for name, value in {"X": X, "T": T}.items():
-        if value is not None and not _dispatch.on_device(value):  # copied there as it is
-            value = np.ascontiguousarray(value)
+    for name, value in given.items():
+        if not _dispatch.on_device(value):  # copied there, in the dtype of the one there
+            value = np.asarray(value)
             check_dtype_kind(name, value.dtype)
-        if value is not None:
-            named[name] = cuda.to_device(gpu, value)
+            value = np.ascontiguousarray(value, dtype)
+        named[name] = cuda.to_device(gpu, value)
     sizes = check_device_arrays(**named)
     expected = {"D": (network.sizes[0], "sizes[0]"), "K": (network.sizes[-1], "sizes[-1]")}
     for symbol, (width, name) in expected.items():

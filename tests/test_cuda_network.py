@@ -83,6 +83,9 @@ def test_a_numpy_array_beside_a_device_array_is_copied_there(device):
     X, T, params = ref.problem(network, 10, seed=5)
     mixed = network.loss_gradient(params, device.to_device(X), T)
     assert mixed[0] == network.loss_gradient(params, device.to_device(X), device.to_device(T))[0]
+    converted = network.loss_gradient(params, device.to_device(X.astype(np.float32)), T)
+    on_device = (device.to_device(a.astype(np.float32)) for a in (X, T))
+    assert converted[0] == network.loss_gradient(params, *on_device)[0]
 
 
 def test_reruns_give_the_same_bits(device):
