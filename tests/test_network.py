@@ -130,10 +130,15 @@ def test_predict_loss_and_gradient_match_the_reference(
     X, T, params = ref.problem(network, N, seed=N + len(sizes), dtype=dtype)
     Y = network.predict(params, arrange(X, order))
     value, grad = network.loss_gradient(params, arrange(X, order), T)
+    assert_matches_reference(spec, params, X, T, Y, value, grad)
+
+
+def assert_matches_reference(spec, params, X, T, Y, value, grad):
+    """predict's Y and loss_gradient's (value, grad) at ``params`` on X and T against the
+    reference, in the parameters' dtype, as closely as that dtype allows."""
     expected_loss, expected_grad = ref.loss_gradient(spec, params, X, T)
-    assert Y.dtype == dtype and Y.shape == (N, sizes[-1])
-    assert grad.dtype == dtype
-    if dtype == np.float64:
+    assert Y.dtype == grad.dtype == params.dtype and Y.shape == (len(X), spec.sizes[-1])
+    if params.dtype == np.float64:
         assert_close_to(Y, ref.predict(spec, params, X), 1e-13, rtol=1e-12)
         assert value == pytest.approx(expected_loss, rel=1e-12)
         assert_close_to(grad, expected_grad, 1e-11)
