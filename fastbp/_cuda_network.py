@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _dispatch, fitting
-from ._validation import check_device_arrays, check_dtype_kind, check_sample_weight
+from ._validation import check_sample_weight
 from .kernels import cuda, cuda_network
 
 if TYPE_CHECKING:
@@ -38,15 +38,7 @@ def _checked(network: Network, X: object, T: object | None = None) -> tuple:
     if reason is not None:
         raise ValueError(reason)
     given = {name: value for name, value in (("X", X), ("T", T)) if value is not None}
-    dtype = next(v.dtype for v in given.values() if _dispatch.on_device(v))
-    named = {}
-    for name, value in given.items():
-        if not _dispatch.on_device(value):  # copied there, in the dtype of the one there
-            value = np.asarray(value)
-            check_dtype_kind(name, value.dtype)
-            value = np.ascontiguousarray(value, dtype)
-        named[name] = cuda.to_device(gpu, value)
-    sizes = check_device_arrays(**named)
+    named, sizes = _dispatch.to_device(gpu, given)
     expected = {"D": (network.sizes[0], "sizes[0]"), "K": (network.sizes[-1], "sizes[-1]")}
     for symbol, (width, name) in expected.items():
         if symbol in sizes and sizes[symbol] != width:

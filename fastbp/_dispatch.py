@@ -1,12 +1,16 @@
 """Recognising dask arrays without importing dask, and GPU arrays without importing
 numba.cuda: the public functions send the former to ``fastbp.distributed`` (which needs the
-``dask`` extra), the latter to rung ``cuda``, and keep their NumPy path as it was."""
+``dask`` extra), the latter to rung ``cuda`` or the network's GPU kernels (``to_device``
+brings the arrays there), and keep their NumPy path as it was."""
 
 from __future__ import annotations
 
 from types import ModuleType
 
 import numpy as np
+
+from ._validation import check_device_arrays, check_dtype_kind
+from .kernels.cuda import to_device as device_array
 
 
 def is_dask(*values: object) -> bool:
@@ -23,6 +27,22 @@ def on_device(*values: object) -> bool:
         and (hasattr(v, "__cuda_array_interface__") or getattr(v, "__cuda_ndarray__", False))
         for v in values
     )
+
+
+def to_device(cuda: ModuleType, named: dict[str, object]) -> tuple[dict, dict[str, int]]:
+    """The arrays of ``named`` as numba device arrays (``cuda``: numba.cuda), in its order:
+    those on a GPU read in place, the others copied there in the dtype of the first on a
+    GPU (after the check that they hold real numbers); then their shapes and dtype checked
+    (``check_device_arrays``). Returns the arrays and the sizes by symbol."""
+    arrays = {name: device_array(cuda, a) for name, a in named.items() if on_device(a)}
+    dtype = next(iter(arrays.values())).dtype
+    for name, value in named.items():
+        if name not in arrays:
+            host = np.asarray(value)
+            check_dtype_kind(name, host.dtype)
+            arrays[name] = cuda.to_device(np.ascontiguousarray(host, dtype))
+    arrays = {name: arrays[name] for name in named}
+    return arrays, check_device_arrays(**arrays)
 
 
 def distributed() -> ModuleType:

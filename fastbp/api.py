@@ -31,9 +31,7 @@ from . import _dispatch
 from ._validation import (
     FINITE_HINT,
     check_arrays,
-    check_device_arrays,
     check_disjoint,
-    check_dtype_kind,
     check_finite_arrays,
     check_labels,
     check_out,
@@ -100,20 +98,7 @@ def _on_device(
         )
     cuda_rung = get_rung("cuda")
     cuda_rung.require(compiled)
-    cuda = cuda_rung.module.require()
-    arrays = {
-        name: cuda_rung.module.to_device(cuda, a)
-        for name, a in named.items()
-        if _dispatch.on_device(a)
-    }
-    dtype = next(iter(arrays.values())).dtype  # the others are copied there in this dtype
-    for name, value in named.items():
-        if name not in arrays:
-            host = np.asarray(value)
-            check_dtype_kind(name, host.dtype)
-            arrays[name] = cuda.to_device(np.ascontiguousarray(host, dtype))
-    arrays = {name: arrays[name] for name in named}  # in the arguments' order
-    sizes = check_device_arrays(**arrays)
+    arrays, sizes = _dispatch.to_device(cuda_rung.module.require(), named)
     D, M, K = (sizes.get(symbol, 1) for symbol in "DMK")
     result = kernel_for("cuda", function, True, D, M, K)(*arrays.values())
     if function != "gradients":

@@ -20,13 +20,12 @@ of two up to ``cuda.BLOCK`` threads whose sums fit ``cuda.SHARED_BYTES``, at lea
 
 from __future__ import annotations
 
-from itertools import pairwise
 from types import ModuleType
 
 import numpy as np
 
 from . import codegen, cuda
-from .network import add_weight_penalty, architecture
+from .network import add_weight_penalty, architecture, parameter_offsets
 
 WARP = 32
 MAX_VALUES = cuda.SHARED_BYTES // (8 * WARP)
@@ -86,9 +85,15 @@ def partials(X, T, w, params, out):
 '''
 
 
+def _offsets(sizes: tuple[int, ...], bias: bool) -> list[int]:
+    """Where each layer starts in the flat parameters, and their count last
+    (``network.parameter_offsets``)."""
+    return parameter_offsets(np.array(sizes, np.int64), bias).tolist()
+
+
 def values(sizes: tuple[int, ...], bias: bool) -> int:
     """The sums a thread keeps: one per parameter, the loss, the weights' total."""
-    return sum((n_in + bias) * n_out for n_in, n_out in pairwise(sizes)) + 2
+    return _offsets(sizes, bias)[-1] + 2
 
 
 def block_size(sizes: tuple[int, ...], bias: bool) -> int:
@@ -128,9 +133,7 @@ class _Architecture:
             sizes, hidden, output, loss, bias
         )  # fmt: skip
         self.layers = len(sizes) - 1
-        self.offsets = [0]
-        for n_in, n_out in pairwise(sizes):
-            self.offsets.append(self.offsets[-1] + (n_in + bias) * n_out)
+        self.offsets = _offsets(sizes, bias)
 
     def parameters(self):
         """(flat index, local name, gradient name) of every parameter, in the flat order."""
@@ -285,7 +288,7 @@ def loss_gradient(
     partials = gpu.device_array((cuda.block_count(X.shape[0], block), module.VALUES), np.float64)
     module.partials[partials.shape[0], block](X, T, weights, gpu.to_device(params), partials)
     totals = gpu.device_array(module.VALUES, np.float64)
-    module.finish[1, module.VALUES](partials, totals, gpu.device_array(module.VALUES, np.float64))
+    module.finish[1, module.VALUES](partials, totals, totals)  # its flat copy: the sums again
     found = totals.copy_to_host()
     grad, loss, weight_total = found[:-2], float(found[-2]), float(found[-1])
     if alpha != 0.0:
