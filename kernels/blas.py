@@ -2,10 +2,10 @@
 
 The samples are cut into ``chunk_count`` chunks (a number that depends on the shapes only).
 Per block of at most ``BLAS_BLOCK`` samples of a chunk the four products go to BLAS (``np.dot``
-into buffers allocated once per chunk); the sigmoid is the general network's
-(``activations``). The output layer is fused here: bias, softmax, log-likelihood and error in
-one pass with one SIMD log and one SIMD reciprocal per row, about 10% faster a step than the
-network's separate softmax and cross-entropy (which take a scalar log per row). No N-sized
+into buffers allocated once per chunk); the sigmoid is ``fused``'s (``fastmath``). The output
+layer is fused here: bias, softmax, log-likelihood and error in one pass with one SIMD log and
+one SIMD reciprocal per row, about 10% faster a step than the network's separate softmax and
+cross-entropy (which take a scalar log per row). No N-sized
 temporaries, so no page faults from freed large arrays. Each chunk writes its sums to its own
 slab, and the slabs are added in chunk order: the same result whichever thread ran which
 chunk. ``fastbp.threads`` runs the chunks (``gradients_of_chunk``) and then ranges of the
@@ -20,10 +20,10 @@ nothing left to fuse.
 import numpy as np
 from numba.extending import register_jitable
 
-from .activations import SIGMOID, multiply_by_derivative, sigmoid_of_negated
+from .activations import SIGMOID, multiply_by_derivative
 from .caching import cached_njit
 from .common import FASTMATH
-from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
+from .fastmath import exp_inplace, log_inplace, reciprocal_inplace, sigmoid_of_negated
 from .layers import add_column_sums
 from .matrix import derivative_b1, derivative_b2, derivative_w1, derivative_w2, forward
 

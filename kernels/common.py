@@ -18,9 +18,9 @@ def sigmoid_scalar(x):
 
     The ladder has four sigmoids on purpose, one per way of computing it that a rung shows:
     this scalar one with libm's exp (``loops``, the formula as it reads), ``sigmoid`` below
-    on whole arrays (``rows``, ``matrix``), ``scalarmath.sigmoid`` in registers (``narrow``)
-    and ``activations.sigmoid_of_negated`` in SIMD on blocks (``fused``, ``parallel``,
-    ``blas`` and the general network)."""
+    on whole arrays (``rows``, ``matrix``), ``scalarmath.sigmoid`` in registers (``narrow``,
+    and the general network's loops over blocks) and ``fastmath.sigmoid_of_negated`` in SIMD
+    on blocks (``fused``, ``parallel``, ``blas``)."""
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)

@@ -40,7 +40,7 @@ Optimizer = namedtuple("Optimizer", "code momentum nesterov beta_1 beta_2 epsilo
 # goes on from ``best`` and ``stale``.
 StopRule = namedtuple("StopRule", "tol n_iter_no_change best stale")
 # The block buffers (``workspace``).
-Workspace = namedtuple("Workspace", "activations starts errors pre spare weights work scratch")
+Workspace = namedtuple("Workspace", "activations starts errors pre spare weights work")
 
 
 @register_jitable
@@ -75,7 +75,7 @@ def workspace(arch, dtype_sample):
     """Block buffers: activations of every layer (with a ones column under the bias trick)
     and their starts; two error buffers and the pre-activations (as wide as the widest layer
     after the input); a spare for a product or the targets; the block's sample weights; the
-    float64 work and int64 scratch arrays of the SIMD exp."""
+    float64 work buffer of the activations' exp."""
     sizes, trick = arch.sizes, arch.trick
     layers = sizes.shape[0] - 1
     starts = np.zeros(layers + 2, np.int64)
@@ -93,8 +93,7 @@ def workspace(arch, dtype_sample):
     spare = np.empty(max(largest, BLOCK * sizes[layers]), dtype)
     weights = np.ones(BLOCK, dtype)
     work = np.empty(BLOCK * widest, np.float64)
-    scratch = np.empty(BLOCK * widest, np.int64)
-    return Workspace(activations, starts, errors, pre, spare, weights, work, scratch)
+    return Workspace(activations, starts, errors, pre, spare, weights, work)
 
 
 @register_jitable(inline="always")
@@ -128,7 +127,7 @@ def forward_block(params, arch, X, samples, space):
             add_row(a, matrix[n_in])
         h = block_activations(space, layer + 1, rows)
         code = arch.output if layer == layers - 1 else arch.hidden
-        activate(code, a, h, space.work, space.scratch)
+        activate(code, a, h, space.work)
         if trick and layer < layers - 1:
             for r in range(rows):
                 h[r, n_out] = 1.0
