@@ -16,11 +16,11 @@ FASTMATH = {"reassoc", "contract"}
 def sigmoid_scalar(x):
     """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|.
 
-    The ladder has four sigmoids on purpose, one per way of computing it that a rung shows:
+    The ladder has three sigmoids on purpose, one per way of computing it that a rung shows:
     this scalar one with libm's exp (``loops``, the formula as it reads), ``sigmoid`` below
-    on whole arrays (``rows``, ``matrix``), ``scalarmath.sigmoid`` in registers (``narrow``,
-    and the general network's loops over blocks) and ``fastmath.sigmoid_of_negated`` in SIMD
-    on blocks (``fused``, ``parallel``, ``blas``)."""
+    on whole arrays (``rows``, ``matrix``) and ``scalarmath.sigmoid``, plain arithmetic
+    that LLVM vectorises, in registers (``narrow``) and in loops over blocks (``fused``,
+    ``parallel``, ``blas`` and the general network)."""
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)

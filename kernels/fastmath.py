@@ -1,5 +1,5 @@
-"""Vectorisable exp, log, reciprocal and sigmoid, in place on arrays, for the fused rungs and
-the general network.
+"""Vectorisable exp, log and reciprocal, in place on arrays, for the fused rungs and the
+general network.
 
 ``math.exp`` inside a Numba loop is a scalar libm call that LLVM does not vectorise (about
 6 ns per element here); ``scalarmath``'s exp and log are plain arithmetic and integer bit
@@ -52,13 +52,3 @@ def reciprocal_inplace(x, scratch):
         for _ in range(5):
             r = r + r * (1.0 - y * r)
         x[i] = 0.0 if y > RECIPROCAL_LIMIT else r
-
-
-@register_jitable
-def sigmoid_of_negated(x, scratch):
-    """x[i] = sigmoid(-x[i]) = 1 / (1 + exp(x[i])) in place (x: 1-D float64): the SIMD
-    sigmoid of ``fused`` and ``blas`` (one of the ladder's four: ``common.sigmoid_scalar``)."""
-    exp_inplace(x)
-    for i in range(x.shape[0]):
-        x[i] += 1.0
-    reciprocal_inplace(x, scratch)

@@ -2,9 +2,10 @@
 
 Each block of ``BLOCK`` samples is copied feature-major (one row per input, hidden unit or
 class, samples along the row), so every inner loop runs along samples and vectorises however
-narrow the layers are, and exp/log are the SIMD versions from ``fastmath``. Nothing of size
-N is allocated: only block buffers and the D x M, M, M x K, K accumulators. The arithmetic is
-float64 whatever the input dtype; results are cast back to it.
+narrow the layers are, with exp and log from ``fastmath`` and the sigmoid from ``scalarmath``
+(all vectorised). Nothing of size N is allocated: only block buffers and the D x M, M, M x K,
+K accumulators. The arithmetic is float64 whatever the input dtype; results are cast back to
+it.
 
 ``gradients`` is the fused step; ``forward`` and the four derivatives run the same stages
 on the same blocks (the derivatives read Z and Y instead of computing them).
@@ -20,7 +21,8 @@ from numba.extending import register_jitable
 
 from .caching import cached_njit
 from .common import BLOCK, FASTMATH, copy_into
-from .fastmath import exp_inplace, log_inplace, reciprocal_inplace, sigmoid_of_negated
+from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
+from .scalarmath import sigmoid
 
 
 @register_jitable
@@ -65,7 +67,7 @@ def store(src, start, size, dst):
 
 
 @register_jitable
-def hidden_layer(xt, W1, b1, size, zt, scratch):
+def hidden_layer(xt, W1, b1, size, zt):
     """zt[m, i] = sigmoid(b1[m] + sum_d W1[d, m] xt[d, i]) = 1 / (1 + exp(-h))."""
     D, M = W1.shape
     for m in range(M):
@@ -76,7 +78,8 @@ def hidden_layer(xt, W1, b1, size, zt, scratch):
             x = xt[d, :size]
             for i in range(size):
                 z[i] -= w * x[i]
-        sigmoid_of_negated(z, scratch)
+        for i in range(size):  # z holds -h
+            z[i] = sigmoid(-z[i])
 
 
 @register_jitable
@@ -130,7 +133,7 @@ def softmax_shifted(at, size, per_sample, scratch):
 @register_jitable
 def forward_block(xt, W1, b1, W2, b2, size, zt, at, per_sample, scratch):
     """Z and Y of a loaded block into zt, at; per_sample[0] keeps the softmax row sums."""
-    hidden_layer(xt, W1, b1, size, zt, scratch)
+    hidden_layer(xt, W1, b1, size, zt)
     output_logits(zt, W2, b2, size, at, per_sample[0])
     softmax_shifted(at, size, per_sample, scratch)
 
@@ -198,7 +201,7 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
         size = min(BLOCK, last - start)
         load(X, start, size, xt)
         load(T, start, size, tt)
-        hidden_layer(xt, W1, b1, size, zt, scratch)
+        hidden_layer(xt, W1, b1, size, zt)
         output_logits(zt, W2, b2, size, at, per_sample[0])
         # log-likelihood: sum_k T (a - max - log sum exp) with the shifted logits a - max.
         for k in range(K):
