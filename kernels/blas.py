@@ -163,5 +163,9 @@ def unpack(total, D, M, K):
 
 
 # What fastbp.threads runs on its threads: a chunk, and a range of the sums, without the GIL.
-gradients_of_chunk = cached_njit(fastmath=FASTMATH, nogil=True)(chunk_gradients)
+# error_model="numpy", as in ``fused``: the sigmoid's division (by 1 + exp, never 0) has no
+# ZeroDivisionError branch, which would stop LLVM vectorising its loop (1.4-1.9x slower).
+gradients_of_chunk = cached_njit(fastmath=FASTMATH, nogil=True, error_model="numpy")(
+    chunk_gradients
+)
 add_slab_range = cached_njit(nogil=True)(add_slabs)
