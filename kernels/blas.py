@@ -2,11 +2,11 @@
 
 The samples are cut into ``chunk_count`` chunks (a number that depends on the shapes only).
 Per block of at most ``BLAS_BLOCK`` samples of a chunk the four products go to BLAS (``np.dot``
-into buffers allocated once per chunk); the sigmoid is ``scalarmath``'s, as ``fused``'s. The output
-layer is fused here: bias, softmax, log-likelihood and error in one pass with one SIMD log and
-one SIMD reciprocal per row, about 10% faster a step than the network's separate softmax and
-cross-entropy (which take a scalar log per row). No N-sized
-temporaries, so no page faults from freed large arrays. Each chunk writes its sums to its own
+into buffers allocated once per chunk); the sigmoid is ``scalarmath``'s, as in ``fused``. The
+output layer is fused here: bias, softmax, log-likelihood and error in one pass with one SIMD
+log and one SIMD reciprocal per row, about 10% faster a step than the network's separate
+softmax and cross-entropy (which take a scalar log per row). No N-sized temporaries, so no
+page faults from freed large arrays. Each chunk writes its sums to its own
 slab, and the slabs are added in chunk order: the same result whichever thread ran which
 chunk. ``fastbp.threads`` runs the chunks (``gradients_of_chunk``) and then ranges of the
 sums (``add_slab_range``) on threads, BLAS at one thread each; the plain twin runs the same
