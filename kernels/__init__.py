@@ -1,6 +1,7 @@
 """Numba kernels, one module per strategy (rung) of the gradient ladder; the general network
-in ``network`` with its tables (``activations``) and products (``layers``); shared settings
-and helpers in ``common`` and ``fastmath``.
+in ``network`` with its tables (``activations``) and products (``layers``); the fused
+rungs' register-tiled products in ``tiles``; shared settings and helpers in ``common`` and
+``fastmath``.
 
 Shipped as ``fastbp.kernels``. Kernels trust their inputs: C-contiguous floating arrays of
 one dtype and consistent shapes. ``fastbp`` validates before calling them. Every CPU kernel is an

@@ -39,7 +39,7 @@ def copy_into(target, source):
 @register_jitable
 def sigmoid(a):
     """Elementwise stable sigmoid of a C-contiguous array of any shape, in its dtype (one of
-    the ladder's four: ``sigmoid_scalar``)."""
+    the ladder's three: ``sigmoid_scalar``)."""
     out = np.empty_like(a)
     x = a.reshape(-1)
     e = np.exp(-np.abs(x))

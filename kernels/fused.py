@@ -2,10 +2,10 @@
 
 Each block of ``BLOCK`` samples is copied feature-major (one row per input, hidden unit or
 class, samples along the row), so every inner loop runs along samples and vectorises however
-narrow the layers are, with exp and log from ``fastmath`` and the sigmoid from ``scalarmath``
-(all vectorised). Nothing of size N is allocated: only block buffers and the D x M, M, M x K,
-K accumulators. The arithmetic is float64 whatever the input dtype; results are cast back to
-it.
+narrow the layers are: the products in register tiles (``tiles``), exp and log from
+``fastmath``, the sigmoid from ``scalarmath``. Nothing of size N is allocated: only block
+buffers and the D x M, M, M x K, K accumulators. The arithmetic is float64 whatever the input
+dtype; results are cast back to it.
 
 ``gradients`` is the fused step; ``forward`` and the four derivatives run the same stages
 on the same blocks (the derivatives read Z and Y instead of computing them).
@@ -23,6 +23,7 @@ from .caching import cached_njit
 from .common import BLOCK, FASTMATH, copy_into
 from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
 from .scalarmath import sigmoid
+from .tiles import add_products, add_weighted_rows
 
 
 @register_jitable
@@ -68,32 +69,23 @@ def store(src, start, size, dst):
 
 @register_jitable
 def hidden_layer(xt, W1, b1, size, zt):
-    """zt[m, i] = sigmoid(b1[m] + sum_d W1[d, m] xt[d, i]) = 1 / (1 + exp(-h))."""
-    D, M = W1.shape
-    for m in range(M):
+    """zt[m, i] = sigmoid(b1[m] + sum_d W1[d, m] xt[d, i])."""
+    for m in range(W1.shape[1]):
+        fill(zt[m, :size], b1[m])
+    add_weighted_rows(W1, xt, size, zt)
+    for m in range(W1.shape[1]):
         z = zt[m, :size]
-        fill(z, -b1[m])
-        for d in range(D):
-            w = W1[d, m]
-            x = xt[d, :size]
-            for i in range(size):
-                z[i] -= w * x[i]
-        for i in range(size):  # z holds -h
-            z[i] = sigmoid(-z[i])
+        for i in range(size):
+            z[i] = sigmoid(z[i])
 
 
 @register_jitable
 def output_logits(zt, W2, b2, size, at, row_max):
     """at[k, i] = b2[k] + sum_m W2[m, k] zt[m, i] - row_max[i], row_max[i] = max_k of it."""
-    M, K = W2.shape
+    K = W2.shape[1]
     for k in range(K):
-        a = at[k, :size]
-        fill(a, b2[k])
-        for m in range(M):
-            w = W2[m, k]
-            z = zt[m, :size]
-            for i in range(size):
-                a[i] += w * z[i]
+        fill(at[k, :size], b2[k])
+    add_weighted_rows(W2, zt, size, at)
     top = row_max[:size]
     first = at[0, :size]
     for i in range(size):
@@ -149,33 +141,30 @@ def output_error(tt, at, size):
 
 
 @register_jitable
-def hidden_error(dt, zt, W2, size, gt):
-    """gt[m, i] = (sum_k W2[m, k] dt[k, i]) * zt[m, i] * (1 - zt[m, i]) (dZ of docs/math.md §3)."""
-    M, K = W2.shape
-    for m in range(M):
-        g = gt[m, :size]
-        fill(g, 0.0)
-        for k in range(K):
-            w = W2[m, k]
-            d = dt[k, :size]
-            for i in range(size):
-                g[i] += w * d[i]
-        z = zt[m, :size]
-        for i in range(size):
-            g[i] *= z[i] * (1.0 - z[i])
+def transposed(W):
+    """A C-contiguous float64 copy of W.T: ``hidden_error``'s weights, so that its product is
+    ``add_weighted_rows`` compiled once for all three products (a transposed view would be a
+    second, F-ordered, specialisation)."""
+    P, Q = W.shape
+    Wt = np.empty((Q, P))
+    for p in range(P):
+        for q in range(Q):
+            Wt[q, p] = W[p, q]
+    return Wt
 
 
 @register_jitable
-def add_products(at, bt, size, out):
-    """out[p, q] += sum_i at[p, i] bt[q, i]: a weight gradient from two feature-major blocks."""
-    for p in range(at.shape[0]):
-        a = at[p, :size]
-        for q in range(bt.shape[0]):
-            b = bt[q, :size]
-            total = 0.0
-            for i in range(size):
-                total += a[i] * b[i]
-            out[p, q] += total
+def hidden_error(dt, zt, W2t, size, gt):
+    """gt[m, i] = (sum_k W2[m, k] dt[k, i]) * zt[m, i] * (1 - zt[m, i]) (dZ of docs/math.md §3),
+    W2t = W2.T (``transposed``)."""
+    M = W2t.shape[1]
+    for m in range(M):
+        fill(gt[m, :size], 0.0)
+    add_weighted_rows(W2t, dt, size, gt)
+    for m in range(M):
+        g, z = gt[m, :size], zt[m, :size]
+        for i in range(size):
+            g[i] *= z[i] * (1.0 - z[i])
 
 
 @register_jitable
@@ -196,6 +185,7 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
     D, M = W1.shape
     K = W2.shape[1]
     xt, zt, tt, at, gt, per_sample, scratch = block_buffers(D, M, K)
+    W2t = transposed(W2)
     cost = 0.0
     for start in range(first, last, BLOCK):
         size = min(BLOCK, last - start)
@@ -218,7 +208,7 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
         output_error(tt, at, size)
         add_sums(at, size, db2)
         add_products(zt, at, size, dW2)
-        hidden_error(at, zt, W2, size, gt)
+        hidden_error(at, zt, W2t, size, gt)
         add_sums(gt, size, db1)
         add_products(xt, gt, size, dW1)
     return cost
@@ -318,11 +308,11 @@ def derivative_b2(T, Y):
 
 
 @register_jitable
-def hidden_error_blocks(T, Y, W2, Z, start, size, tt, dt, zt, gt):
-    """Load a block and form dZ = ((T - Y) @ W2.T) * Z * (1 - Z) feature-major in gt."""
+def hidden_error_blocks(T, Y, W2t, Z, start, size, tt, dt, zt, gt):
+    """Load a block and form dZ = ((T - Y) @ W2t) * Z * (1 - Z) feature-major in gt."""
     output_error_blocks(T, Y, start, size, tt, dt)
     load(Z, start, size, zt)
-    hidden_error(dt, zt, W2, size, gt)
+    hidden_error(dt, zt, W2t, size, gt)
 
 
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
@@ -331,10 +321,11 @@ def derivative_w1(X, Z, T, Y, W2):
     N, D = X.shape
     M, K = W2.shape
     xt, zt, tt, dt, gt, _, _ = block_buffers(D, M, K)
+    W2t = transposed(W2)
     out = np.zeros((D, M))
     for start in range(0, N, BLOCK):
         size = min(BLOCK, N - start)
-        hidden_error_blocks(T, Y, W2, Z, start, size, tt, dt, zt, gt)
+        hidden_error_blocks(T, Y, W2t, Z, start, size, tt, dt, zt, gt)
         load(X, start, size, xt)
         add_products(xt, gt, size, out)
     return out.astype(X.dtype)
@@ -346,9 +337,10 @@ def derivative_b1(T, Y, W2, Z):
     N, K = T.shape
     M = W2.shape[0]
     _, zt, tt, dt, gt, _, _ = block_buffers(1, M, K)
+    W2t = transposed(W2)
     out = np.zeros(M)
     for start in range(0, N, BLOCK):
         size = min(BLOCK, N - start)
-        hidden_error_blocks(T, Y, W2, Z, start, size, tt, dt, zt, gt)
+        hidden_error_blocks(T, Y, W2t, Z, start, size, tt, dt, zt, gt)
         add_sums(gt, size, out)
     return out.astype(Z.dtype)

@@ -117,5 +117,5 @@ def log(v):
 @register_jitable
 def sigmoid(h):
     """1 / (1 + exp(-h)), silent for any h (exp(-h) saturates to inf, giving 0): the narrow
-    rungs' sigmoid, one of the ladder's four (``common.sigmoid_scalar``)."""
+    rungs' sigmoid, one of the ladder's three (``common.sigmoid_scalar``)."""
     return 1.0 / (1.0 + exp(-h))
