@@ -260,7 +260,10 @@ def get_rung(name: str) -> Rung:
         raise ParameterError("rung", name, str(Options(tuple(sorted(RUNGS))))) from None
 
 
-WIDE_LAYERS = 16_384  # D*M + M*K from which BLAS on blocks beats the fused loops
+# D*M + M*K from which BLAS on blocks beats the fused loops' register tiles. Measured at
+# N = 10000 (blas against parallel at 2 threads / fused at 1): 128-128-10 1.01 / 0.98,
+# 784-32-10 1.09 / 1.12, 784-64-10 0.99 / 1.11, 784-128-10 0.95 / 0.96 (times, blas / ours).
+WIDE_LAYERS = 65_536
 PARALLEL_WORK = 400_000  # N*(D*M + M*K) from which two threads beat one (fused)
 NARROW_PARALLEL_SAMPLES = 30_000  # N from which two threads beat one (narrow)
 # In a loop of epochs (fastbp.train) the threads stay awake between calls: two beat one as
