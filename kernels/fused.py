@@ -142,9 +142,9 @@ def output_error(tt, at, size):
 
 @register_jitable
 def transposed(W):
-    """A C-contiguous float64 copy of W.T: ``hidden_error``'s weights, so that its product is
-    ``add_weighted_rows`` compiled once for all three products (a transposed view would be a
-    second, F-ordered, specialisation)."""
+    """A C-contiguous float64 copy of W.T, ``hidden_error``'s weights: the view W.T would
+    compile ``add_weighted_rows`` once more, for F-ordered weights (``fused.gradients`` from
+    an empty cache: 10.6 s with the view, 8.5 s with the copy, one run each)."""
     P, Q = W.shape
     Wt = np.empty((Q, P))
     for p in range(P):
