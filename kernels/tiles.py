@@ -23,7 +23,7 @@ def add_weighted_rows(W, source, size, target):
     """target[q, :size] += sum_p W[p, q] * source[p, :size] (target += W.T @ source).
 
     Four target rows at a time take four source rows at a time, then a pair, then one; the
-    target rows left over take four source rows at a time, then one."""
+    target rows left over (fewer than four) take the source rows one by one."""
     P, Q = W.shape
     p_tiled, q_tiled = P - P % 4, Q - Q % 4
     for q in range(0, q_tiled, 4):
