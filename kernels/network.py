@@ -41,7 +41,7 @@ Optimizer = namedtuple("Optimizer", "code momentum nesterov beta_1 beta_2 epsilo
 # goes on from ``best`` and ``stale``.
 StopRule = namedtuple("StopRule", "tol n_iter_no_change best stale")
 # The block buffers (``workspace``).
-Workspace = namedtuple("Workspace", "activations starts errors pre spare weights work rows")
+Workspace = namedtuple("Workspace", "activations starts widths errors pre spare weights work")
 # Predicting keeps no gradient buffers, so its blocks are larger: fewer, larger BLAS calls.
 # Measured (relu; 1024 and 4096 rows were slower): 10000 x 784-128-10 23.7-23.9 ms against
 # 25.1-25.4 ms in blocks of BLOCK, 1500 x 2-64-64-3 325-347 µs against 393-407 µs.
@@ -80,14 +80,15 @@ def workspace(arch, dtype_sample, rows):
     """Buffers for blocks of at most ``rows`` samples: activations of every layer (with a
     ones column under the bias trick) and their starts; two error buffers and the
     pre-activations (as wide as the widest layer after the input); a spare for a product or
-    the targets; the block's sample weights; the float64 work buffer of the activations' exp;
-    ``rows``."""
+    the targets; the block's sample weights; the float64 work buffer of the activations'
+    exp. ``widths``: each layer's activations' width (a ones column included)."""
     sizes, trick = arch.sizes, arch.trick
     layers = sizes.shape[0] - 1
     starts = np.zeros(layers + 2, np.int64)
+    widths = np.empty(layers + 1, np.int64)
     for layer in range(layers + 1):
-        width = sizes[layer] + (1 if trick and layer < layers else 0)
-        starts[layer + 1] = starts[layer] + rows * width
+        widths[layer] = sizes[layer] + (1 if trick and layer < layers else 0)
+        starts[layer + 1] = starts[layer] + rows * widths[layer]
     widest, largest = 1, 1
     for layer in range(layers):
         widest = max(widest, sizes[layer + 1])
@@ -99,43 +100,35 @@ def workspace(arch, dtype_sample, rows):
     spare = np.empty(max(largest, rows * sizes[layers]), dtype)
     weights = np.ones(rows, dtype)
     work = np.empty(rows * widest, np.float64)
-    return Workspace(activations, starts, errors, pre, spare, weights, work, rows)
+    return Workspace(activations, starts, widths, errors, pre, spare, weights, work)
 
 
 @register_jitable(inline="always")
 def block_activations(space, layer, rows):
     """A layer's activations of a block of ``rows`` samples, as a rows x width view."""
-    starts = space.starts
-    width = (starts[layer + 1] - starts[layer]) // space.rows
-    return space.activations[starts[layer] : starts[layer] + rows * width].reshape((rows, width))
-
-
-@register_jitable
-def block_inputs(X, samples, space, in_place):
-    """The first layer's input of the samples X[samples]: X's rows themselves when
-    ``in_place`` (the samples are consecutive rows of X and there is no ones column), else the
-    workspace's copy of them (``forward_block`` fills it)."""
-    if in_place:
-        return X[samples[0] : samples[0] + samples.shape[0]]
-    return block_activations(space, 0, samples.shape[0])
+    start, width = space.starts[layer], space.widths[layer]
+    return space.activations[start : start + rows * width].reshape((rows, width))
 
 
 @register_jitable
 def forward_block(params, arch, X, samples, space, in_place):
-    """Forward pass of the samples X[samples] (at most ``space.rows``): every layer's
-    activations.
-
-    ``in_place`` (``block_inputs``) spares the copy of the inputs: predicting 10000 x
-    784-128-10 took 31 ms with it, of which about 22 ms are the two products (measured)."""
+    """Forward pass of the samples X[samples] (at most as many as ``space`` holds): every
+    layer's activations. The inputs are copied into ``space``, unless ``in_place`` (the
+    samples are consecutive rows of X and there is no ones column): then the first layer
+    reads X's rows where they are (predicting 10000 x 784-128-10 took 31 ms with the copy,
+    about 22 ms of it the two products; measured)."""
     sizes, trick = arch.sizes, arch.trick
     layers = sizes.shape[0] - 1
     rows = samples.shape[0]
-    h = block_inputs(X, samples, space, in_place)
-    for r in range(0 if in_place else rows):
-        for d in range(sizes[0]):
-            h[r, d] = X[samples[r], d]
-        if trick:
-            h[r, sizes[0]] = 1.0
+    if in_place:
+        h = X[samples[0] : samples[0] + rows]
+    else:
+        h = block_activations(space, 0, rows)
+        for r in range(rows):
+            for d in range(sizes[0]):
+                h[r, d] = X[samples[r], d]
+            if trick:
+                h[r, sizes[0]] = 1.0
     for layer in range(layers):
         n_in, n_out = sizes[layer], sizes[layer + 1]
         matrix = layer_matrix(params, arch, layer)
@@ -176,8 +169,8 @@ def backward_block(params, arch, X, T, sample_weight, samples, space, grad, firs
     loss = loss_and_error(arch.loss, arch.output, a, y, targets, w, delta)
     for layer in range(layers - 1, -1, -1):
         n_in, n_out = sizes[layer], sizes[layer + 1]
-        if layer == 0:
-            h = block_inputs(X, samples, space, in_place)
+        if layer == 0 and in_place:
+            h = X[samples[0] : samples[0] + rows]
         else:
             h = block_activations(space, layer, rows)
         step = layer_matrix(grad, arch, layer)
