@@ -7,10 +7,9 @@ outputs; its weights are stored row-major, followed by its bias when there is on
 layer's weights and bias are, in memory, exactly the ``(n_in + 1) x n_out`` matrix of the
 "bias trick", whose extra row multiplies a column of ones appended to the layer's input.
 
-Samples go through in blocks of at most ``BLOCK`` rows (``PREDICT_BLOCK`` to predict): the
-buffers hold one block per layer, never N rows. Products follow the BLAS rule of ``layers``;
-activations and losses are the tables of ``activations``. Everything runs in the
-parameters' dtype but exp (float64).
+Samples go through in blocks of at most ``BLOCK`` rows: the buffers hold one block per layer,
+never N rows. Products follow the BLAS rule of ``layers``; activations and losses are the
+tables of ``activations``. Everything runs in the parameters' dtype but exp (float64).
 
 A network reaches the kernels as ``sizes`` (int64 array), the ``hidden`` and ``output``
 activation codes, the ``loss`` code, ``bias`` and ``trick``; inside they travel together as
@@ -41,11 +40,7 @@ Optimizer = namedtuple("Optimizer", "code momentum nesterov beta_1 beta_2 epsilo
 # goes on from ``best`` and ``stale``.
 StopRule = namedtuple("StopRule", "tol n_iter_no_change best stale")
 # The block buffers (``workspace``).
-Workspace = namedtuple("Workspace", "activations starts widths errors pre spare weights work")
-# Predicting keeps no gradient buffers, so its blocks are larger: fewer, larger BLAS calls.
-# Measured (relu; 1024 and 4096 rows were slower): 10000 x 784-128-10 23.7-23.9 ms against
-# 25.1-25.4 ms in blocks of BLOCK, 1500 x 2-64-64-3 325-347 µs against 393-407 µs.
-PREDICT_BLOCK = 2048
+Workspace = namedtuple("Workspace", "activations starts errors pre spare weights work")
 
 
 @register_jitable
@@ -76,47 +71,46 @@ def layer_matrix(vector, arch, layer):
 
 
 @register_jitable
-def workspace(arch, dtype_sample, rows):
-    """Buffers for blocks of at most ``rows`` samples: activations of every layer (with a
-    ones column under the bias trick) and their starts; two error buffers and the
-    pre-activations (as wide as the widest layer after the input); a spare for a product or
-    the targets; the block's sample weights; the float64 work buffer of the activations'
-    exp. ``widths``: each layer's activations' width (a ones column included)."""
+def workspace(arch, dtype_sample):
+    """Block buffers: activations of every layer (with a ones column under the bias trick)
+    and their starts; two error buffers and the pre-activations (as wide as the widest layer
+    after the input); a spare for a product or the targets; the block's sample weights; the
+    float64 work buffer of the activations' exp."""
     sizes, trick = arch.sizes, arch.trick
     layers = sizes.shape[0] - 1
     starts = np.zeros(layers + 2, np.int64)
-    widths = np.empty(layers + 1, np.int64)
     for layer in range(layers + 1):
-        widths[layer] = sizes[layer] + (1 if trick and layer < layers else 0)
-        starts[layer + 1] = starts[layer] + rows * widths[layer]
+        width = sizes[layer] + (1 if trick and layer < layers else 0)
+        starts[layer + 1] = starts[layer] + BLOCK * width
     widest, largest = 1, 1
     for layer in range(layers):
         widest = max(widest, sizes[layer + 1])
         largest = max(largest, (sizes[layer] + 1) * sizes[layer + 1])
     dtype = dtype_sample.dtype
     activations = np.empty(starts[layers + 1], dtype)
-    errors = np.empty((2, rows * widest), dtype)
-    pre = np.empty(rows * widest, dtype)
-    spare = np.empty(max(largest, rows * sizes[layers]), dtype)
-    weights = np.ones(rows, dtype)
-    work = np.empty(rows * widest, np.float64)
-    return Workspace(activations, starts, widths, errors, pre, spare, weights, work)
+    errors = np.empty((2, BLOCK * widest), dtype)
+    pre = np.empty(BLOCK * widest, dtype)
+    spare = np.empty(max(largest, BLOCK * sizes[layers]), dtype)
+    weights = np.ones(BLOCK, dtype)
+    work = np.empty(BLOCK * widest, np.float64)
+    return Workspace(activations, starts, errors, pre, spare, weights, work)
 
 
 @register_jitable(inline="always")
 def block_activations(space, layer, rows):
     """A layer's activations of a block of ``rows`` samples, as a rows x width view."""
-    start, width = space.starts[layer], space.widths[layer]
-    return space.activations[start : start + rows * width].reshape((rows, width))
+    starts = space.starts
+    width = (starts[layer + 1] - starts[layer]) // BLOCK
+    return space.activations[starts[layer] : starts[layer] + rows * width].reshape((rows, width))
 
 
 @register_jitable
 def forward_block(params, arch, X, samples, space, in_place):
-    """Forward pass of the samples X[samples] (at most as many as ``space`` holds): every
-    layer's activations. The inputs are copied into ``space``, unless ``in_place`` (the
-    samples are consecutive rows of X and there is no ones column): then the first layer
-    reads X's rows where they are (predicting 10000 x 784-128-10 took 31 ms with the copy,
-    about 22 ms of it the two products; measured)."""
+    """Forward pass of the samples X[samples] (at most BLOCK): every layer's activations.
+    The inputs are copied into ``space``, unless ``in_place`` (the samples are consecutive rows
+    of X and there is no ones column): then the first layer reads X's rows where they are
+    (predicting 10000 x 784-128-10 took 31 ms with the copy, about 22 ms of it the two
+    products; measured)."""
     sizes, trick = arch.sizes, arch.trick
     layers = sizes.shape[0] - 1
     rows = samples.shape[0]
@@ -222,7 +216,7 @@ def loss_gradient(params, sizes, hidden, output, loss, bias, trick, X, T, sample
     L = (sum_i w_i loss_i + alpha / 2 * |weights|**2) / sum_i w_i, with w the
     ``sample_weight`` (N; empty: all 1)."""
     arch = architecture(sizes, hidden, output, loss, bias, trick)
-    space = workspace(arch, params, BLOCK)
+    space = workspace(arch, params)
     grad = np.empty_like(params)
     samples = np.arange(X.shape[0])
     total = 0.0
@@ -243,11 +237,11 @@ def loss_gradient(params, sizes, hidden, output, loss, bias, trick, X, T, sample
 def predict(params, sizes, hidden, output, loss, bias, trick, X):
     """The network's outputs for X (N x D): N x K."""
     arch = architecture(sizes, hidden, output, loss, bias, trick)
-    space = workspace(arch, params, PREDICT_BLOCK)
+    space = workspace(arch, params)
     layers = sizes.shape[0] - 1
     out = np.empty((X.shape[0], sizes[layers]), params.dtype)
-    for start in range(0, X.shape[0], PREDICT_BLOCK):
-        block = np.arange(start, min(start + PREDICT_BLOCK, X.shape[0]))
+    for start in range(0, X.shape[0], BLOCK):
+        block = np.arange(start, min(start + BLOCK, X.shape[0]))
         forward_block(params, arch, X, block, space, not trick)
         y = block_activations(space, layers, block.shape[0])
         for r in range(block.shape[0]):
@@ -319,7 +313,7 @@ def train_epochs(params, moments, steps, sizes, hidden, output, loss, bias, tric
     """
     tol, n_iter_no_change, best, stale = stop
     arch = architecture(sizes, hidden, output, loss, bias, trick)
-    space = workspace(arch, params, BLOCK)
+    space = workspace(arch, params)
     grad = np.empty_like(params)
     for e in range(losses.shape[0]):
         for i in range(params.shape[0]):  # loops and math.isfinite: compiles 2 s faster than

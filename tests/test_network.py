@@ -137,9 +137,9 @@ def test_predict_loss_and_gradient_match_the_reference(
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_predict_over_several_blocks_matches_the_reference(layout, order):
-    """Predicting goes in blocks of PREDICT_BLOCK rows, reading C-ordered inputs in place:
-    N covers two whole blocks and a part."""
-    N = 2 * kernels.PREDICT_BLOCK + 517
+    """Predicting goes in blocks of BLOCK rows, reading C-ordered inputs in place: N covers
+    two whole blocks and a part."""
+    N = 2 * kernels.BLOCK + 117
     network = Network((3, 5, 4), hidden="tanh", **LAYOUTS[layout])
     X, _, params = ref.problem(network, N, seed=3)
     Y = network.predict(params, arrange(X, order))
