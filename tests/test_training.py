@@ -1,6 +1,7 @@
 """The training driver and the command line."""
 
 import math
+import os
 import signal
 import subprocess
 import sys
@@ -246,6 +247,7 @@ def test_cli_plot(tmp_path):
 INTERRUPT_PROBE = """
 import signal
 import sys
+import time
 import numpy as np
 from fastbp import Network, TrainingInterrupted, fit, train
 from fastbp.datasets import one_hot, three_clouds
@@ -264,7 +266,7 @@ print("started", flush=True)
 try:
     run(10**6)
 except TrainingInterrupted as stop:
-    print("stopped", flush=True)
+    print("stopped", time.process_time(), flush=True)
     again = run(stop.epochs)  # the same epochs, uninterrupted
     same = np.array_equal(params(stop.result), params(again))
     print(stop.epochs, same, flush=True)
@@ -275,21 +277,34 @@ except TrainingInterrupted as stop:
 @pytest.mark.parametrize("function", ["train", "fit"])
 def test_ctrl_c_stops_a_long_run_within_a_second_keeping_the_completed_epochs(function):
     """SIGINT reaches a run of compiled stretches of epochs: it stops within about a second
-    (a stretch is bounded to fitting.STRETCH_SECONDS), raising TrainingInterrupted whose
-    result holds exactly the parameters of the epochs it completed."""
+    of the run's own time (a stretch is bounded to fitting.STRETCH_SECONDS), raising
+    TrainingInterrupted whose result holds exactly the parameters of the epochs it completed.
+
+    The probe's CPU time is measured, not the wall clock's: with the other test worker's
+    threads on the same two cores, a probe given a fraction of a core took 1.7 s of wall
+    time to stop (seen beside tests/test_dask.py), while an unbounded stretch would run on
+    for minutes of CPU."""
     probe = subprocess.Popen(
         [sys.executable, "-c", INTERRUPT_PROBE, function], stdout=subprocess.PIPE, text=True
     )
     assert probe.stdout.readline() == "started\n"
     time.sleep(1.0)  # the stretches have grown to their full length
-    sent = time.perf_counter()
+    at_signal = cpu_seconds(probe.pid)
     probe.send_signal(signal.SIGINT)
-    assert probe.stdout.readline() == "stopped\n"  # the interrupted run has returned
-    stopped_within = time.perf_counter() - sent
+    word, at_stop = probe.stdout.readline().split()
+    assert word == "stopped"  # the interrupted run has returned
     epochs, same = probe.stdout.readline().split()
     probe.wait(timeout=60)
-    assert probe.returncode == 0 and stopped_within < 1.0
+    assert probe.returncode == 0 and float(at_stop) - at_signal < 1.0
     assert int(epochs) > 10 and same == "True"
+
+
+def cpu_seconds(pid):
+    """The process's CPU time so far, its threads' user and system time (Linux's
+    /proc/PID/stat, in clock ticks), on the clock of its ``time.process_time()``."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()  # from the state, the 3rd field
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_callback_every_cuts_stretches_without_changing_the_run():
