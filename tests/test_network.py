@@ -12,7 +12,6 @@ import reference
 from cases import DTYPES
 from cases import SHAPES as CLASSIC_SHAPES  # the classic network's (N, D, M, K)
 from fastbp.kernels import activations as tables
-from fastbp.kernels import network as kernels
 
 import fastbp
 from fastbp import Network
@@ -132,18 +131,6 @@ def test_predict_loss_and_gradient_match_the_reference(
     Y = network.predict(params, arrange(X, order))
     value, grad = network.loss_gradient(params, arrange(X, order), T)
     assert_matches_reference(spec, params, X, T, Y, value, grad)
-
-
-@pytest.mark.parametrize("order", ["C", "F"])
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_predict_over_several_blocks_matches_the_reference(layout, order):
-    """Predicting goes in blocks of BLOCK rows, reading C-ordered inputs in place: N covers
-    two whole blocks and a part."""
-    N = 2 * kernels.BLOCK + 117
-    network = Network((3, 5, 4), hidden="tanh", **LAYOUTS[layout])
-    X, _, params = ref.problem(network, N, seed=3)
-    Y = network.predict(params, arrange(X, order))
-    assert_close_to(Y, ref.predict(ref.spec_of(network), params, X), 1e-13, rtol=1e-12)
 
 
 def assert_matches_reference(spec, params, X, T, Y, value, grad):
