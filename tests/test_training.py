@@ -280,12 +280,16 @@ def test_ctrl_c_stops_a_long_run_within_a_second_keeping_the_completed_epochs(fu
     of the run's own time (a stretch is bounded to fitting.STRETCH_SECONDS), raising
     TrainingInterrupted whose result holds exactly the parameters of the epochs it completed.
 
-    The probe's CPU time is measured, not the wall clock's: with the other test worker's
-    threads on the same two cores, a probe given a fraction of a core took 1.7 s of wall
-    time to stop (seen beside tests/test_dask.py), while an unbounded stretch would run on
-    for minutes of CPU."""
+    The probe runs on one Numba thread and its CPU time is measured, not the wall clock's:
+    with the other test worker's threads on the same two cores, a probe given a fraction of
+    a core took 1.7 s of wall time to stop (seen beside tests/test_dask.py), and a probe on
+    two threads 1.2 s of CPU (threads waiting for each other count), while an unbounded
+    stretch would run on for minutes. Stretches end the same way on any rung."""
     probe = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPT_PROBE, function], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", INTERRUPT_PROBE, function],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NUMBA_NUM_THREADS": "1"},
     )
     assert probe.stdout.readline() == "started\n"
     time.sleep(1.0)  # the stretches have grown to their full length
