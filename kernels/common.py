@@ -1,5 +1,12 @@
 """Settings shared by the compiled kernels, and the numerically stable activations of the
-ladder rungs (plain Python and Numba alike)."""
+ladder rungs (plain Python and Numba alike).
+
+The whole-array rungs (``rows``, ``outer``, ``matrix``) write an update in place as a ufunc
+with ``out`` (``np.add(a, b, a)`` for ``a += b``, ``np.add(c, d, a[n])`` for ``a[n] = c + d``)
+and a sum along an axis as a loop of such updates: Numba compiles ``a += b``, ``a[n] = b``,
+``np.where`` and ``a.sum(axis=...)`` with error paths that format their shapes into messages,
+about 1.5 s of a rung's first call from an empty cache (the package docstring of
+``fastbp.kernels`` says the same of the fused rungs)."""
 
 import math
 
@@ -37,25 +44,21 @@ def copy_into(target, source):
 
 
 @register_jitable
-def sigmoid(a):
-    """Elementwise stable sigmoid of a C-contiguous array of any shape, in its dtype (one of
-    the ladder's three: ``sigmoid_scalar``).
+def sigmoid(a, out):
+    """out = sigmoid(a) elementwise, stable, for C-contiguous arrays of one shape (out may be
+    a); out keeps its dtype. One of the ladder's three sigmoids: ``sigmoid_scalar``.
 
     With e = exp(-|x|), the numerator max(e, x >= 0) is 1 where x >= 0 and e elsewhere:
     ``sigmoid_scalar``'s two branches as whole-array arithmetic, bit for bit the values of
-    ``out[:] = np.where(x >= 0, 1 / (1 + e), e / (1 + e))``, whose Numba form took 2.5 s
-    more to compile, mostly the error messages of np.where's broadcasting and of the slice
-    assignment (float64 and float32: 3.5 -> 1.0 s), and ran 1.5x slower."""
-    out = np.empty_like(a)
+    ``out[:] = np.where(x >= 0, 1 / (1 + e), e / (1 + e))``, which ran 1.5x slower."""
     x = a.reshape(-1)
     e = np.exp(-np.abs(x))
     np.divide(np.maximum(e, x >= 0), 1.0 + e, out.reshape(-1))
-    return out
 
 
 @register_jitable
 def softmax_inplace(a):
     """Replace the 1-D vector ``a`` by softmax(a), shifting by its maximum first."""
-    a -= a.max()
+    np.subtract(a, a.max(), a)
     np.exp(a, a)
-    a /= a.sum()
+    np.divide(a, a.sum(), a)

@@ -1,4 +1,7 @@
-"""Rung ``matrix``: whole-batch matrix products, the classic code's fastest form."""
+"""Rung ``matrix``: whole-batch matrix products, the classic code's fastest form.
+
+Column sums are products with a ones vector and the softmax's row sums a loop over its K
+columns, not ``sum(axis=...)``, and the sigmoid writes into Z: ``common`` says why."""
 
 import numpy as np
 
@@ -9,13 +12,17 @@ from .common import sigmoid
 @cached_njit()
 def forward(X, W1, b1, W2, b2):
     """Z = sigmoid(X @ W1 + b1), Y = softmax(Z @ W2 + b2) row-wise, max-shifted; (Y, Z)."""
-    Z = sigmoid(X @ W1 + b1)
+    Z = X @ W1 + b1
+    sigmoid(Z, Z)
     A = Z @ W2 + b2
     row_max = A[:, 0].copy()
     for k in range(1, A.shape[1]):
         row_max = np.maximum(row_max, A[:, k])
     E = np.exp(A - row_max.reshape((-1, 1)))
-    return E / E.sum(axis=1).reshape((-1, 1)), Z
+    row_sum = E[:, 0].copy()
+    for k in range(1, E.shape[1]):
+        np.add(row_sum, E[:, k], row_sum)
+    return E / row_sum.reshape((-1, 1)), Z
 
 
 @cached_njit()
@@ -26,8 +33,8 @@ def derivative_w2(Z, T, Y):
 
 @cached_njit()
 def derivative_b2(T, Y):
-    """db2 = (T - Y).sum(axis=0) (K)."""
-    return (T - Y).sum(axis=0)
+    """db2 = (T - Y).sum(axis=0) (K), as ones(N) @ (T - Y)."""
+    return np.ones(T.shape[0], T.dtype) @ (T - Y)
 
 
 @cached_njit()
@@ -38,5 +45,5 @@ def derivative_w1(X, Z, T, Y, W2):
 
 @cached_njit()
 def derivative_b1(T, Y, W2, Z):
-    """db1 = dZ.sum(axis=0) with dZ = ((T - Y) @ W2.T) * Z * (1 - Z) (M)."""
-    return (((T - Y) @ W2.T) * Z * (1 - Z)).sum(axis=0)
+    """db1 = dZ.sum(axis=0) with dZ = ((T - Y) @ W2.T) * Z * (1 - Z) (M), as ones(N) @ dZ."""
+    return np.ones(T.shape[0], T.dtype) @ (((T - Y) @ W2.T) * Z * (1 - Z))

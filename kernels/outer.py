@@ -17,7 +17,7 @@ def derivative_w2(Z, T, Y):
     """dW2 = sum_n outer(Z[n], T[n] - Y[n]) (M x K)."""
     out = np.zeros((Z.shape[1], T.shape[1]), dtype=Z.dtype)
     for n in range(Z.shape[0]):
-        out += np.outer(Z[n], T[n] - Y[n])
+        np.add(out, np.outer(Z[n], T[n] - Y[n]), out)
     return out
 
 
@@ -26,5 +26,5 @@ def derivative_w1(X, Z, T, Y, W2):
     """dW1 = sum_n outer(X[n], dZ[n]), dZ[n] = ((T[n] - Y[n]) @ W2.T) * Z[n] * (1 - Z[n])."""
     out = np.zeros((X.shape[1], W2.shape[0]), dtype=X.dtype)
     for n in range(X.shape[0]):
-        out += np.outer(X[n], (W2 @ (T[n] - Y[n])) * Z[n] * (1 - Z[n]))
+        np.add(out, np.outer(X[n], (W2 @ (T[n] - Y[n])) * Z[n] * (1 - Z[n])), out)
     return out

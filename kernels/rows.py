@@ -1,6 +1,7 @@
 """Rung ``rows``: loop over samples (and one more index), vector operations along a row.
 
-The first vectorisation step a learner takes: the innermost loop becomes a NumPy row update.
+The first vectorisation step a learner takes: the innermost loop becomes a NumPy row update
+(written ``np.add(a, b, a)`` for ``a += b``: ``common`` says why).
 """
 
 import numpy as np
@@ -16,8 +17,8 @@ def forward(X, W1, b1, W2, b2):
     Z = np.empty((N, W1.shape[1]), dtype=X.dtype)
     Y = np.empty((N, W2.shape[1]), dtype=X.dtype)
     for n in range(N):
-        Z[n] = sigmoid(X[n] @ W1 + b1)
-        Y[n] = Z[n] @ W2 + b2
+        sigmoid(X[n] @ W1 + b1, Z[n])
+        np.add(Z[n] @ W2, b2, Y[n])
         softmax_inplace(Y[n])
     return Y, Z
 
@@ -30,7 +31,7 @@ def derivative_w2(Z, T, Y):
     out = np.zeros((M, K), dtype=Z.dtype)
     for n in range(N):
         for k in range(K):
-            out[:, k] += (T[n, k] - Y[n, k]) * Z[n, :]
+            np.add(out[:, k], (T[n, k] - Y[n, k]) * Z[n, :], out[:, k])
     return out
 
 
@@ -39,7 +40,7 @@ def derivative_b2(T, Y):
     """Loop over n; vector over k: db2 += T[n] - Y[n] (K)."""
     out = np.zeros(T.shape[1], dtype=T.dtype)
     for n in range(T.shape[0]):
-        out += T[n] - Y[n]
+        np.add(out, T[n] - Y[n], out)
     return out
 
 
@@ -54,7 +55,7 @@ def derivative_w1(X, Z, T, Y, W2):
     for n in range(N):
         dz = (W2 @ (T[n] - Y[n])) * Z[n] * (1 - Z[n])
         for d in range(D):
-            out[d, :] += X[n, d] * dz
+            np.add(out[d, :], X[n, d] * dz, out[d, :])
     return out
 
 
@@ -63,5 +64,5 @@ def derivative_b1(T, Y, W2, Z):
     """Loop over n; vector over m: db1 += ((T[n] - Y[n]) @ W2.T) * Z[n] * (1 - Z[n]) (M)."""
     out = np.zeros(W2.shape[0], dtype=Z.dtype)
     for n in range(T.shape[0]):
-        out += (W2 @ (T[n] - Y[n])) * Z[n] * (1 - Z[n])
+        np.add(out, (W2 @ (T[n] - Y[n])) * Z[n] * (1 - Z[n]), out)
     return out
