@@ -10,8 +10,9 @@ writeable, one float dtype) looks up a plan by the arrays' shapes and dtype, the
 mode: the kernel to call, found once when the full check first passed for that key. Only
 finiteness is checked again on every call, inside the kernel where it can be (``narrow``'s
 gradients make the cost NaN for a non-finite input), else by one compiled pass. The rung
-that ``rung=None`` picks is thus remembered per shape, except where it depends on the
-thread count (``registry.depends_on_threads``): that is read again on every call.
+that ``rung=None`` picks is thus remembered per shape; where it depends on the thread count
+(``registry.depends_on_threads``), per shape and per whether more than one thread may be
+used, which is read on every call (``threads.budget``, about 2 µs).
 
 Arrays in GPU memory (``__cuda_array_interface__``: CuPy, PyTorch CUDA tensors, numba device
 arrays) go to rung ``cuda`` without a copy (``_on_device``); their shapes and dtype are
@@ -39,13 +40,14 @@ from ._validation import (
 )
 from .registry import (
     Gradients,
-    choose_rung,
+    choose_rung_at,
     depends_on_threads,
     get_rung,
     kernel,
     kernel_for,
     log_likelihood,
 )
+from .threads import budget
 
 
 class Plan(NamedTuple):
@@ -56,7 +58,12 @@ class Plan(NamedTuple):
     marks_nonfinite: bool
 
 
-PLANS: dict[tuple, Plan] = {}
+class ByThreads(dict):
+    """The plans of a key whose rung, with ``rung=None``, depends on the thread count: keyed
+    by whether more than one thread may be used (``threads.budget() > 1``)."""
+
+
+PLANS: dict[tuple, Plan | ByThreads] = {}
 GRADIENT_ARGUMENTS = ("X", "T", "W1", "b1", "W2", "b2")
 MAX_PLANS = 1024  # forgotten all at once beyond this (a process meeting many shapes)
 
@@ -65,24 +72,34 @@ def _plan(
     key: tuple, function: str, rung: str | None, compiled: bool, N: int, D: int, M: int, K: int
 ) -> Plan:
     """The plan for ``function`` at these sizes, remembered under ``key`` when the arrays
-    were kernel-ready (``key[0]`` is not None), unless ``rung=None`` picks a rung that
-    depends on the thread count for them (then the choice is made on every call: such
-    shapes are large, and the full check costs little beside their kernel)."""
-    name = choose_rung(N, D, M, K) if rung is None else get_rung(rung).name
+    were kernel-ready (``key[0]`` is not None); where ``rung=None`` picks a rung that
+    depends on the thread count for them, in a ``ByThreads`` under ``key``."""
+    several = budget() > 1
+    name = choose_rung_at(N, D, M, K, several) if rung is None else get_rung(rung).name
     found = kernel_for(name, function, bool(compiled), D, M, K)
     plan = Plan(found, getattr(kernel(name, function, bool(compiled)), "marks_nonfinite", False))
-    if key[0] is not None and (rung is not None or not depends_on_threads(N, D, M, K)):
+    if key[0] is not None:
         if len(PLANS) >= MAX_PLANS:
             PLANS.clear()
-        PLANS[key] = plan
+        if rung is None and depends_on_threads(N, D, M, K):
+            by_threads = PLANS.get(key)
+            if type(by_threads) is not ByThreads:
+                by_threads = ByThreads()
+            by_threads[several] = plan
+            PLANS[key] = by_threads
+        else:
+            PLANS[key] = plan
     return plan
 
 
 def _lookup(key: tuple) -> Plan | None:
     try:
-        return PLANS.get(key)
+        plan = PLANS.get(key)
     except TypeError:  # an unhashable rung: the full path explains
         return None
+    if type(plan) is ByThreads:
+        return plan.get(budget() > 1)
+    return plan
 
 
 def _on_device(
@@ -709,6 +726,8 @@ def gradients(
         plan = PLANS.get(key)
     except TypeError:
         plan = None
+    if type(plan) is ByThreads:
+        plan = plan.get(budget() > 1)
     if plan is None:
         if _dispatch.is_dask(X, T):
             return _dispatch.distributed().gradients(

@@ -329,6 +329,12 @@ def choose_rung(N: int, D: int, M: int, K: int, looped: bool = False) -> str:
     return _choose(N, D, M, K, looped, threads.budget() > 1)
 
 
+def choose_rung_at(N: int, D: int, M: int, K: int, several: bool) -> str:
+    """``choose_rung``'s pick (not looped) with ``several`` given: whether more than one
+    thread may be used, instead of read from ``threads.budget``."""
+    return _choose(N, D, M, K, False, several)
+
+
 def depends_on_threads(N: int, D: int, M: int, K: int) -> bool:
     """Whether ``choose_rung`` picks another rung for this shape with one thread than
     with several (a plan for it cannot be remembered across thread counts)."""

@@ -225,28 +225,39 @@ def test_read_only_install_imports_and_runs(tmp_path):
 
 def test_a_default_rung_chosen_at_one_thread_is_chosen_again_at_more(monkeypatch):
     """rung=None picks narrow_parallel for this shape only with several threads: the choice
-    made under numba.set_num_threads(1) must not stick to the shape afterwards."""
+    made under numba.set_num_threads(1) must not stick to the shape afterwards. Each choice
+    is remembered for its thread count: later calls find it (no new plan) and run it."""
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("one CPU: Numba has a single thread")
     from fastbp import api
 
-    chosen = []
+    chosen, ran = [], []
 
     def spy(name, *args):
         chosen.append(name)
-        return kernel_for(name, *args)
+        found = kernel_for(name, *args)
+
+        def run(*arrays):
+            ran.append(name)
+            return found(*arrays)
+
+        return run
 
     kernel_for = api.kernel_for
     monkeypatch.setattr(api, "kernel_for", spy)
+    monkeypatch.setattr(api, "PLANS", {})
     args = reference.problem(40_000, 2, 3, 3, seed=7)
     before = numba.get_num_threads()
     try:
-        numba.set_num_threads(1)
-        one = fastbp.gradients(*args)
-        numba.set_num_threads(2)
-        two = fastbp.gradients(*args)
+        for threads in (1, 2, 1, 2):
+            numba.set_num_threads(threads)
+            if threads == 1:
+                one = fastbp.gradients(*args)
+            else:
+                two = fastbp.gradients(*args)
     finally:
         numba.set_num_threads(before)
     assert chosen == ["narrow", "narrow_parallel"]
+    assert ran == ["narrow", "narrow_parallel"] * 2
     for a, b in zip(one, two):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12 * np.abs(b).max())
