@@ -3,10 +3,10 @@ ladder rungs (plain Python and Numba alike).
 
 The whole-array rungs (``rows``, ``outer``, ``matrix``) write an update in place as a ufunc
 with ``out`` (``np.add(a, b, a)`` for ``a += b``, ``np.add(c, d, a[n])`` for ``a[n] = c + d``)
-and a sum along an axis as a loop of such updates: Numba compiles ``a += b``, ``a[n] = b``,
-``np.where`` and ``a.sum(axis=...)`` with error paths that format their shapes into messages,
-about 1.5 s of a rung's first call from an empty cache (the package docstring of
-``fastbp.kernels`` says the same of the fused rungs)."""
+and a sum along an axis as a product with a ones vector or a loop of such updates: Numba
+compiles ``a += b``, ``a[n] = b``, ``np.where`` and ``a.sum(axis=...)`` with error paths that
+format their shapes into messages, about 1.5 s of a rung's first call from an empty cache
+(the package docstring of ``fastbp.kernels`` says the same of the fused rungs)."""
 
 import math
 
