@@ -436,7 +436,9 @@ def fit(
         X_valid, T_valid, w_valid = X[valid], T[valid], weights[valid] if len(weights) else weights
         X, T, weights = X[train], T[train], weights[train] if len(weights) else weights
         monitor = _held_out_loss(network, X_valid, T_valid, w_valid, alpha, gradient_at)
-    with threads.blas_threads(threads.budget()):  # one thread allowed: products on one core
+    # a kernel's products are on a batch, or on blocks of at most BLOCK rows
+    rows = min(len(X), kernels.BLOCK, len(X) if batch_size is None else int(batch_size))
+    with threads.blas_threads(threads.product_threads(rows, network.sizes)):
         if optimizer == "lbfgs":
             return _fit_lbfgs(network, X, T, weights, params, alpha, epochs, max_fun, tol, callback)
         settings = Settings(**{name: arguments[name] for name in Settings._fields})

@@ -435,7 +435,8 @@ class Network:
 
             return cuda_network.predict(self, params, X)
         X, _ = self.check_data(params, X)
-        with threads.blas_threads(threads.budget()):
+        rows = min(len(X), kernels.BLOCK)  # the kernel's products are on blocks of rows
+        with threads.blas_threads(threads.product_threads(rows, self.sizes)):
             return kernels.predict(params, *self._kernel_args(), X)
 
     def loss_gradient(
@@ -514,6 +515,7 @@ class Network:
         X, T = self.check_data(params, X, T)
         weights = check_sample_weight(sample_weight, len(X), params.dtype)
         args = self._kernel_args()
-        with threads.blas_threads(threads.budget()):
+        rows = min(len(X), kernels.BLOCK)
+        with threads.blas_threads(threads.product_threads(rows, self.sizes)):
             loss, grad = kernels.loss_gradient(params, *args, X, T, weights, float(alpha))
         return float(loss), grad

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
@@ -60,6 +61,43 @@ def budget() -> int:
     for library in _blas_libraries().lib_controllers:
         threads = min(threads, max(1, library.num_threads))
     return threads
+
+
+# Below this many multiply-adds in a network's largest product, BLAS at one thread: measured
+# on the project's 2-core machine, epochs of 784-128-10 by batches of 32 (3.2 M) ran 1.25x
+# faster with one BLAS thread than with two, batches of 48 (4.8 M) 1.15x, of 64 (6.4 M) as
+# fast, of 128 and 256 slower (1.3x, 1.45x): waking the pool costs more than it gives.
+THREADED_PRODUCT_WORK = 6_000_000
+
+
+def product_threads(rows: int, sizes: Sequence[int]) -> int:
+    """The BLAS threads for a network's products on ``rows`` samples at a time.
+
+    ``budget()``, or 1 when its largest product, ``rows`` times the largest
+    ``sizes[i] * sizes[i + 1]``, is below THREADED_PRODUCT_WORK multiply-adds.
+
+    Parameters
+    ----------
+    rows : int
+        The samples of one product (a batch, or a kernel's block).
+    sizes : sequence of int
+        The network's layer widths, input first.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> from fastbp import threads
+    >>> threads.product_threads(32, (784, 128, 10))  # 3.2 M multiply-adds: one thread
+    1
+    >>> threads.product_threads(256, (784, 128, 10)) == threads.budget()
+    True
+    """
+    widest = max(n_in * n_out for n_in, n_out in itertools.pairwise(sizes))
+    return budget() if rows * widest >= THREADED_PRODUCT_WORK else 1
 
 
 @contextlib.contextmanager

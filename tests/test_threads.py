@@ -137,6 +137,31 @@ def test_a_one_thread_setting_uses_one_core(setting, make_call):
     assert cpu <= 1.15 * wall, (cpu, wall)
 
 
+@pytest.mark.parametrize(
+    ("batch_size", "many"), [(32, False), (None, True)], ids=["batches-of-32", "full-batch"]
+)
+def test_the_network_runs_blas_at_one_thread_only_for_small_products(monkeypatch, batch_size, many):
+    """fit, predict and loss_gradient of 784-128-10: products of 32 rows (3.2 M
+    multiply-adds) get one BLAS thread, blocks of 256 rows the whole budget."""
+    counts = []
+    blas_threads = threads.blas_threads
+
+    def spy(count):
+        counts.append(count)
+        return blas_threads(count)
+
+    monkeypatch.setattr(threads, "blas_threads", spy)
+    rng = np.random.default_rng(0)
+    X, T = rng.standard_normal((300, 784)), np.eye(10)[rng.integers(0, 10, 300)]
+    network = fastbp.Network((784, 128, 10))
+    params = network.init_params(seed=0)
+    fastbp.fit(network, X, T, learning_rate=0.01, epochs=1, batch_size=batch_size, params=params)
+    rows = 32 if batch_size else 300
+    network.predict(params, X[:rows])
+    network.loss_gradient(params, X[:rows], T[:rows])
+    assert counts == [threads.budget() if many else 1] * 3
+
+
 PRINT_BUDGET = "import fastbp; print(fastbp.threads.budget(), fastbp.choose_rung(10**6, 2, 3, 3))"
 
 
