@@ -68,13 +68,17 @@ def budget() -> int:
 # faster with one BLAS thread than with two, batches of 48 (4.8 M) 1.15x, of 64 (6.4 M) as
 # fast, of 128 and 256 slower (1.3x, 1.45x): waking the pool costs more than it gives.
 THREADED_PRODUCT_WORK = 6_000_000
+# Below this many, the limit is not set: one or two BLAS threads made no measurable difference
+# there (2-64-64-3 epochs by batches of 32, 131 K), and setting it costs about 10 µs
+# (threadpoolctl), a quarter of the time of a predict on the 150 Iris flowers.
+SMALL_PRODUCT_WORK = 262_144
 
 
 def product_threads(rows: int, sizes: Sequence[int]) -> int:
     """The BLAS threads for a network's products on ``rows`` samples at a time.
 
-    ``budget()``, or 1 when its largest product, ``rows`` times the largest
-    ``sizes[i] * sizes[i + 1]``, is below THREADED_PRODUCT_WORK multiply-adds.
+    1 when its largest product, ``rows`` times the largest ``sizes[i] * sizes[i + 1]``, is
+    from SMALL_PRODUCT_WORK to below THREADED_PRODUCT_WORK multiply-adds, else ``budget()``.
 
     Parameters
     ----------
@@ -93,11 +97,13 @@ def product_threads(rows: int, sizes: Sequence[int]) -> int:
     >>> from fastbp import threads
     >>> threads.product_threads(32, (784, 128, 10))  # 3.2 M multiply-adds: one thread
     1
-    >>> threads.product_threads(256, (784, 128, 10)) == threads.budget()
+    >>> threads.product_threads(256, (784, 128, 10)) == threads.budget()  # 25.7 M
+    True
+    >>> threads.product_threads(150, (4, 16, 3)) == threads.budget()  # 9600: no limit set
     True
     """
-    widest = max(n_in * n_out for n_in, n_out in itertools.pairwise(sizes))
-    return budget() if rows * widest >= THREADED_PRODUCT_WORK else 1
+    work = rows * max(n_in * n_out for n_in, n_out in itertools.pairwise(sizes))
+    return 1 if SMALL_PRODUCT_WORK <= work < THREADED_PRODUCT_WORK else budget()
 
 
 @contextlib.contextmanager
