@@ -63,22 +63,23 @@ def budget() -> int:
     return threads
 
 
-# Below this many multiply-adds in a network's largest product, BLAS at one thread: measured
-# on the project's 2-core machine, epochs of 784-128-10 by batches of 32 (3.2 M) ran 1.25x
-# faster with one BLAS thread than with two, batches of 48 (4.8 M) 1.15x, of 64 (6.4 M) as
-# fast, of 128 and 256 slower (1.3x, 1.45x): waking the pool costs more than it gives.
-THREADED_PRODUCT_WORK = 6_000_000
-# Below this many, the limit is not set: one or two BLAS threads made no measurable difference
-# there (2-64-64-3 epochs by batches of 32, 131 K), and setting it costs about 10 µs
-# (threadpoolctl), a quarter of the time of a predict on the 150 Iris flowers.
+# Products of fewer rows than this get BLAS at one thread: measured on the project's 2-core
+# machine, epochs of 784-128-10 by batches of 32 ran 1.25x faster with one BLAS thread than
+# with two, by 48 1.15x, by 64 as fast, by 128 and 256 slower (1.3x, 1.45x); blocks of 256 rows
+# of 2-64-64-3 (1 M multiply-adds) ran 3-5% slower on one.
+THREADED_ROWS = 64
+# Products of fewer multiply-adds than this are left alone: one or two BLAS threads made no
+# measurable difference there (2-64-64-3 epochs by batches of 32, 131 K), and setting the
+# limit costs about 10 µs (threadpoolctl), a quarter of a predict on the 150 Iris flowers.
 SMALL_PRODUCT_WORK = 262_144
 
 
 def product_threads(rows: int, sizes: Sequence[int]) -> int:
     """The BLAS threads for a network's products on ``rows`` samples at a time.
 
-    1 when its largest product, ``rows`` times the largest ``sizes[i] * sizes[i + 1]``, is
-    from SMALL_PRODUCT_WORK to below THREADED_PRODUCT_WORK multiply-adds, else ``budget()``.
+    1 when ``rows`` is below THREADED_ROWS and the largest product, ``rows`` times the
+    largest ``sizes[i] * sizes[i + 1]``, has SMALL_PRODUCT_WORK multiply-adds or more;
+    else ``budget()``.
 
     Parameters
     ----------
@@ -97,13 +98,13 @@ def product_threads(rows: int, sizes: Sequence[int]) -> int:
     >>> from fastbp import threads
     >>> threads.product_threads(32, (784, 128, 10))  # 3.2 M multiply-adds: one thread
     1
-    >>> threads.product_threads(256, (784, 128, 10)) == threads.budget()  # 25.7 M
+    >>> threads.product_threads(256, (784, 128, 10)) == threads.budget()  # 256 rows
     True
     >>> threads.product_threads(150, (4, 16, 3)) == threads.budget()  # 9600: no limit set
     True
     """
     work = rows * max(n_in * n_out for n_in, n_out in itertools.pairwise(sizes))
-    return 1 if SMALL_PRODUCT_WORK <= work < THREADED_PRODUCT_WORK else budget()
+    return 1 if rows < THREADED_ROWS and work >= SMALL_PRODUCT_WORK else budget()
 
 
 @contextlib.contextmanager
