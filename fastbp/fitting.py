@@ -21,7 +21,7 @@ import numpy as np
 import scipy.optimize
 from numpy.typing import ArrayLike
 
-from . import _dispatch, threads
+from . import _dispatch
 from ._validation import (
     PARAMETERS,
     Options,
@@ -436,9 +436,7 @@ def fit(
         X_valid, T_valid, w_valid = X[valid], T[valid], weights[valid] if len(weights) else weights
         X, T, weights = X[train], T[train], weights[train] if len(weights) else weights
         monitor = _held_out_loss(network, X_valid, T_valid, w_valid, alpha, gradient_at)
-    # a kernel's products are on a batch, or on blocks of at most BLOCK rows
-    rows = min(len(X), kernels.BLOCK, len(X) if batch_size is None else int(batch_size))
-    with threads.blas_threads(threads.product_threads(rows, network.sizes)):
+    with network._blas_threads(min(len(X), batch_size or len(X))):
         if optimizer == "lbfgs":
             return _fit_lbfgs(network, X, T, weights, params, alpha, epochs, max_fun, tol, callback)
         settings = Settings(**{name: arguments[name] for name in Settings._fields})

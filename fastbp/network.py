@@ -13,6 +13,7 @@ is exactly what the classic ``derivative_*`` functions return.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,6 +161,11 @@ class Network:
             self.bias,
             self.bias_trick,
         )
+
+    def _blas_threads(self, rows: int) -> contextlib.AbstractContextManager[None]:
+        """BLAS's threads for the kernels' products on ``rows`` samples at a time (a batch;
+        the kernels take at most BLOCK at once): ``threads.product_threads``."""
+        return threads.blas_threads(threads.product_threads(min(rows, kernels.BLOCK), self.sizes))
 
     def init_params(
         self, seed: int = 0, dtype: type = np.float64, scheme: str = "glorot"
@@ -435,8 +441,7 @@ class Network:
 
             return cuda_network.predict(self, params, X)
         X, _ = self.check_data(params, X)
-        rows = min(len(X), kernels.BLOCK)  # the kernel's products are on blocks of rows
-        with threads.blas_threads(threads.product_threads(rows, self.sizes)):
+        with self._blas_threads(len(X)):
             return kernels.predict(params, *self._kernel_args(), X)
 
     def loss_gradient(
@@ -515,7 +520,6 @@ class Network:
         X, T = self.check_data(params, X, T)
         weights = check_sample_weight(sample_weight, len(X), params.dtype)
         args = self._kernel_args()
-        rows = min(len(X), kernels.BLOCK)
-        with threads.blas_threads(threads.product_threads(rows, self.sizes)):
+        with self._blas_threads(len(X)):
             loss, grad = kernels.loss_gradient(params, *args, X, T, weights, float(alpha))
         return float(loss), grad

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import threads
 from ..peers import EPOCH_PEERS
 from .cases import LEARNING_RATE, MOMENTUM, NETWORK_CASES, network_problem
 from .probe import NETWORK_CALLS, first_calls
@@ -42,11 +41,9 @@ def candidates(case: str, peers: bool) -> dict[str, Callable[[], object]]:
     no_stop = kernels.StopRule(-1.0, np.inf, np.inf, 0)  # tol < 0: best and stale not read
     args = (*network._kernel_args(), X, T, np.empty(0), orders, batch, sgd, rates, 0.0, no_stop)
 
-    rows = min(batch, kernels.BLOCK)  # BLAS's threads as fit sets them
-
     def kernel_epoch() -> int:
         params[:], moments[:] = start, 0.0  # the same start as fit's: copies of params
-        with threads.blas_threads(threads.product_threads(rows, network.sizes)):
+        with network._blas_threads(batch):  # BLAS's threads as fit sets them
             return kernels.train_epochs(params, moments, steps, *args, before, losses)
 
     out[KERNEL] = kernel_epoch
