@@ -8,9 +8,12 @@ dtype. Going through the public functions, the arrays reach the kernels as a use
 and saved are the ones a later process looks up, and every kernel on the way (the
 boundary's finiteness check too) is saved. Plain mode (``compiled=False``) compiles nothing.
 
-Units of one dtype run at once, dtypes one after another, a rung after the rung whose
-kernels it reuses (``plan``). Processes saving to the cache at once are safe
-(``fastbp.kernels.caching``: a data file per signature, the index updated under a lock).
+Units of one dtype run at once, dtypes one after another (``plan``). Rungs that share
+kernels (``outer`` and ``rows``, ``blas`` and ``matrix``, ``parallel`` and ``fused``, the two
+narrow rungs: ``share_kernels``) are not started side by side while other work waits
+(``next_unit``): the second then loads what the first compiled. Processes saving to the
+cache at once are safe (``fastbp.kernels.caching``: a data file per signature, the index
+updated under a lock).
 The narrow rungs are compiled at the widths of GENERATED_WIDTHS (their kernels
 are generated per width; others compile on their first call, in about a second).
 """
@@ -21,7 +24,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +32,7 @@ import numpy as np
 import fastbp
 from fastbp._validation import check_parameters
 from fastbp.kernels import caching
+from fastbp.registry import FUNCTIONS
 
 NETWORK = "network"
 DTYPES = ("float64", "float32")
@@ -67,11 +71,38 @@ def cache_folder() -> str:
 
 def plan(rungs: Iterable[str], dtypes: Iterable[str], network: bool) -> list[list[Unit]]:
     """The units in waves, one wave per dtype: the network first (its compile is long),
-    then the rungs in the order of fastbp.RUNGS, where a rung that reuses another's kernels
-    comes after it (outer after rows, blas after matrix, parallel after fused), so that on
-    few processes it finds them in the cache rather than compiling them again."""
+    then the rungs in the order of fastbp.RUNGS (``next_unit`` picks from a wave in this
+    order)."""
     targets = ([NETWORK] if network else []) + sorted(set(rungs), key=list(fastbp.RUNGS).index)
     return [[Unit(target, dtype) for target in targets] for dtype in dict.fromkeys(dtypes)]
+
+
+def share_kernels(first: str, second: str) -> bool:
+    """Whether two targets (rung names or NETWORK) call some of the same kernels: the same
+    ``forward`` or derivative in their kernel modules (as ``blas`` calls ``matrix``'s)."""
+    if NETWORK in (first, second):
+        return False
+    modules = fastbp.RUNGS[first].module, fastbp.RUNGS[second].module
+    return any(
+        getattr(modules[0], name) is getattr(modules[1], name)
+        for name in FUNCTIONS
+        if hasattr(modules[0], name) and hasattr(modules[1], name)
+    )
+
+
+def next_unit(pending: list[Unit], running: Iterable[Unit]) -> Unit:
+    """The unit to start now: the first of ``pending`` that shares no kernels with a running
+    unit of its dtype (it will load them from the cache once that one has saved them), or,
+    when every pending unit does, the first of them (compiling twice beats leaving a process
+    idle)."""
+    running = list(running)
+    for unit in pending:
+        if not any(
+            unit.dtype == other.dtype and share_kernels(unit.target, other.target)
+            for other in running
+        ):
+            return unit
+    return pending[0]
 
 
 def _call_rung(rung: str, dtype: np.dtype) -> None:
@@ -152,9 +183,16 @@ def warm_up(
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
         for wave in waves:
-            futures = {pool.submit(_compile, unit): unit for unit in wave}
-            for future in as_completed(futures):
-                finished.append((futures[future], future.result()))
-                if report is not None:
-                    report(*finished[-1])
+            pending: list[Unit] = list(wave)
+            running: dict[Future, Unit] = {}
+            while pending or running:
+                while pending and len(running) < workers:
+                    unit = next_unit(pending, running.values())
+                    pending.remove(unit)
+                    running[pool.submit(_compile, unit)] = unit
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finished.append((running.pop(future), future.result()))
+                    if report is not None:
+                        report(*finished[-1])
     return finished

@@ -124,6 +124,22 @@ def test_units_of_one_dtype_run_together_and_dtypes_in_turn():
     ]
 
 
+def test_rungs_sharing_kernels_start_side_by_side_only_when_nothing_else_waits():
+    """blas calls matrix's forward and derivatives: while matrix compiles, other pending work
+    goes first (blas then loads them from the cache); blas starts when nothing else waits."""
+
+    def unit(target: str, dtype: str = "float64") -> warmup.Unit:
+        return warmup.Unit(target, dtype)
+
+    assert warmup.share_kernels("blas", "matrix") and warmup.share_kernels("parallel", "fused")
+    assert not warmup.share_kernels("blas", "fused")
+    assert not warmup.share_kernels(warmup.NETWORK, "matrix")
+    pending = [unit("blas"), unit("fused")]
+    assert warmup.next_unit(pending, [unit("matrix")]) == unit("fused")
+    assert warmup.next_unit(pending, [unit("matrix", "float32")]) == unit("blas")
+    assert warmup.next_unit([unit("blas")], [unit("matrix")]) == unit("blas")
+
+
 @pytest.mark.parametrize(
     ("options", "error"),
     [
