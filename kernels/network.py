@@ -325,9 +325,13 @@ def train_epochs(params, moments, steps, sizes, hidden, output, loss, bias, tric
             batch = 0.0
             for first in range(0, samples.shape[0], BLOCK):
                 block = samples[first : first + BLOCK]
-                forward_block(params, arch, X, block, space, False)
+                # consecutive rows (full batch, or batches in order) are read where they are
+                in_place = not trick and block[-1] - block[0] == block.shape[0] - 1
+                for i in range(1, block.shape[0] if in_place else 0):
+                    in_place = in_place and block[i] == block[0] + i
+                forward_block(params, arch, X, block, space, in_place)
                 batch += backward_block(params, arch, X, T, sample_weight, block, space, grad,
-                                        first == 0, False)  # fmt: skip
+                                        first == 0, in_place)  # fmt: skip
             if alpha != 0.0:
                 batch += add_weight_penalty(params, arch, grad, alpha)
             total_weight = weight_sum(sample_weight, samples)

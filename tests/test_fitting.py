@@ -189,6 +189,30 @@ def test_shuffling_changes_the_order_and_so_the_result():
     np.testing.assert_allclose(full[0].params, full[1].params, rtol=1e-12)
 
 
+def test_a_batch_is_read_from_x_in_place_only_when_its_rows_are_consecutive():
+    """The epoch kernel reads a batch's rows where they lie in X only when they are
+    consecutive: batches whose first and last samples are those of consecutive rows, but not
+    the ones between, train as the same order applied to the data beforehand."""
+    from fastbp.kernels import network as kernels
+
+    network = Network((3, 5, 2))
+    X, T = data(network, 12, seed=3)
+    order = np.array([0, 5, 1, 3, 4, 2, 6, 7, 8, 9, 10, 11])  # the last batch consecutive
+
+    def trained(X, T, order):
+        params = network.init_params(0)
+        moments, steps = np.zeros((2, len(params))), np.zeros(1, np.int64)
+        sgd = kernels.Optimizer(kernels.SGD, 0.9, False, 0.9, 0.999, 1e-8)
+        no_stop = kernels.StopRule(-1.0, math.inf, math.inf, 0)
+        kernels.train_epochs(params, moments, steps, *network._kernel_args(), X, T, np.empty(0),
+                             order[None, :], 4, sgd, np.array([0.5]), 0.0, no_stop,
+                             np.empty_like(params), np.empty(1))  # fmt: skip
+        return params
+
+    permuted = trained(X[order], T[order], np.arange(len(X)))  # every batch in place
+    np.testing.assert_allclose(trained(X, T, order), permuted, rtol=1e-12)
+
+
 def test_float32_training_stays_float32_and_tracks_float64():
     network = Network((3, 5, 4, 2), hidden="tanh", output="softmax")
     X, T = data(network, 50, seed=3)
