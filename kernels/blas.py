@@ -144,12 +144,18 @@ def add_into(part, total):
 
 @register_jitable
 def add_slabs(slabs, total, first, last):
-    """total[first:last] = the sum of the slabs' entries first..last-1, in chunk order."""
-    for i in range(first, last):
-        total[i] = slabs[0, i]
+    """total[first:last] = the sum of the slabs' entries first..last-1, in chunk order.
+
+    Loops over views from 0: an index from ``range(first, last)`` might be negative for all
+    Numba knows, and its wraparound check keeps LLVM from vectorising (16 slabs of 2000
+    values: 21 µs against 5.1-5.6 µs; of 203,000, the mnist-like step's: 2.5 against 1.8 ms)."""
+    out, head = total[first:last], slabs[0, first:last]
+    for i in range(out.shape[0]):
+        out[i] = head[i]
     for c in range(1, slabs.shape[0]):
-        for i in range(first, last):
-            total[i] += slabs[c, i]
+        part = slabs[c, first:last]
+        for i in range(out.shape[0]):
+            out[i] += part[i]
 
 
 def unpack(total, D, M, K):
