@@ -123,18 +123,19 @@ def forward_block(params, arch, X, samples, space, in_place):
                 h[r, d] = X[samples[r], d]
             if trick:
                 h[r, sizes[0]] = 1.0
+    pre, spare, work = space.pre, space.spare, space.work
     for layer in range(layers):
         n_in, n_out = sizes[layer], sizes[layer + 1]
         matrix = layer_matrix(params, arch, layer)
-        a = space.pre[: rows * n_out].reshape((rows, n_out))
+        a = pre[: rows * n_out].reshape((rows, n_out))
         # under the trick the ones column meets the bias row inside the product; one call
         # site, as each inlined copy of ``product`` costs compile time
-        product(h, matrix if trick else matrix[:n_in], a, False, space.spare)
+        product(h, matrix if trick else matrix[:n_in], a, False, spare)
         if arch.bias and not trick:
             add_row(a, matrix[n_in])
         h = block_activations(space, layer + 1, rows)
         code = arch.output if layer == layers - 1 else arch.hidden
-        activate(code, a, h, space.work)
+        activate(code, a, h, work)
         if trick and layer < layers - 1:
             for r in range(rows):
                 h[r, n_out] = 1.0
@@ -161,6 +162,7 @@ def backward_block(params, arch, X, T, sample_weight, samples, space, grad, firs
     delta = space.errors[0, : rows * n_out].reshape((rows, n_out))
     y = block_activations(space, layers, rows)
     loss = loss_and_error(arch.loss, arch.output, a, y, targets, w, delta)
+    errors, spare = space.errors, space.spare
     for layer in range(layers - 1, -1, -1):
         n_in, n_out = sizes[layer], sizes[layer + 1]
         if layer == 0 and in_place:
@@ -170,13 +172,13 @@ def backward_block(params, arch, X, T, sample_weight, samples, space, grad, firs
         step = layer_matrix(grad, arch, layer)
         # under the trick the weights and bias in one product: the bias row meets the ones
         # column (one call site, as in ``forward_block``)
-        product(h.T, delta, step if arch.trick else step[:n_in], not first, space.spare)
+        product(h.T, delta, step if arch.trick else step[:n_in], not first, spare)
         if arch.bias and not arch.trick:
             for j in range(n_out if first else 0):
                 step[n_in, j] = 0.0
             add_column_sums(delta, step[n_in])
         if layer > 0:
-            below = space.errors[(layers - layer) % 2, : rows * n_in].reshape((rows, n_in))
+            below = errors[(layers - layer) % 2, : rows * n_in].reshape((rows, n_in))
             product_transposed(delta, layer_matrix(params, arch, layer)[:n_in], below)
             multiply_by_derivative(arch.hidden, h, below)
             delta = below
@@ -187,15 +189,15 @@ def backward_block(params, arch, X, T, sample_weight, samples, space, grad, firs
 def add_weight_penalty(params, arch, grad, alpha):
     """grad += alpha * W for every layer's weights W (not the biases); returns
     alpha / 2 * (sum of their squares)."""
-    sizes = arch.sizes
+    sizes, offsets = arch.sizes, arch.offsets
     squares = 0.0
     for layer in range(sizes.shape[0] - 1):
-        weights = layer_matrix(params, arch, layer)
-        step = layer_matrix(grad, arch, layer)
-        for i in range(sizes[layer]):
-            for j in range(sizes[layer + 1]):
-                squares += weights[i, j] * weights[i, j]
-                step[i, j] += alpha * weights[i, j]
+        # the weights are the layer's first sizes[layer] rows: one run of the flat vector
+        start, end = offsets[layer], offsets[layer] + sizes[layer] * sizes[layer + 1]
+        weights, step = params[start:end], grad[start:end]
+        for i in range(end - start):
+            squares += weights[i] * weights[i]
+            step[i] += alpha * weights[i]
     return 0.5 * alpha * squares
 
 
