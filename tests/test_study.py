@@ -1,6 +1,7 @@
 """The study command runs end to end (tiny settings; its timings are not checked here)."""
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import fastbp
 from fastbp.__main__ import main
 from fastbp.peers import EPOCH_PEERS, PEERS
 from fastbp.registry import RUNGS
-from fastbp.study import cases, course, networks, rungs, tables, threads
+from fastbp.study import cases, course, networks, rungs, tables, threads, timing
 from fastbp.study.main import run
 from fastbp.study.probe import first_calls
 
@@ -310,6 +311,21 @@ def test_call_overhead_is_the_public_call_less_its_bare_kernel_round_by_round():
     for public, bare, overhead in (timings[:3], timings[3:]):
         assert len(overhead.seconds) == 21
         assert overhead.seconds == [p - k for p, k in zip(public.seconds, bare.seconds)]
+
+
+@pytest.mark.parametrize("min_time, calls", [(0.0, 1 + 3), (1e-4, 2 + 3)])
+def test_rounds_cost_one_warm_up_call_and_a_timed_one_only_when_calibrating(min_time, calls):
+    """Without a round time to reach (the three-clouds runs), nothing is timed before the
+    rounds: a 1000-epoch run is not repeated only to be measured once more."""
+    made = []
+
+    def call():
+        made.append(1)
+        time.sleep(1e-3)  # longer than min_time: one call a round either way
+
+    timings = timing.time_interleaved({"call": call}, 3, min_time, "test", settle=0.0)
+    assert len(timings[0].seconds) == 3
+    assert len(made) == calls
 
 
 def test_threads_sweep_times_each_count_with_every_pool_limited(monkeypatch, capsys):
