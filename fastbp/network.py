@@ -164,8 +164,9 @@ class Network:
 
     def _blas_threads(self, rows: int) -> contextlib.AbstractContextManager[None]:
         """BLAS's threads for the kernels' products on ``rows`` samples at a time (a batch;
-        the kernels take at most BLOCK at once): ``threads.product_threads``."""
-        return threads.blas_threads(threads.product_threads(min(rows, kernels.BLOCK), self.sizes))
+        the kernels take at most ``block_rows`` at once): ``threads.product_threads``."""
+        block = kernels.block_rows(self.sizes)
+        return threads.blas_threads(threads.product_threads(min(rows, block), self.sizes))
 
     def init_params(
         self, seed: int = 0, dtype: type = np.float64, scheme: str = "glorot"

@@ -107,6 +107,7 @@ SGD_CASES = [
     ((2, 6, 4, 5, 1), "tanh", "identity", None, 23, 4),
     ((3, 4, 2), "identity", "identity", None, 9, 9),  # a batch of all samples: full batch
     ((3, 4, 2), "sigmoid", "sigmoid", None, 600, 300),  # batches larger than one block of 256
+    ((200, 170, 3), "relu", "softmax", None, 1100, 1050),  # blocks of 1024: a layer this wide
     ((3, 5, 4), "tanh", "sigmoid", "cross_entropy", 37, 5),
     ((3, 5, 4), "relu", "softmax", "squared_error", 37, 16),
 ]

@@ -102,6 +102,8 @@ SHAPES = [
     ((7, 64, 2), "sigmoid", "sigmoid", "cross_entropy", 260),
     ((4, 2, 2), "relu", "softmax", "squared_error", 9),
     ((6, 40, 30, 3), "tanh", "softmax", "squared_error", 300),
+    # a layer of 32768 weights or more: blocks of 1024 samples (kernels.network.block_rows)
+    ((200, 170, 3), "relu", "softmax", "cross_entropy", 1100),
 ]
 
 
