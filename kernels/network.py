@@ -7,9 +7,10 @@ outputs; its weights are stored row-major, followed by its bias when there is on
 layer's weights and bias are, in memory, exactly the ``(n_in + 1) x n_out`` matrix of the
 "bias trick", whose extra row multiplies a column of ones appended to the layer's input.
 
-Samples go through in blocks of at most ``block_rows(sizes)`` rows: the buffers hold one block
-per layer, never N rows. Products follow the BLAS rule of ``layers``; activations and losses are the
-tables of ``activations``. Everything runs in the parameters' dtype but exp (float64).
+Samples go through in blocks of at most ``block_rows(sizes)`` rows: the buffers hold one
+block per layer, never N rows. Products follow the BLAS rule of ``layers``; activations and
+losses are the tables of ``activations``. Everything runs in the parameters' dtype but exp
+(float64).
 
 A network reaches the kernels as ``sizes`` (int64 array), the ``hidden`` and ``output``
 activation codes, the ``loss`` code, ``bias`` and ``trick``; inside they travel together as
@@ -127,11 +128,10 @@ def block_activations(space, layer, rows):
 @register_jitable
 def forward_block(params, arch, X, samples, space, in_place):
     """Forward pass of the samples X[samples] (at most ``space.block``): every layer's
-    activations.
-    The inputs are copied into ``space``, unless ``in_place`` (the samples are consecutive rows
-    of X and there is no ones column): then the first layer reads X's rows where they are
-    (predicting 10000 x 784-128-10 took 31 ms with the copy, about 22 ms of it the two
-    products; measured)."""
+    activations. The inputs are copied into ``space``, unless ``in_place`` (the samples are
+    consecutive rows of X and there is no ones column): then the first layer reads X's rows
+    where they are (predicting 10000 x 784-128-10 took 31 ms with the copy, about 22 ms of
+    it the two products; measured)."""
     sizes, trick = arch.sizes, arch.trick
     layers = sizes.shape[0] - 1
     rows = samples.shape[0]
