@@ -108,6 +108,9 @@ SGD_CASES = [
     ((3, 4, 2), "identity", "identity", None, 9, 9),  # a batch of all samples: full batch
     ((3, 4, 2), "sigmoid", "sigmoid", None, 600, 300),  # batches larger than one block of 256
     ((200, 170, 3), "relu", "softmax", None, 1100, 1050),  # blocks of 1024: a layer this wide
+    # one sample by a 64 x 64 layer as a loop, by a 140 x 120 one in BLAS (kernels.layers)
+    ((2, 64, 64, 3), "relu", "softmax", None, 30, 1),
+    ((4, 140, 120, 3), "sigmoid", "softmax", None, 24, 1),
     ((3, 5, 4), "tanh", "sigmoid", "cross_entropy", 37, 5),
     ((3, 5, 4), "relu", "softmax", "squared_error", 37, 16),
 ]
