@@ -2,9 +2,9 @@
 
 Products of ``BLAS_MIN_FLOPS`` multiply-adds or more go to BLAS (of ``ROW_BLAS_MIN_FLOPS``
 for a single row), except outer products (inner dimension 1); the others run as vectorisable
-loops. The two products are inlined
-into the network kernels: per-sample SGD of 2-64-64-3 takes 4.8 µs a step instead of 5.5,
-for 1.7 s more compiling of the network epoch (measured from an empty cache).
+loops. The two products are inlined into the network kernels: per-sample SGD of 2-64-64-3
+takes 4.8 µs a step instead of 5.5, for 1.7 s more compiling of the network epoch (measured
+from an empty cache).
 """
 
 import numpy as np
