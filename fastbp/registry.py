@@ -433,10 +433,10 @@ def kernel_for(rung_name: str, function: str, compiled: bool, D: int, M: int, K:
 @functools.cache
 def ascent_kernel(rung_name: str, compiled: bool, D: int, M: int, K: int) -> Callable:
     """``ascend(X, T, W1, b1, W2, b2, learning_rate, costs) -> epochs done``: full-batch
-    gradient ascent with the rung's gradients (``kernels.ascent.ascend``), compiled as a whole
-    when the rung has a compiled ``gradients`` kernel, else the plain loop around its
-    gradients (those of a rung without a fused kernel call its derivatives from Python, those
-    of ``blas`` run its chunks on threads)."""
+    gradient ascent with the rung's gradients (``kernels.ascent.ascend``): the compiled loop
+    calling the rung's compiled ``gradients`` kernel when it has one, else the plain loop
+    around its gradients (those of a rung without a fused kernel call its derivatives from
+    Python, those of ``blas`` run its chunks on threads)."""
     gradients = kernel_for(rung_name, "gradients", compiled, D, M, K)
     if isinstance(gradients, numba.core.registry.CPUDispatcher):
         return ascent.compiled_for(gradients)

@@ -166,18 +166,6 @@ class _Locator(_CacheLocator):
 class _Impl(CompileResultCacheImpl):
     _locator_classes: ClassVar[list[type]] = [_Locator]
 
-    def rebuild(self, target_context, payload):
-        """Numba's rebuild, with the kernel's start-up work (``reload_init``: for a parallel
-        kernel, starting Numba's threads) also given to its code library. Numba runs that
-        work when it loads the kernel, but a kernel compiled later that calls this one
-        inherits it from the library only: without this, a serial kernel calling a parallel
-        one (``train``'s compiled loop, ``kernels.ascent``, over a parallel rung's kernel)
-        is saved without it and, loaded alone in a later process, calls into threads never
-        started (a segmentation fault; numba#8578)."""
-        result = super().rebuild(target_context, payload)
-        result.library._reload_init.update(result.reload_init)
-        return result
-
 
 class _IndexAndData(IndexDataCacheFile):
     """Numba's index and data files, with the data file named by its index key and the

@@ -194,7 +194,7 @@ def test_a_users_own_cached_kernel_is_cached_as_numba_does_it(tmp_path):
 
 
 # One process's call of a parallel rung, through ``gradients`` or through ``train``'s
-# compiled loop (a serial kernel calling the parallel one).
+# compiled loop (a serial kernel calling the parallel one through a pointer).
 PARALLEL_CALL = """
 import sys
 import numpy as np, fastbp
@@ -213,11 +213,12 @@ else:
 
 @pytest.mark.slow
 def test_a_serial_kernel_calling_a_parallel_one_loads_from_the_cache_in_any_order(tmp_path):
-    # numba#8578: a kernel compiled while the parallel kernel it calls came from the cache
-    # was saved without starting Numba's threads, and crashed when a later process loaded it
-    # alone (this order: gradients, then train twice, each in a new process). The remedy is
-    # in the cache (caching._Impl.rebuild), the same for every parallel rung under train's
-    # compiled loop: narrow_parallel's kernels compile in a third of parallel's time.
+    # numba#8578: a serial kernel that linked in a parallel kernel loaded from the cache was
+    # saved without starting Numba's threads, and crashed when a later process loaded it
+    # alone (this order: gradients, then train twice, each in a new process). train's
+    # compiled loop now calls the rung's kernel as a first-class function (kernels.ascent),
+    # which its own dispatcher loads, threads started; every order must still work.
+    # narrow_parallel: its kernels compile in a third of parallel's time.
     rung = "narrow_parallel"
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     printed = []
