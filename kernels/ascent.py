@@ -25,6 +25,8 @@ def ascend(gradients, X, T, W1, b1, W2, b2, learning_rate, costs):
     learning_rate: a scalar of the parameters' dtype (so the step is taken in that dtype)."""
     for epoch in range(costs.shape[0]):
         dW1, db1, dW2, db2, cost = gradients(X, T, W1, b1, W2, b2)
+        if dW1.shape != W1.shape:  # a compiled kernel that raised (``_KernelPointer``)
+            raise RuntimeError("the gradients kernel failed: its error is printed above")
         costs[epoch] = cost
         if not np.isfinite(cost):
             return epoch
@@ -38,28 +40,49 @@ def ascend(gradients, X, T, W1, b1, W2, b2, learning_rate, costs):
 _COMPILED = cached_njit(error_model="numpy")(ascend)
 
 
+class _KernelPointer:
+    """A compiled kernel as a first-class function for the compiled loop: typed by Numba
+    (``_numba_type_``) as the function type of its signature for ``arrays``, and called
+    through its C wrapper's address (Numba's wrapper address protocol), looked up once. A
+    dispatcher passed as such a function instead has its addresses looked up on every call
+    (34 µs here, more than a small epoch). Through the C wrapper an exception inside the
+    kernel (only a failed allocation can raise there) is printed, not raised, and the
+    kernel returns empty arrays: ``ascend`` raises a RuntimeError on those."""
+
+    def __init__(self, kernel, arrays: tuple) -> None:
+        argument_types = tuple(map(numba.typeof, arrays))
+        result = kernel.overloads.get(argument_types)
+        if result is None:
+            kernel.compile(argument_types)
+            result = kernel.overloads[argument_types]
+        self._numba_type_ = numba.types.FunctionType(result.signature)
+        self._address = result.library.get_pointer_to_function(
+            result.fndesc.llvm_cfunc_wrapper_name
+        )
+
+    def __wrapper_address__(self) -> int:
+        return self._address
+
+
 def compiled_for(gradients) -> Callable:
     """``ascend(X, T, W1, b1, W2, b2, learning_rate, costs)`` compiled, with the compiled
     ``gradients`` kernel (a Numba dispatcher) in place of the first parameter.
 
-    The kernel reaches the compiled loop as a first-class function (``numba.types.
-    FunctionType``): a pointer that the loop calls, not code linked into it. So the loop is
-    compiled once per dtype for every rung, in about half a second, and cached on disk. A
-    dispatcher passed as itself would be typed as that dispatcher, linked into the loop and
-    optimised again by LLVM: 1.4-7.3 s more for a rung's first ``train``, and not cacheable
-    (measured with numba 0.68; the results are the same bit for bit, and each epoch takes
-    as long within 1%).
+    The kernel reaches the compiled loop as a first-class function (``_KernelPointer``): a
+    pointer that the loop calls, not code linked into it. So the loop is compiled once per
+    dtype for every rung, in about half a second, and cached on disk. A dispatcher passed
+    as itself would be typed as that dispatcher, linked into the loop and optimised again by
+    LLVM: 1.4-7.3 s more for a rung's first ``train`` (measured with numba 0.68; the results
+    are the same bit for bit, and each epoch takes as long within 1%).
     """
-    entries: dict[tuple, Callable] = {}  # the compiled loop for each argument types
+    pointers: dict[tuple, _KernelPointer] = {}  # by the arrays' dtypes
 
     def run(X, T, W1, b1, W2, b2, learning_rate, costs):
         arrays = (X, T, W1, b1, W2, b2)
-        types = tuple(map(numba.typeof, (*arrays, learning_rate, costs)))
-        entry = entries.get(types)
-        if entry is None:
-            gradients.compile(types[:6])
-            kernel = numba.types.FunctionType(gradients.overloads[types[:6]].signature)
-            entry = entries[types] = _COMPILED.compile((kernel, *types))
-        return entry(gradients, *arrays, learning_rate, costs)
+        key = tuple(array.dtype for array in arrays)
+        pointer = pointers.get(key)
+        if pointer is None:
+            pointer = pointers[key] = _KernelPointer(gradients, arrays)
+        return _COMPILED(pointer, *arrays, learning_rate, costs)
 
     return run

@@ -7,9 +7,11 @@ import subprocess
 import sys
 import time
 
+import numba
 import numpy as np
 import pytest
 import reference
+from fastbp.kernels import ascent
 
 import fastbp
 from fastbp import DivergenceError
@@ -175,6 +177,26 @@ def _cli(*args):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the print
+def test_a_compiled_gradients_kernel_that_raises_stops_the_compiled_loop():
+    # The compiled loop calls the rung's kernel through its C wrapper, which prints an
+    # exception instead of raising it (kernels.ascent._KernelPointer): the loop must stop.
+    @numba.njit
+    def gradients(X, T, W1, b1, W2, b2):
+        if X[0, 0] > 0.0:
+            raise MemoryError("no memory for the gradients")
+        return np.zeros_like(W1), np.zeros_like(b1), np.zeros_like(W2), np.zeros_like(b2), 0.0
+
+    run = ascent.compiled_for(gradients)
+    X, T = np.zeros((4, 2)), np.eye(3)[[0, 1, 2, 0]]
+    layers = [np.ones((2, 3)), np.ones(3), np.ones((3, 3)), np.ones(3)]
+    assert run(X, T, *layers, 0.1, np.empty(2)) == 2
+    X[0, 0] = 1.0
+    with pytest.raises(RuntimeError, match="gradients kernel failed"):
+        run(X, T, *layers, 0.1, np.empty(2))
+    assert all((layer == 1.0).all() for layer in layers)
+
+
 def test_cli_train_prints_reports_and_final_rate(tmp_path):
     done = _cli("train", "--rung", "loops", "--epochs", "200", "--report-every", "50")
     assert done.returncode == 0, done.stderr
