@@ -46,8 +46,9 @@ class _KernelPointer:
     through its C wrapper's address (Numba's wrapper address protocol), looked up once. A
     dispatcher passed as such a function instead has its addresses looked up on every call
     (34 µs here, more than a small epoch). Through the C wrapper an exception inside the
-    kernel (only a failed allocation can raise there) is printed, not raised, and the
-    kernel returns empty arrays: ``ascend`` raises a RuntimeError on those."""
+    kernel (a failed allocation; an index out of bounds under ``NUMBA_BOUNDSCHECK``) is
+    printed, not raised, and the kernel returns empty arrays: ``ascend`` raises a
+    RuntimeError on those."""
 
     def __init__(self, kernel, arrays: tuple) -> None:
         argument_types = tuple(map(numba.typeof, arrays))
@@ -72,8 +73,9 @@ def compiled_for(gradients) -> Callable:
     pointer that the loop calls, not code linked into it. So the loop is compiled once per
     dtype for every rung, in about half a second, and cached on disk. A dispatcher passed
     as itself would be typed as that dispatcher, linked into the loop and optimised again by
-    LLVM: 1.4-7.3 s more for a rung's first ``train`` (measured with numba 0.68; the results
-    are the same bit for bit, and each epoch takes as long within 1%).
+    LLVM: 0.6-1.6 s more for a rung's first ``train`` after its ``gradients`` (measured
+    here with numba 0.68; the results are the same bit for bit, and each epoch takes as
+    long within 2%).
     """
     pointers: dict[tuple, _KernelPointer] = {}  # by the arrays' dtypes
 

@@ -176,7 +176,6 @@ def _cli(*args):
     )
 
 
-@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the print
 def test_a_compiled_gradients_kernel_that_raises_stops_the_compiled_loop():
     # The compiled loop calls the rung's kernel through its C wrapper, which prints an
@@ -197,6 +196,7 @@ def test_a_compiled_gradients_kernel_that_raises_stops_the_compiled_loop():
     assert all((layer == 1.0).all() for layer in layers)
 
 
+@pytest.mark.slow
 def test_cli_train_prints_reports_and_final_rate(tmp_path):
     done = _cli("train", "--rung", "loops", "--epochs", "200", "--report-every", "50")
     assert done.returncode == 0, done.stderr
