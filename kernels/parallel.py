@@ -13,6 +13,7 @@ import numpy as np
 from numba import prange
 from numba.extending import register_jitable
 
+from .blas import add_slabs
 from .caching import cached_njit
 from .common import BLOCK, FASTMATH
 from .fused import (
@@ -55,10 +56,14 @@ def gradients(X, T, W1, b1, W2, b2):
     # Round each slab up to whole cache lines, plus one line of gap between slabs.
     stride = (ends[-1] + CACHE_LINE - 1) // CACHE_LINE * CACHE_LINE + CACHE_LINE
     chunks = chunk_count(N)
-    slabs = np.zeros((chunks, stride))
+    # Loops, not np.zeros and ``total += slabs[c]``: under parallel=True each of those would
+    # be a parallel loop of its own, threads woken once for the zeros and once per chunk.
+    slabs = np.empty((chunks, stride))
     for c in prange(chunks):
         first, last = chunk_rows(N, chunks, c)
         slab = slabs[c]
+        for i in range(stride):
+            slab[i] = 0.0
         slab[ends[3]] = gradient_blocks(
             X,
             T,
@@ -73,9 +78,8 @@ def gradients(X, T, W1, b1, W2, b2):
             slab[ends[1] : ends[2]].reshape((M, K)),
             slab[ends[2] : ends[3]],
         )
-    total = slabs[0].copy()
-    for c in range(1, chunks):  # a fixed order: no dependence on which thread ran what
-        total += slabs[c]
+    total = np.empty(stride)
+    add_slabs(slabs, total, 0, stride)  # in chunk order: whichever thread ran which chunk
     dtype = X.dtype
     return (
         total[: ends[0]].reshape((D, M)).astype(dtype),
