@@ -52,10 +52,8 @@ class _KernelPointer:
 
     def __init__(self, kernel, arrays: tuple) -> None:
         argument_types = tuple(map(numba.typeof, arrays))
-        result = kernel.overloads.get(argument_types)
-        if result is None:
-            kernel.compile(argument_types)
-            result = kernel.overloads[argument_types]
+        kernel.compile(argument_types)  # or finds it compiled, or loads it from the cache
+        result = kernel.overloads[argument_types]
         self._numba_type_ = numba.types.FunctionType(result.signature)
         self._address = result.library.get_pointer_to_function(
             result.fndesc.llvm_cfunc_wrapper_name

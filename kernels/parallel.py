@@ -21,6 +21,7 @@ from .fused import (
     derivative_b2,
     derivative_w1,
     derivative_w2,
+    fill,
     forward_rows,
     gradient_blocks,
 )
@@ -62,8 +63,7 @@ def gradients(X, T, W1, b1, W2, b2):
     for c in prange(chunks):
         first, last = chunk_rows(N, chunks, c)
         slab = slabs[c]
-        for i in range(stride):
-            slab[i] = 0.0
+        fill(slab, 0.0)
         slab[ends[3]] = gradient_blocks(
             X,
             T,
