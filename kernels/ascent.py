@@ -1,14 +1,15 @@
 """Full-batch gradient ascent on the classic network, many epochs in one call: the inner loop
 of ``fastbp.train`` (fastbp's own).
 
-``ascend`` is written once. Run as plain Python it takes any ``gradients`` callable: a rung's
-plain twin, the composition of forward and derivatives of a rung without a fused kernel, or
+``ascend`` is written once. Run as plain Python it takes any ``gradients_into`` callable: a
+rung's plain twin, one composed of a rung's ``gradients`` (``fastbp.registry.kernel``), or
 the Dask layer's map-reduce. Compiled (``compiled_for``), it takes a rung's compiled
-``gradients`` kernel as a first-class function.
+``gradients_into`` kernel as a first-class function.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numba
@@ -17,15 +18,18 @@ import numpy as np
 from .caching import cached_njit
 
 
-def ascend(gradients, X, T, W1, b1, W2, b2, learning_rate, costs):
-    """One epoch per entry of costs (E): (dW1, db1, dW2, db2, cost) = gradients(X, T, W1, b1,
-    W2, b2), all at the epoch's parameters, then P += learning_rate * dP for each of W1, b1,
-    W2, b2, in place; costs[e] is epoch e's cost (the log-likelihood before its update).
-    Stops at the first non-finite cost, before its update. Returns the epochs completed.
-    learning_rate: a scalar of the parameters' dtype (so the step is taken in that dtype)."""
+def ascend(gradients_into, X, T, W1, b1, W2, b2, learning_rate, costs):
+    """One epoch per entry of costs (E): cost = gradients_into(X, T, W1, b1, W2, b2, dW1, db1,
+    dW2, db2) writes the four gradients at the epoch's parameters into arrays made once per
+    call, then P += learning_rate * dP for each of W1, b1, W2, b2, in place; costs[e] is
+    epoch e's cost (the log-likelihood before its update). Stops at the first non-finite
+    cost, before its update. Returns the epochs completed. learning_rate: a scalar of the
+    parameters' dtype (so the step is taken in that dtype)."""
+    dW1, db1, dW2, db2 = np.empty_like(W1), np.empty_like(b1), np.empty_like(W2), np.empty_like(b2)
     for epoch in range(costs.shape[0]):
-        dW1, db1, dW2, db2, cost = gradients(X, T, W1, b1, W2, b2)
-        if dW1.shape != W1.shape:  # a compiled kernel that raised (``_KernelPointer``)
+        db2[0] = np.nan  # kept by a compiled kernel that raised (``_KernelPointer``)
+        cost = gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+        if cost == 0.0 and math.isnan(db2[0]):
             raise RuntimeError("the gradients kernel failed: its error is printed above")
         costs[epoch] = cost
         if not np.isfinite(cost):
@@ -47,8 +51,9 @@ class _KernelPointer:
     dispatcher passed as such a function instead has its addresses looked up on every call
     (34 µs here, more than a small epoch). Through the C wrapper an exception inside the
     kernel (a failed allocation; an index out of bounds under ``NUMBA_BOUNDSCHECK``) is
-    printed, not raised, and the kernel returns empty arrays: ``ascend`` raises a
-    RuntimeError on those."""
+    printed, not raised, and the kernel returns 0.0 without writing the gradients:
+    ``ascend`` raises a RuntimeError then. (A kernel that succeeds with a cost of exactly 0
+    has every sample's probability of its class at 1, so its gradients are 0, not NaN.)"""
 
     def __init__(self, kernel, arrays: tuple) -> None:
         argument_types = tuple(map(numba.typeof, arrays))
@@ -63,9 +68,9 @@ class _KernelPointer:
         return self._address
 
 
-def compiled_for(gradients) -> Callable:
+def compiled_for(gradients_into) -> Callable:
     """``ascend(X, T, W1, b1, W2, b2, learning_rate, costs)`` compiled, with the compiled
-    ``gradients`` kernel (a Numba dispatcher) in place of the first parameter.
+    ``gradients_into`` kernel (a Numba dispatcher) in place of the first parameter.
 
     The kernel reaches the compiled loop as a first-class function (``_KernelPointer``): a
     pointer that the loop calls, not code linked into it. So the loop is compiled once per
@@ -81,8 +86,8 @@ def compiled_for(gradients) -> Callable:
         arrays = (X, T, W1, b1, W2, b2)
         key = tuple(array.dtype for array in arrays)
         pointer = pointers.get(key)
-        if pointer is None:
-            pointer = pointers[key] = _KernelPointer(gradients, arrays)
+        if pointer is None:  # the gradients are written into arrays like the parameters
+            pointer = pointers[key] = _KernelPointer(gradients_into, (*arrays, *arrays[2:]))
         return _COMPILED(pointer, *arrays, learning_rate, costs)
 
     return run

@@ -7,13 +7,15 @@ narrow the layers are: the products in register tiles (``tiles``), exp and log f
 buffers and the D x M, M, M x K, K accumulators. The arithmetic is float64 whatever the input
 dtype; results are cast back to it.
 
-``gradients`` is the fused step; ``forward`` and the four derivatives run the same stages
-on the same blocks (the derivatives read Z and Y instead of computing them).
+``gradients_into`` is the fused step (``fastbp.registry.kernel`` makes the API's
+``gradients`` of it, writing into new arrays); ``forward`` and the four derivatives run the
+same stages on the same blocks (the derivatives read Z and Y instead of computing them).
 
 The kernels use ``error_model="numpy"``: no division here can be by zero (they are by
 sums of exponentials and by positive constants), and without the ZeroDivisionError branch
-that the default model puts on each, ``parallel.gradients`` compiles in about two thirds of
-the time (12.5 s against 18.6 s from an empty cache, measured twice each, same load).
+that the default model puts on each, the ``parallel`` rung's gradients compile in about two
+thirds of the time (12.5 s against 18.6 s from an empty cache, measured twice each, same
+load).
 """
 
 import numpy as np
@@ -143,7 +145,7 @@ def output_error(tt, at, size):
 @register_jitable
 def transposed(W):
     """A C-contiguous float64 copy of W.T, ``hidden_error``'s weights: the view W.T would
-    compile ``add_weighted_rows`` once more, for F-ordered weights (``fused.gradients`` from
+    compile ``add_weighted_rows`` once more, for F-ordered weights (the fused gradients from
     an empty cache: 10.6 s with the view, 8.5 s with the copy, one run each)."""
     P, Q = W.shape
     Wt = np.empty((Q, P))
@@ -216,12 +218,8 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
 
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
 def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
-    """``gradients`` written into dW1, db1, dW2, db2 (X's dtype); returns the cost.
-
-    Its body and ``gradients``' are written out, not shared through a function: a kernel
-    calling the other would run it compiled in the plain twin, and a function between them
-    and ``gradient_blocks`` cost 1 s more to compile (Numba links and LLVM optimises each
-    function's callees again: ``network.train_epochs``)."""
+    """The fused step, serially: the gradients written into dW1, db1, dW2, db2 (X's dtype),
+    from float64 sums; returns the cost."""
     (D, M), K = W1.shape, W2.shape[1]
     sum_w1, sum_b1, sum_w2, sum_b2 = np.zeros((D, M)), np.zeros(M), np.zeros((M, K)), np.zeros(K)
     cost = gradient_blocks(X, T, W1, b1, W2, b2, 0, X.shape[0], sum_w1, sum_b1, sum_w2, sum_b2)
@@ -230,21 +228,6 @@ def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
     copy_into(dW2, sum_w2)
     copy_into(db2, sum_b2)
     return cost
-
-
-@cached_njit(fastmath=FASTMATH, error_model="numpy")
-def gradients(X, T, W1, b1, W2, b2):
-    """(dW1, db1, dW2, db2, cost) in one pass over blocks of samples, serially."""
-    (D, M), K = W1.shape, W2.shape[1]
-    dW1, db1 = np.empty((D, M), X.dtype), np.empty(M, X.dtype)
-    dW2, db2 = np.empty((M, K), X.dtype), np.empty(K, X.dtype)
-    sum_w1, sum_b1, sum_w2, sum_b2 = np.zeros((D, M)), np.zeros(M), np.zeros((M, K)), np.zeros(K)
-    cost = gradient_blocks(X, T, W1, b1, W2, b2, 0, X.shape[0], sum_w1, sum_b1, sum_w2, sum_b2)
-    copy_into(dW1, sum_w1)
-    copy_into(db1, sum_b1)
-    copy_into(dW2, sum_w2)
-    copy_into(db2, sum_b2)
-    return dW1, db1, dW2, db2, cost
 
 
 @register_jitable

@@ -21,12 +21,13 @@ any other (a cache needs a source file). That folder is keyed to every kernel so
 (``caching``), so a change to the template or to a helper the generated code calls starts
 from new modules and an empty cache.
 
-``gradients`` adds a mark of the inputs to the cost: the cost is NaN when any input holds
-NaN or infinity (x * 0 is 0 for finite x, NaN otherwise), which lets the API check
-finiteness without a pass of its own. Each public kernel here (``gradients``, ``forward``,
-``derivative_*``) is a ``Specialised``: called, it picks the generated kernel for the
-arguments' widths; ``.py_func`` is the plain-Python twin; ``for_widths(D, M, K)`` gives
-the generated Numba dispatcher itself.
+The gradients kernel (``gradients_into``, which writes into given arrays; the API's
+``gradients`` is made of it) adds a mark of the inputs to the cost: the cost is NaN when any
+input holds NaN or infinity (x * 0 is 0 for finite x, NaN otherwise), which lets the API
+check finiteness without a pass of its own. Each public kernel here (``gradients_into``,
+``forward``, ``derivative_*``) is a ``Specialised``: called, it picks the generated kernel
+for the arguments' widths; ``.py_func`` is the plain-Python twin; ``for_widths(D, M, K)``
+gives the generated Numba dispatcher itself.
 """
 
 from __future__ import annotations
@@ -148,17 +149,6 @@ def unpack(sums, dW1, db1, dW2, db2):
 
 
 @register_jitable
-def write_gradients(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
-    """The gradients written into dW1, db1, dW2, db2 (X's dtype); returns the cost. The
-    kernels below call this, never each other: the plain twin of a kernel calling another
-    kernel would run that one compiled."""
-    sums = np.zeros(SLAB)
-    cost = accumulate(X, T, W1, b1, W2, b2, 0, X.shape[0], sums)
-    unpack(sums, dW1, db1, dW2, db2)
-    return cost
-
-
-@register_jitable
 def new_slabs(N):
     """One slab of sums per chunk of the N samples (``chunk_count``), each padded to whole
     cache lines so that threads never write to one line; the cost at SLAB."""
@@ -177,17 +167,14 @@ def add_slabs(slabs, dW1, db1, dW2, db2):
     return total[SLAB]
 
 
-@register_jitable
-def new_gradients(like):
-    """Empty dW1, db1, dW2, db2 in the dtype of the array ``like``."""
-    return (np.empty((D, M), like.dtype), np.empty(M, like.dtype),
-            np.empty((M, K), like.dtype), np.empty(K, like.dtype))  # fmt: skip
-
-
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
 def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
-    """``gradients`` written into dW1, db1, dW2, db2 (X's dtype); returns the cost."""
-    return write_gradients(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+    """The gradients in one loop over the samples, written into dW1, db1, dW2, db2 (X's
+    dtype); returns the cost."""
+    sums = np.zeros(SLAB)
+    cost = accumulate(X, T, W1, b1, W2, b2, 0, X.shape[0], sums)
+    unpack(sums, dW1, db1, dW2, db2)
+    return cost
 
 
 @cached_njit(parallel=True, fastmath=FASTMATH, error_model="numpy")
@@ -199,29 +186,6 @@ def gradients_parallel_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
         first, last = chunk_rows(N, slabs.shape[0], c)
         slabs[c, SLAB] = accumulate(X, T, W1, b1, W2, b2, first, last, slabs[c])
     return add_slabs(slabs, dW1, db1, dW2, db2)
-
-
-@cached_njit(fastmath=FASTMATH, error_model="numpy")
-def gradients(X, T, W1, b1, W2, b2):
-    """(dW1, db1, dW2, db2, cost) in one loop over the samples."""
-    dW1, db1, dW2, db2 = new_gradients(X)
-    cost = write_gradients(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
-    return dW1, db1, dW2, db2, cost
-
-
-@cached_njit(parallel=True, fastmath=FASTMATH, error_model="numpy")
-def gradients_parallel(X, T, W1, b1, W2, b2):
-    """``gradients`` on all cores, as ``gradients_parallel_into``: its loop is written again
-    here, as a prange loop runs in parallel only in the kernel marked parallel (not in a
-    helper it calls), and a kernel calling the other would run it compiled in the plain
-    twin; inlining a helper instead doubled the compile time (measured)."""
-    dW1, db1, dW2, db2 = new_gradients(X)
-    N = X.shape[0]
-    slabs = new_slabs(N)
-    for c in prange(slabs.shape[0]):
-        first, last = chunk_rows(N, slabs.shape[0], c)
-        slabs[c, SLAB] = accumulate(X, T, W1, b1, W2, b2, first, last, slabs[c])
-    return dW1, db1, dW2, db2, add_slabs(slabs, dW1, db1, dW2, db2)
 ''',
     "forward": '''
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
@@ -384,7 +348,7 @@ def generated(function: str, D: int, M: int, K: int) -> ModuleType:
 class Specialised:
     """A kernel of this rung for any supported widths: called, it runs the generated kernel
     for its arguments' widths (``variant``: the generated function's name, e.g.
-    ``gradients_parallel``); ``py_func`` is the same in plain Python."""
+    ``gradients_parallel_into``); ``py_func`` is the same in plain Python."""
 
     def __init__(self, function: str, variant: str | None = None, compiled: bool = True):
         self.function, self.variant, self.compiled = function, variant or function, compiled
@@ -421,7 +385,6 @@ class Specialised:
         return Specialised(self.function, self.variant, compiled=False)
 
 
-gradients = Specialised("gradients")
 gradients_into = Specialised("gradients", "gradients_into")
 forward = Specialised("forward")
 derivative_w1 = Specialised("derivative_w1")

@@ -23,10 +23,8 @@ __all__ = [
     "derivative_w1",
     "derivative_w2",
     "forward",
-    "gradients",
     "gradients_into",
     "supports",
 ]
 
-gradients = Specialised("gradients", "gradients_parallel")
 gradients_into = Specialised("gradients", "gradients_parallel_into")

@@ -15,7 +15,7 @@ from numba.extending import register_jitable
 
 from .blas import add_slabs
 from .caching import cached_njit
-from .common import BLOCK, FASTMATH
+from .common import BLOCK, FASTMATH, copy_into
 from .fused import (
     derivative_b1,
     derivative_b2,
@@ -47,8 +47,9 @@ def chunk_count(N):
 
 
 @cached_njit(parallel=True, fastmath=FASTMATH, error_model="numpy")
-def gradients(X, T, W1, b1, W2, b2):
-    """(dW1, db1, dW2, db2, cost): the fused pass, chunks of samples on all cores."""
+def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+    """The fused pass, chunks of samples on all cores: the gradients written into dW1, db1,
+    dW2, db2 (X's dtype); returns the cost."""
     N = X.shape[0]
     D, M = W1.shape
     K = W2.shape[1]
@@ -80,14 +81,11 @@ def gradients(X, T, W1, b1, W2, b2):
         )
     total = np.empty(stride)
     add_slabs(slabs, total, 0, stride)  # in chunk order: whichever thread ran which chunk
-    dtype = X.dtype
-    return (
-        total[: ends[0]].reshape((D, M)).astype(dtype),
-        total[ends[0] : ends[1]].astype(dtype),
-        total[ends[1] : ends[2]].reshape((M, K)).astype(dtype),
-        total[ends[2] : ends[3]].astype(dtype),
-        total[ends[3]],
-    )
+    copy_into(dW1, total[: ends[0]])
+    copy_into(db1, total[ends[0] : ends[1]])
+    copy_into(dW2, total[ends[1] : ends[2]])
+    copy_into(db2, total[ends[2] : ends[3]])
+    return total[ends[3]]
 
 
 @cached_njit(parallel=True, fastmath=FASTMATH, error_model="numpy")

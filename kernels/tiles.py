@@ -10,8 +10,8 @@ on blocks of 256 samples from 20-50-10 up (OpenBLAS's one-thread ``dgemm`` does 
 1500 x 20 x 50 product at 37). Rows left over from the tiles run in narrower tiles, then one
 by one.
 
-The price is compile time: from an empty cache the first ``fused.gradients`` call takes
-7.9-9.1 s instead of 6.5-6.8 s with one-row loops, ``parallel.gradients`` 12.3-14.1 s instead
+The price is compile time: from an empty cache the ``fused`` rung's first gradients call
+takes 7.9-9.1 s instead of 6.5-6.8 s with one-row loops, ``parallel``'s 12.3-14.1 s instead
 of 10.9 s.
 """
 

@@ -11,7 +11,8 @@ import numpy as np
 import fastbp
 from fastbp.registry import FUNCTIONS, RUNGS
 dispatchers = [getattr(r.module, f) for r in RUNGS.values() for f in FUNCTIONS]
-dispatchers += [r.module.gradients for r in RUNGS.values() if hasattr(r.module, "gradients")]
+fused = ("gradients", "gradients_into")
+dispatchers += [getattr(r.module, f) for r in RUNGS.values() for f in fused if hasattr(r.module, f)]
 assert all(not d.signatures for d in dispatchers), "compiled at import"
 fastbp.derivative_b2(np.eye(2), np.eye(2), rung="loops")
 compiled = [d for d in dispatchers if d.signatures]

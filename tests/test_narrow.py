@@ -99,7 +99,7 @@ import numpy as np, fastbp
 from fastbp.kernels import codegen, narrow
 args = np.ones((3, 2)), np.eye(3), np.ones((2, 4)), np.ones(4), np.ones((4, 3)), np.ones(3)
 print(fastbp.gradients(*args, rung="narrow").cost)
-kernel = narrow.gradients.for_widths(2, 4, 3)
+kernel = narrow.gradients_into.for_widths(2, 4, 3)
 print(sum(kernel.stats.cache_hits.values()), kernel.py_func.__code__.co_filename)
 """
 

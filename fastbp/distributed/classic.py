@@ -203,10 +203,13 @@ class ClassicData:
     ) -> int:
         """``kernels.ascent.ascend`` with one map-reduce of the gradients per epoch."""
 
-        def gradients_at(_X: None, _T: None, *at: np.ndarray) -> tuple:
-            return self.gradients(*at)  # the data are on the workers
+        def gradients_into_at(_X: None, _T: None, *arrays: np.ndarray) -> float:
+            *gradients, cost = self.gradients(*arrays[:4])  # the data are on the workers
+            for target, gradient in zip(arrays[4:], gradients):
+                target[...] = gradient
+            return cost
 
-        return ascent.ascend(gradients_at, None, None, *layers, learning_rate, costs)
+        return ascent.ascend(gradients_into_at, None, None, *layers, learning_rate, costs)
 
     def score(self, *layers: np.ndarray) -> tuple[float, float]:
         """(cost, classification rate) at the layers W1, b1, W2, b2."""
