@@ -1,12 +1,11 @@
 """Compiled checks of the validation boundary (``fastbp._validation`` calls them): whether
 arrays hold only finite values, whether output buffers overlap."""
 
-from numba.extending import register_jitable
-
 from .caching import cached_njit
+from .common import helper
 
 
-@register_jitable
+@helper
 def nonfinite_mark(values):
     """0.0 if every element of the 1-D array is finite, else NaN: v * 0 is NaN exactly for
     NaN and infinity (no fastmath flag here lets LLVM fold it away)."""
