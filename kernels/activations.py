@@ -19,7 +19,8 @@ underflows to inf and 0, which these forms turn into the right limits.
 import math
 from collections import namedtuple
 
-from .common import helper
+from numba.extending import register_jitable
+
 from .fastmath import exp_inplace
 from .scalarmath import sigmoid
 
@@ -52,7 +53,7 @@ CROSS_ENTROPY, POISSON = LOSS_CODES["cross_entropy"], LOSS_CODES["poisson"]
 SQUARED_ERROR = LOSS_CODES["squared_error"]
 
 
-@helper
+@register_jitable
 def softmax(a, h, work):
     """h[r] = exp(a[r] - max a[r]) / sum(exp(a[r] - max a[r])) for each row r of the B x n
     block ``a`` (h may be a)."""
@@ -73,7 +74,7 @@ def softmax(a, h, work):
             h[r, j] = flat[r * n + j] / total
 
 
-@helper
+@register_jitable
 def activate(code, a, h, work):
     """h[:, :n] = f(a) for the n columns of the B x n block ``a`` (C-contiguous): identity a;
     sigmoid 1 / (1 + exp(-a)); tanh 1 - 2 / (exp(2a) + 1); relu max(a, 0); softmax row by
@@ -114,7 +115,7 @@ def activate(code, a, h, work):
                 h[r, j] = a[r, j]
 
 
-@helper
+@register_jitable
 def multiply_by_derivative(code, h, delta):
     """delta = J^T delta for the Jacobian J of f at a, written in terms of the output h = f(a)
     (B x n blocks; h may have an extra column): elementwise f' for sigmoid h (1 - h), tanh
@@ -142,7 +143,7 @@ def multiply_by_derivative(code, h, delta):
                 delta[r, j] = h[r, j] * (delta[r, j] - along)
 
 
-@helper
+@register_jitable
 def cross_entropy(output, a, y, t, w, delta):
     """The block's cross-entropy summed over samples with weights ``w`` (B), and
     ``delta = w (y - t)`` (its dloss / da).
@@ -178,7 +179,7 @@ def cross_entropy(output, a, y, t, w, delta):
     return total
 
 
-@helper
+@register_jitable
 def squared_error(output, y, t, w, delta):
     """The block's sum (y - t)**2 / 2 summed over samples with weights ``w`` (B), and its
     error ``delta = w J^T (y - t)``."""
@@ -195,7 +196,7 @@ def squared_error(output, y, t, w, delta):
     return total
 
 
-@helper
+@register_jitable
 def poisson(a, y, t, w, delta):
     """The block's half Poisson deviance t log(t / y) - t + y (y = exp(a); t log t is 0 at
     t = 0) summed over samples with weights ``w`` (B), and ``delta = w (y - t)``."""
@@ -213,7 +214,7 @@ def poisson(a, y, t, w, delta):
     return total
 
 
-@helper
+@register_jitable
 def loss_and_error(loss, output, a, y, t, w, delta):
     """The block's loss summed over samples with weights ``w`` (B), and its error
     ``delta = dloss / da`` (B x K blocks, y = f(a) of the output activation f; delta may be

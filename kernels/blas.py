@@ -18,10 +18,11 @@ nothing left to fuse.
 """
 
 import numpy as np
+from numba.extending import register_jitable
 
 from .activations import SIGMOID, multiply_by_derivative
 from .caching import cached_njit
-from .common import FASTMATH, copy_into, helper
+from .common import FASTMATH, copy_into
 from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
 from .layers import add_column_sums
 from .matrix import derivative_b1, derivative_b2, derivative_w1, derivative_w2, forward
@@ -37,7 +38,7 @@ MAX_CHUNKS = 16
 SLAB_VALUES = 1 << 24  # the chunks' sums together at most this many values (128 MiB float64)
 
 
-@helper
+@register_jitable
 def add_bias_sigmoid(h, b):
     """h[r] = sigmoid(h[r] + b) for each row r, in place."""
     rows, width = h.shape
@@ -46,7 +47,7 @@ def add_bias_sigmoid(h, b):
             h[r, m] = sigmoid(h[r, m] + b[m])
 
 
-@helper
+@register_jitable
 def add_bias_softmax_error(a, b, t, work, scratch):
     """a[r] = t[r] - softmax(a[r] + b) in place; returns sum(t * log softmax) of the block
     (work: float64, rows * (width + 2) at least)."""
@@ -79,7 +80,7 @@ def add_bias_softmax_error(a, b, t, work, scratch):
     return cost
 
 
-@helper
+@register_jitable
 def chunk_count(N, size):
     """The chunks of N samples: CHUNK_ROWS samples or more each, at most MAX_CHUNKS, their
     slabs of ``size`` sums together at most SLAB_VALUES values. It depends on the shapes only,
@@ -87,7 +88,7 @@ def chunk_count(N, size):
     return max(1, min(MAX_CHUNKS, N // CHUNK_ROWS, SLAB_VALUES // size))
 
 
-@helper
+@register_jitable
 def chunk_gradients(X, T, W1, b1, W2, b2, first, last, slab):
     """The gradients of samples first..last-1 written into slab (dW1, dW2, db1, db2 flat, in
     X's dtype), by blocks of BLAS_BLOCK samples; returns their log-likelihood."""
@@ -133,7 +134,7 @@ def chunk_gradients(X, T, W1, b1, W2, b2, first, last, slab):
     return cost
 
 
-@helper
+@register_jitable
 def add_into(part, total):
     """total += part, for two matrices of one shape."""
     for i in range(part.shape[0]):
@@ -141,7 +142,7 @@ def add_into(part, total):
             total[i, j] += part[i, j]
 
 
-@helper
+@register_jitable
 def add_slabs(slabs, total, first, last):
     """total[first:last] = the sum of the slabs' entries first..last-1, in chunk order.
 

@@ -1,11 +1,12 @@
 """Compiled checks of the validation boundary (``fastbp._validation`` calls them): whether
 arrays hold only finite values, whether output buffers overlap."""
 
+from numba.extending import register_jitable
+
 from .caching import cached_njit
-from .common import helper
 
 
-@helper
+@register_jitable
 def nonfinite_mark(values):
     """0.0 if every element of the 1-D array is finite, else NaN: v * 0 is NaN exactly for
     NaN and infinity (no fastmath flag here lets LLVM fold it away)."""

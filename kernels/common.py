@@ -19,21 +19,7 @@ BLOCK = 256  # samples per block of the fused rungs and the general network
 FASTMATH = {"reassoc", "contract"}
 
 
-def helper(function=None, *, inline="never"):
-    """``numba.extending.register_jitable`` for the kernels' helpers, less the C-callable
-    wrapper Numba compiles by default beside each function (per signature). Only compiled
-    code calls a helper (``ascent`` takes a kernel's wrapper, never a helper's), so those
-    wrappers were compile time spent on dead code. Measured here from empty caches,
-    alternating new processes, with the wrappers and without: a first
-    ``MLPClassifier().fit`` on Iris 9.67-9.77 s and 9.14-9.55 s, the ``fused`` rung's first
-    gradients 7.01-7.16 s and 6.64-6.69 s, a first ``train`` 4.37-4.41 s and 4.08-4.18 s.
-    Used bare (``@helper``) or with ``inline`` (``@helper(inline="always")``); the function
-    itself is returned, so the plain twin stays plain."""
-    decorate = register_jitable(inline=inline, no_cfunc_wrapper=True)
-    return decorate if function is None else decorate(function)
-
-
-@helper
+@register_jitable
 def sigmoid_scalar(x):
     """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|.
 
@@ -48,7 +34,7 @@ def sigmoid_scalar(x):
     return e / (1.0 + e)
 
 
-@helper
+@register_jitable
 def copy_into(target, source):
     """target[...] = source for C-contiguous arrays of one shape, as a loop (the package
     docstring says why not a slice assignment); casts to target's dtype."""
@@ -57,7 +43,7 @@ def copy_into(target, source):
         flat_target[i] = flat_source[i]
 
 
-@helper
+@register_jitable
 def sigmoid(a, out):
     """out = sigmoid(a) elementwise, stable, for C-contiguous arrays of one shape (out may be
     a); out keeps its dtype. One of the ladder's three sigmoids: ``sigmoid_scalar``.
@@ -70,7 +56,7 @@ def sigmoid(a, out):
     np.divide(np.maximum(e, x >= 0), 1.0 + e, out.reshape(-1))
 
 
-@helper
+@register_jitable
 def softmax_inplace(a):
     """Replace the 1-D vector ``a`` by softmax(a), shifting by its maximum first."""
     np.subtract(a, a.max(), a)

@@ -10,22 +10,22 @@ range (tests/test_fastmath.py checks it against NumPy).
 """
 
 import numpy as np
+from numba.extending import register_jitable
 
-from .common import helper
 from .scalarmath import exp, log
 
 RECIPROCAL_MAGIC = 0x7FDE623822FC16E6  # bits(1/y) ~ RECIPROCAL_MAGIC - bits(y), error < 13%
 RECIPROCAL_LIMIT = 2.0**1021  # above it the magic guess is not a normal number: 1/y -> 0
 
 
-@helper
+@register_jitable
 def exp_inplace(x):
     """x[i] = exp(x[i]) (``scalarmath.exp``: 0 below -708, inf above 709)."""
     for i in range(x.shape[0]):
         x[i] = exp(x[i])
 
 
-@helper
+@register_jitable
 def log_inplace(x):
     """x[i] = log(x[i]) for positive normal x (``scalarmath.log``; the softmax row sums,
     which are >= 1)."""
@@ -33,7 +33,7 @@ def log_inplace(x):
         x[i] = log(x[i])
 
 
-@helper
+@register_jitable
 def reciprocal_inplace(x, scratch):
     """x[i] = 1 / x[i] for positive x (huge x, infinity included, give 0).
 

@@ -19,15 +19,16 @@ load).
 """
 
 import numpy as np
+from numba.extending import register_jitable
 
 from .caching import cached_njit
-from .common import BLOCK, FASTMATH, copy_into, helper
+from .common import BLOCK, FASTMATH, copy_into
 from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
 from .scalarmath import sigmoid
 from .tiles import add_products, add_weighted_rows
 
 
-@helper
+@register_jitable
 def block_buffers(D, M, K):
     """Feature-major buffers for one block: inputs, hidden, targets, outputs, hidden error,
     two per-sample rows (softmax sums and their inverses), int64 scratch for fastmath."""
@@ -43,14 +44,14 @@ def block_buffers(D, M, K):
     )
 
 
-@helper
+@register_jitable
 def fill(row, value):
     """row[i] = value for every i (a loop: see the note in ``fastbp.kernels``)."""
     for i in range(row.shape[0]):
         row[i] = value
 
 
-@helper
+@register_jitable
 def load(src, start, size, dst):
     """dst[j, i] = src[start + i, j] for i < size: a block of rows, transposed."""
     for j in range(src.shape[1]):
@@ -59,7 +60,7 @@ def load(src, start, size, dst):
             row[i] = src[start + i, j]
 
 
-@helper
+@register_jitable
 def store(src, start, size, dst):
     """dst[start + i, j] = src[j, i]: the inverse of ``load``."""
     for j in range(dst.shape[1]):
@@ -68,7 +69,7 @@ def store(src, start, size, dst):
             dst[start + i, j] = row[i]
 
 
-@helper
+@register_jitable
 def hidden_layer(xt, W1, b1, size, zt):
     """zt[m, i] = sigmoid(b1[m] + sum_d W1[d, m] xt[d, i])."""
     for m in range(W1.shape[1]):
@@ -80,7 +81,7 @@ def hidden_layer(xt, W1, b1, size, zt):
             z[i] = sigmoid(z[i])
 
 
-@helper
+@register_jitable
 def output_logits(zt, W2, b2, size, at, row_max):
     """at[k, i] = b2[k] + sum_m W2[m, k] zt[m, i] - row_max[i], row_max[i] = max_k of it."""
     K = W2.shape[1]
@@ -101,7 +102,7 @@ def output_logits(zt, W2, b2, size, at, row_max):
             a[i] -= top[i]
 
 
-@helper
+@register_jitable
 def softmax_shifted(at, size, per_sample, scratch):
     """Exponentiate the shifted logits in ``at`` and normalise each sample; per_sample[0]
     keeps the sums of exponentials (>= 1, as the largest shifted logit is 0), [1] their
@@ -123,7 +124,7 @@ def softmax_shifted(at, size, per_sample, scratch):
             a[i] *= inverse[i]
 
 
-@helper
+@register_jitable
 def forward_block(xt, W1, b1, W2, b2, size, zt, at, per_sample, scratch):
     """Z and Y of a loaded block into zt, at; per_sample[0] keeps the softmax row sums."""
     hidden_layer(xt, W1, b1, size, zt)
@@ -131,7 +132,7 @@ def forward_block(xt, W1, b1, W2, b2, size, zt, at, per_sample, scratch):
     softmax_shifted(at, size, per_sample, scratch)
 
 
-@helper
+@register_jitable
 def output_error(tt, at, size):
     """at[k, i] = tt[k, i] - at[k, i]: T - Y, in place of Y."""
     for k in range(at.shape[0]):
@@ -141,7 +142,7 @@ def output_error(tt, at, size):
             a[i] = t[i] - a[i]
 
 
-@helper
+@register_jitable
 def transposed(W):
     """A C-contiguous float64 copy of W.T, ``hidden_error``'s weights: the view W.T would
     compile ``add_weighted_rows`` once more, for F-ordered weights (the fused gradients from
@@ -154,7 +155,7 @@ def transposed(W):
     return Wt
 
 
-@helper
+@register_jitable
 def hidden_error(dt, zt, W2t, size, gt):
     """gt[m, i] = (sum_k W2[m, k] dt[k, i]) * zt[m, i] * (1 - zt[m, i]) (dZ of docs/math.md §3),
     W2t = W2.T (``transposed``)."""
@@ -168,7 +169,7 @@ def hidden_error(dt, zt, W2t, size, gt):
             g[i] *= z[i] * (1.0 - z[i])
 
 
-@helper
+@register_jitable
 def add_sums(at, size, out):
     """out[p] += sum_i at[p, i]: a bias gradient."""
     for p in range(at.shape[0]):
@@ -179,7 +180,7 @@ def add_sums(at, size, out):
         out[p] += total
 
 
-@helper
+@register_jitable
 def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
     """Forward and backward for samples first..last-1, in blocks; adds the four gradients
     (float64 accumulators) and returns the log-likelihood of those samples."""
@@ -229,7 +230,7 @@ def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
     return cost
 
 
-@helper
+@register_jitable
 def forward_rows(X, W1, b1, W2, b2, first, last, Y, Z):
     """Y and Z for samples first..last-1, in blocks."""
     D, M = W1.shape
@@ -253,7 +254,7 @@ def forward(X, W1, b1, W2, b2):
     return Y, Z
 
 
-@helper
+@register_jitable
 def output_error_blocks(T, Y, start, size, tt, dt):
     """Load T - Y of a block, feature-major, into dt (tt is scratch for T)."""
     load(T, start, size, tt)
@@ -289,7 +290,7 @@ def derivative_b2(T, Y):
     return out.astype(T.dtype)
 
 
-@helper
+@register_jitable
 def hidden_error_blocks(T, Y, W2t, Z, start, size, tt, dt, zt, gt):
     """Load a block and form dZ = ((T - Y) @ W2t) * Z * (1 - Z) feature-major in gt."""
     output_error_blocks(T, Y, start, size, tt, dt)

@@ -23,10 +23,11 @@ import math
 from collections import namedtuple
 
 import numpy as np
+from numba.extending import register_jitable
 
 from .activations import activate, loss_and_error, multiply_by_derivative
 from .caching import cached_njit
-from .common import BLOCK, FASTMATH, helper
+from .common import BLOCK, FASTMATH
 from .layers import add_column_sums, add_row, product, product_transposed
 
 # offsets[i]: where layer i starts in the flat vector (``parameter_offsets``).
@@ -51,7 +52,7 @@ WIDE_LAYER = 32768
 WIDE_BLOCK = 1024
 
 
-@helper
+@register_jitable
 def parameter_offsets(sizes, bias):
     """offsets[i]: where layer i's weights start in the flat vector; offsets[-1]: its length."""
     layers = sizes.shape[0] - 1
@@ -61,7 +62,7 @@ def parameter_offsets(sizes, bias):
     return offsets
 
 
-@helper
+@register_jitable
 def block_rows(sizes):
     """The samples in one block of a network of these widths: BLOCK, or WIDE_BLOCK when a
     layer has WIDE_LAYER weights or more."""
@@ -71,13 +72,13 @@ def block_rows(sizes):
     return BLOCK
 
 
-@helper
+@register_jitable
 def architecture(sizes, hidden, output, loss, bias, trick):
     """The kernels' arguments that describe a network, with its parameter offsets."""
     return Architecture(sizes, parameter_offsets(sizes, bias), hidden, output, loss, bias, trick)
 
 
-@helper(inline="always")
+@register_jitable(inline="always")
 def layer_matrix(vector, arch, layer):
     """A layer's (n_in [+ 1]) x n_out block of a flat vector (parameters or gradient).
 
@@ -88,7 +89,7 @@ def layer_matrix(vector, arch, layer):
     return vector[start:end].reshape(((end - start) // columns, columns))
 
 
-@helper
+@register_jitable
 def workspace(arch, dtype_sample):
     """Block buffers for blocks of ``block_rows`` samples: activations of every layer (with
     a ones column under the bias trick) and their starts; two error buffers and the
@@ -116,7 +117,7 @@ def workspace(arch, dtype_sample):
     return Workspace(activations, starts, errors, pre, spare, weights, work, block)
 
 
-@helper(inline="always")
+@register_jitable(inline="always")
 def block_activations(space, layer, rows):
     """A layer's activations of a block of ``rows`` samples, as a rows x width view."""
     starts = space.starts
@@ -124,7 +125,7 @@ def block_activations(space, layer, rows):
     return space.activations[starts[layer] : starts[layer] + rows * width].reshape((rows, width))
 
 
-@helper
+@register_jitable
 def forward_block(params, arch, X, samples, space, in_place):
     """Forward pass of the samples X[samples] (at most ``space.block``): every layer's
     activations. The inputs are copied into ``space``, unless ``in_place`` (the samples are
@@ -161,7 +162,7 @@ def forward_block(params, arch, X, samples, space, in_place):
                 h[r, n_out] = 1.0
 
 
-@helper
+@register_jitable
 def backward_block(params, arch, X, T, sample_weight, samples, space, grad, first, in_place):
     """Add the block's loss gradient (summed over its samples, each weighted by
     ``sample_weight``; an empty array: weights 1) to ``grad``, or write it there when
@@ -205,7 +206,7 @@ def backward_block(params, arch, X, T, sample_weight, samples, space, grad, firs
     return loss
 
 
-@helper
+@register_jitable
 def add_weight_penalty(params, arch, grad, alpha):
     """grad += alpha * W for every layer's weights W (not the biases); returns
     alpha / 2 * (sum of their squares)."""
@@ -221,7 +222,7 @@ def add_weight_penalty(params, arch, grad, alpha):
     return 0.5 * alpha * squares
 
 
-@helper
+@register_jitable
 def weight_sum(sample_weight, samples):
     """sum_i w_i over the samples (w: ``sample_weight``, or 1 when it is empty)."""
     if not sample_weight.shape[0]:
@@ -272,7 +273,7 @@ def predict(params, sizes, hidden, output, loss, bias, trick, X):
     return out
 
 
-@helper
+@register_jitable
 def take_step(params, grad, scale, moments, steps, optimizer, learning_rate):
     """One update of ``params`` from the gradient g = scale * grad by the ``Optimizer``,
     in place on its state: ``moments`` (2 x P) and ``steps`` (the count of Adam's updates).
@@ -303,7 +304,7 @@ def take_step(params, grad, scale, moments, steps, optimizer, learning_rate):
             params[i] += momentum * v - learning_rate * g if nesterov else v
 
 
-@helper
+@register_jitable
 def stale_count(monitored, best, stale, tol):
     """The stopping rule's count after an epoch whose monitored loss is ``monitored``: 0 if
     it is below ``best - tol``, else ``stale + 1``."""

@@ -11,10 +11,11 @@ The derivative functions, single memory-bound passes over given Z and Y, are the
 
 import numpy as np
 from numba import prange
+from numba.extending import register_jitable
 
 from .blas import add_slabs
 from .caching import cached_njit
-from .common import BLOCK, FASTMATH, copy_into, helper
+from .common import BLOCK, FASTMATH, copy_into
 from .fused import (
     derivative_b1,
     derivative_b2,
@@ -31,7 +32,7 @@ MAX_CHUNKS = 32
 CACHE_LINE = 8  # float64 values in a 64-byte cache line
 
 
-@helper
+@register_jitable
 def chunk_rows(N, chunks, c):
     """First and last (exclusive) sample of chunk c: whole blocks, spread evenly."""
     blocks = (N + BLOCK - 1) // BLOCK
@@ -40,7 +41,7 @@ def chunk_rows(N, chunks, c):
     return first, last
 
 
-@helper
+@register_jitable
 def chunk_count(N):
     return min((N + BLOCK - 1) // BLOCK, MAX_CHUNKS)
 

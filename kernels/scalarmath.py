@@ -11,9 +11,7 @@ in ``fastmath`` loop over these (tests/test_fastmath.py checks both against NumP
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.extending import intrinsic, overload
-
-from .common import helper
+from numba.extending import intrinsic, overload, register_jitable
 
 LOG2_E = 1.4426950408889634
 LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two for an exact range reduction
@@ -63,7 +61,7 @@ def _bits_of_float(value):
     return lambda value: _bitcast_to_int(np.float64(value))
 
 
-@helper
+@register_jitable
 def exp(x):
     """exp(x): 0 below -708 and inf above 709 (the true value there is under 3.3e-308, or
     over 8.2e307); in between 2**n exp(r), n = round(x / ln 2),
@@ -88,7 +86,7 @@ def exp(x):
     return p * float_from_bits(0 if x < EXP_MIN else (INFINITY if x > EXP_MAX else bits))
 
 
-@helper
+@register_jitable
 def log(v):
     """log(v) for positive normal v: v = 2**e m with m in [sqrt(1/2), sqrt(2)), log m =
     2 atanh(t), t = (m - 1) / (m + 1), |t| < 0.172, by its series to t**23 (truncation error
@@ -116,7 +114,7 @@ def log(v):
     return 2.0 * t * s + e * LN2
 
 
-@helper
+@register_jitable
 def sigmoid(h):
     """1 / (1 + exp(-h)), silent for any h (exp(-h) saturates to inf, giving 0): the narrow
     rungs' sigmoid, one of the ladder's three (``common.sigmoid_scalar``)."""

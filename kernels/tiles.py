@@ -15,10 +15,10 @@ takes 7.9-9.1 s instead of 6.5-6.8 s with one-row loops, ``parallel``'s 12.3-14.
 of 10.9 s.
 """
 
-from .common import helper
+from numba.extending import register_jitable
 
 
-@helper
+@register_jitable
 def add_weighted_rows(W, source, size, target):
     """target[q, :size] += sum_p W[p, q] * source[p, :size] (target += W.T @ source).
 
@@ -69,7 +69,7 @@ def add_weighted_rows(W, source, size, target):
                 t[i] += w * s[i]
 
 
-@helper
+@register_jitable
 def add_products(at, bt, size, out):
     """out[p, q] += sum_i at[p, i] * bt[q, i] (out += at @ bt.T): a weight gradient.
 
