@@ -117,8 +117,9 @@ def call_overhead_problem() -> Problem:
 def call_overhead_calls(into: bool) -> dict[str, Callable[[], object]]:
     """The two calls whose difference is the public call's overhead, on
     ``call_overhead_problem``'s arrays: ``fastbp.gradients`` with the default rung and that
-    rung's bare compiled kernel, or with ``into`` the same writing into ``out=`` buffers
-    (made once) and the rung's ``gradients_into`` kernel. The kernel comes from
+    rung's bare gradients (for a one-pass rung, its ``gradients_into`` kernel given four new
+    arrays), or with ``into`` the same writing into ``out=`` buffers (made once) and the
+    rung's ``gradients_into`` kernel. The kernel comes from
     ``fastbp.registry.kernel_for``, the API's own lookup, imported here so that the other
     cases still load with a fastbp that predates it."""
     from fastbp.registry import kernel_for
