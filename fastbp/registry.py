@@ -36,6 +36,7 @@ from .kernels import (
     narrow_parallel,
     outer,
     parallel,
+    pointers,
     rows,
 )
 
@@ -463,6 +464,6 @@ def ascent_kernel(rung_name: str, compiled: bool, D: int, M: int, K: int) -> Cal
     loop around its ``gradients_into`` (those of a rung without a fused kernel call its
     derivatives from Python, those of ``blas`` run its chunks on threads)."""
     gradients_into = kernel_for(rung_name, "gradients_into", compiled, D, M, K)
-    if isinstance(gradients_into, numba.core.registry.CPUDispatcher):
+    if isinstance(gradients_into, numba.core.registry.CPUDispatcher | pointers.Bound):
         return ascent.compiled_for(gradients_into)
     return functools.partial(ascent.ascend, gradients_into)

@@ -4,7 +4,7 @@ of ``fastbp.train`` (fastbp's own).
 ``ascend`` is written once. Run as plain Python it takes any ``gradients_into`` callable: a
 rung's plain twin, one composed of a rung's ``gradients`` (``fastbp.registry.kernel``), or
 the Dask layer's map-reduce. Compiled (``compiled_for``), it takes a rung's compiled
-``gradients_into`` kernel as a first-class function.
+``gradients_into`` kernel as a first-class function (``pointers``).
 """
 
 from __future__ import annotations
@@ -14,21 +14,45 @@ from collections.abc import Callable
 
 import numba
 import numpy as np
+from numba.extending import overload
 
 from .caching import cached_njit
+from .pointers import Bound, KernelPointer
 
 
-def ascend(gradients_into, X, T, W1, b1, W2, b2, learning_rate, costs):
+def gradients_at(gradients_into, function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+    """``gradients_into(X, T, ..., db2)``, or ``gradients_into(function, X, T, ..., db2)``
+    when ``function`` is not None (a ``pointers.Bound`` kernel, given its pointer)."""
+    if function is None:
+        return gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+    return gradients_into(function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+
+
+@overload(gradients_at)
+def _gradients_at_typed(gradients_into, function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+    """``gradients_at`` compiled: the call for ``function``'s type alone (Numba does not
+    drop the branch on ``function is None`` for a function, and would type both calls)."""
+    if isinstance(function, numba.types.NoneType | numba.types.Omitted):
+        return lambda gradients_into, function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2: (
+            gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+        )
+    return lambda gradients_into, function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2: (
+        gradients_into(function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+    )
+
+
+def ascend(gradients_into, X, T, W1, b1, W2, b2, learning_rate, costs, function=None):
     """One epoch per entry of costs (E): cost = gradients_into(X, T, W1, b1, W2, b2, dW1, db1,
-    dW2, db2) writes the four gradients at the epoch's parameters into arrays made once per
-    call, then P += learning_rate * dP for each of W1, b1, W2, b2, in place; costs[e] is
-    epoch e's cost (the log-likelihood before its update). Stops at the first non-finite
-    cost, before its update. Returns the epochs completed. learning_rate: a scalar of the
-    parameters' dtype (so the step is taken in that dtype)."""
+    dW2, db2) (``gradients_at``: with ``function`` first when it is not None) writes the
+    four gradients at the epoch's parameters into arrays made once per call, then P +=
+    learning_rate * dP for each of W1, b1, W2, b2, in place; costs[e] is epoch e's cost (the
+    log-likelihood before its update). Stops at the first non-finite cost, before its
+    update. Returns the epochs completed. learning_rate: a scalar of the parameters' dtype
+    (so the step is taken in that dtype)."""
     dW1, db1, dW2, db2 = np.empty_like(W1), np.empty_like(b1), np.empty_like(W2), np.empty_like(b2)
     for epoch in range(costs.shape[0]):
-        db2[0] = np.nan  # kept by a compiled kernel that raised (``_KernelPointer``)
-        cost = gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+        db2[0] = np.nan  # kept by a compiled kernel that raised (``compiled_for``)
+        cost = gradients_at(gradients_into, function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
         if cost == 0.0 and math.isnan(db2[0]):
             raise RuntimeError("the gradients kernel failed: its error is printed above")
         costs[epoch] = cost
@@ -44,50 +68,39 @@ def ascend(gradients_into, X, T, W1, b1, W2, b2, learning_rate, costs):
 _COMPILED = cached_njit(error_model="numpy")(ascend)
 
 
-class _KernelPointer:
-    """A compiled kernel as a first-class function for the compiled loop: typed by Numba
-    (``_numba_type_``) as the function type of its signature for ``arrays``, and called
-    through its C wrapper's address (Numba's wrapper address protocol), looked up once. A
-    dispatcher passed as such a function instead has its addresses looked up on every call
-    (34 µs here, more than a small epoch). Through the C wrapper an exception inside the
-    kernel (a failed allocation; an index out of bounds under ``NUMBA_BOUNDSCHECK``) is
-    printed, not raised, and the kernel returns 0.0 without writing the gradients:
-    ``ascend`` raises a RuntimeError then. (A kernel that succeeds with a cost of exactly 0
-    has every sample's probability of its class at 1, so its gradients are 0, not NaN.)"""
-
-    def __init__(self, kernel, arrays: tuple) -> None:
-        argument_types = tuple(map(numba.typeof, arrays))
-        kernel.compile(argument_types)  # or finds it compiled, or loads it from the cache
-        result = kernel.overloads[argument_types]
-        self._numba_type_ = numba.types.FunctionType(result.signature)
-        self._address = result.library.get_pointer_to_function(
-            result.fndesc.llvm_cfunc_wrapper_name
-        )
-
-    def __wrapper_address__(self) -> int:
-        return self._address
-
-
 def compiled_for(gradients_into) -> Callable:
     """``ascend(X, T, W1, b1, W2, b2, learning_rate, costs)`` compiled, with the compiled
-    ``gradients_into`` kernel (a Numba dispatcher) in place of the first parameter.
+    ``gradients_into`` kernel (a Numba dispatcher, or a ``pointers.Bound`` one) in place of
+    the first parameter.
 
-    The kernel reaches the compiled loop as a first-class function (``_KernelPointer``): a
-    pointer that the loop calls, not code linked into it. So the loop is compiled once per
-    dtype for every rung, in about half a second, and cached on disk. A dispatcher passed
-    as itself would be typed as that dispatcher, linked into the loop and optimised again by
-    LLVM: 0.6-1.6 s more for a rung's first ``train`` after its ``gradients`` (measured
-    here with numba 0.68; the results are the same bit for bit, and each epoch takes as
-    long within 2%).
+    The kernel reaches the compiled loop as a first-class function (``pointers.KernelPointer``):
+    a pointer that the loop calls, not code linked into it (a ``Bound`` kernel's with the
+    pointer it is bound to). So the loop is compiled once per dtype for every rung, in
+    about half a second, and cached on disk. A dispatcher passed as itself would be typed
+    as that dispatcher, linked into the loop and optimised again by LLVM: 0.6-1.6 s more
+    for a rung's first ``train`` after its ``gradients`` (measured here with numba 0.68;
+    the results are the same bit for bit, and each epoch takes as long within 2%).
+
+    Through the pointer's C wrapper an exception inside the kernel (a failed allocation; an
+    index out of bounds under ``NUMBA_BOUNDSCHECK``) is printed, not raised, and the kernel
+    returns 0.0 without writing the gradients: ``ascend`` raises a RuntimeError then. (A
+    kernel that succeeds with a cost of exactly 0 has every sample's probability of its
+    class at 1, so its gradients are 0, not NaN.)
     """
-    pointers: dict[tuple, _KernelPointer] = {}  # by the arrays' dtypes
+    found: dict[tuple, tuple] = {}  # by the arrays' dtypes: the pointers to pass
 
     def run(X, T, W1, b1, W2, b2, learning_rate, costs):
         arrays = (X, T, W1, b1, W2, b2)
         key = tuple(array.dtype for array in arrays)
-        pointer = pointers.get(key)
-        if pointer is None:  # the gradients are written into arrays like the parameters
-            pointer = pointers[key] = _KernelPointer(gradients_into, (*arrays, *arrays[2:]))
-        return _COMPILED(pointer, *arrays, learning_rate, costs)
+        if key not in found:  # the gradients are written into arrays like the parameters
+            outputs = (*arrays, *arrays[2:])
+            if isinstance(gradients_into, Bound):
+                function = gradients_into.pointer(*outputs)
+                kernel = KernelPointer(gradients_into.kernel, (function, *outputs))
+                found[key] = kernel, function
+            else:
+                found[key] = KernelPointer(gradients_into, outputs), None
+        kernel, function = found[key]
+        return _COMPILED(kernel, *arrays, learning_rate, costs, function)
 
     return run

@@ -8,8 +8,10 @@ buffers and the D x M, M, M x K, K accumulators. The arithmetic is float64 whate
 dtype; results are cast back to it.
 
 ``gradients_into`` is the fused step (``fastbp.registry.kernel`` makes the API's
-``gradients`` of it, writing into new arrays); ``forward`` and the four derivatives run the
-same stages on the same blocks (the derivatives read Z and Y instead of computing them).
+``gradients`` of it, writing into new arrays): ``gradients_from_blocks`` with the pass over
+blocks, ``gradient_blocks``, called through a pointer (``pointers``), as the ``parallel``
+rung calls it on each chunk. ``forward`` and the four derivatives run the same stages on the
+same blocks (the derivatives read Z and Y instead of computing them).
 
 The kernels use ``error_model="numpy"``: no division here can be by zero (they are by
 sums of exponentials and by positive constants), and without the ZeroDivisionError branch
@@ -24,6 +26,7 @@ from numba.extending import register_jitable
 from .caching import cached_njit
 from .common import BLOCK, FASTMATH, copy_into
 from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
+from .pointers import Bound
 from .scalarmath import sigmoid
 from .tiles import add_products, add_weighted_rows
 
@@ -181,11 +184,30 @@ def add_sums(at, size, out):
 
 
 @register_jitable
-def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
-    """Forward and backward for samples first..last-1, in blocks; adds the four gradients
-    (float64 accumulators) and returns the log-likelihood of those samples."""
+def sums_ends(D, M, K):
+    """Where dW1, db1, dW2 and db2 end in a flat array of sums (``gradient_blocks``): the
+    cost sits at the last end, and the mark of a completed call after it."""
+    w1_end = D * M
+    b1_end = w1_end + M
+    w2_end = b1_end + M * K
+    return w1_end, b1_end, w2_end, w2_end + K
+
+
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
+def gradient_blocks(X, T, W1, b1, W2, b2, first, last, sums):
+    """Forward and backward for samples first..last-1, in blocks: adds the four gradients
+    and the log-likelihood of those samples to the float64 ``sums`` (``sums_ends``), then
+    sets its mark to 1.
+
+    A kernel of its own, which ``fused`` and ``parallel`` call through a pointer
+    (``pointers.Bound``): compiled and cached once for both. The mark is written last, so a
+    caller tells a call that failed inside the pointer's C wrapper (printed, not raised)
+    from one that completed (``written_sums``)."""
     D, M = W1.shape
     K = W2.shape[1]
+    w1_end, b1_end, w2_end, b2_end = sums_ends(D, M, K)
+    dW1, db1 = sums[:w1_end].reshape((D, M)), sums[w1_end:b1_end]
+    dW2, db2 = sums[b1_end:w2_end].reshape((M, K)), sums[w2_end:b2_end]
     xt, zt, tt, at, gt, per_sample, scratch = block_buffers(D, M, K)
     W2t = transposed(W2)
     cost = 0.0
@@ -213,21 +235,42 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, dW1, db1, dW2, db2):
         hidden_error(at, zt, W2t, size, gt)
         add_sums(gt, size, db1)
         add_products(xt, gt, size, dW1)
-    return cost
+    sums[b2_end] += cost
+    sums[b2_end + 1] = 1.0
+
+
+def block_arguments(X, T, W1, b1, W2, b2, *out):
+    """Arguments like those that ``gradient_blocks`` is called with for these arrays."""
+    return X, T, W1, b1, W2, b2, 0, 0, np.zeros(1)
+
+
+@register_jitable
+def written_sums(sums, calls, dW1, db1, dW2, db2):
+    """dW1, db1, dW2, db2 written from the flat float64 ``sums`` of ``calls`` calls of
+    ``gradient_blocks`` (added up), in their own dtype; returns the cost. Raises if a call
+    did not complete (its mark is missing)."""
+    (D, M), K = dW1.shape, dW2.shape[1]
+    w1_end, b1_end, w2_end, b2_end = sums_ends(D, M, K)
+    if sums[b2_end + 1] != calls:
+        raise RuntimeError("the gradients kernel failed: its error is printed above")
+    copy_into(dW1, sums[:w1_end])
+    copy_into(db1, sums[w1_end:b1_end])
+    copy_into(dW2, sums[b1_end:w2_end])
+    copy_into(db2, sums[w2_end:b2_end])
+    return sums[b2_end]
 
 
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
-def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
-    """The fused step, serially: the gradients written into dW1, db1, dW2, db2 (X's dtype),
-    from float64 sums; returns the cost."""
+def gradients_from_blocks(blocks, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+    """The fused step, serially: ``blocks`` (``gradient_blocks``) over all the samples, the
+    gradients written into dW1, db1, dW2, db2 (X's dtype); returns the cost."""
     (D, M), K = W1.shape, W2.shape[1]
-    sum_w1, sum_b1, sum_w2, sum_b2 = np.zeros((D, M)), np.zeros(M), np.zeros((M, K)), np.zeros(K)
-    cost = gradient_blocks(X, T, W1, b1, W2, b2, 0, X.shape[0], sum_w1, sum_b1, sum_w2, sum_b2)
-    copy_into(dW1, sum_w1)
-    copy_into(db1, sum_b1)
-    copy_into(dW2, sum_w2)
-    copy_into(db2, sum_b2)
-    return cost
+    sums = np.zeros(sums_ends(D, M, K)[3] + 2)
+    blocks(X, T, W1, b1, W2, b2, 0, X.shape[0], sums)
+    return written_sums(sums, 1, dW1, db1, dW2, db2)
+
+
+gradients_into = Bound(gradients_from_blocks, gradient_blocks, block_arguments)
 
 
 @register_jitable

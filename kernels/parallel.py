@@ -5,6 +5,8 @@ on N only. Each chunk accumulates into its own slab of memory, padded so that no
 share a cache line (no false sharing), and the slabs are summed in chunk order afterwards:
 the result is the same whatever the number of threads or their timing.
 
+Each chunk is ``fused``'s pass over blocks (``fused.gradient_blocks``), called through a
+pointer (``pointers``): compiled once for both rungs, not again inside the parallel loop.
 The derivative functions, single memory-bound passes over given Z and Y, are the serial
 ``fused`` ones.
 """
@@ -15,8 +17,9 @@ from numba.extending import register_jitable
 
 from .blas import add_slabs
 from .caching import cached_njit
-from .common import BLOCK, FASTMATH, copy_into
+from .common import BLOCK, FASTMATH
 from .fused import (
+    block_arguments,
     derivative_b1,
     derivative_b2,
     derivative_w1,
@@ -24,7 +27,10 @@ from .fused import (
     fill,
     forward_rows,
     gradient_blocks,
+    sums_ends,
+    written_sums,
 )
+from .pointers import Bound
 
 __all__ = ["derivative_b1", "derivative_b2", "derivative_w1", "derivative_w2", "forward"]
 
@@ -47,16 +53,16 @@ def chunk_count(N):
 
 
 @cached_njit(parallel=True, fastmath=FASTMATH, error_model="numpy")
-def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
-    """The fused pass, chunks of samples on all cores: the gradients written into dW1, db1,
-    dW2, db2 (X's dtype); returns the cost."""
+def gradients_from_chunks(blocks, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+    """The fused pass, chunks of samples on all cores: ``blocks`` (``fused.gradient_blocks``)
+    over each chunk into its own slab, the slabs added in chunk order, the gradients
+    written into dW1, db1, dW2, db2 (X's dtype); returns the cost."""
     N = X.shape[0]
     D, M = W1.shape
     K = W2.shape[1]
-    sizes = np.array([D * M, M, M * K, K, 1])
-    ends = np.cumsum(sizes)
+    size = sums_ends(D, M, K)[3] + 2  # the sums, the cost and the mark of a completed call
     # Round each slab up to whole cache lines, plus one line of gap between slabs.
-    stride = (ends[-1] + CACHE_LINE - 1) // CACHE_LINE * CACHE_LINE + CACHE_LINE
+    stride = (size + CACHE_LINE - 1) // CACHE_LINE * CACHE_LINE + CACHE_LINE
     chunks = chunk_count(N)
     # Loops, not np.zeros and ``total += slabs[c]``: under parallel=True each of those would
     # be a parallel loop of its own, threads woken once for the zeros and once per chunk.
@@ -65,27 +71,13 @@ def gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
         first, last = chunk_rows(N, chunks, c)
         slab = slabs[c]
         fill(slab, 0.0)
-        slab[ends[3]] = gradient_blocks(
-            X,
-            T,
-            W1,
-            b1,
-            W2,
-            b2,
-            first,
-            last,
-            slab[: ends[0]].reshape((D, M)),
-            slab[ends[0] : ends[1]],
-            slab[ends[1] : ends[2]].reshape((M, K)),
-            slab[ends[2] : ends[3]],
-        )
+        blocks(X, T, W1, b1, W2, b2, first, last, slab[:size])
     total = np.empty(stride)
     add_slabs(slabs, total, 0, stride)  # in chunk order: whichever thread ran which chunk
-    copy_into(dW1, total[: ends[0]])
-    copy_into(db1, total[ends[0] : ends[1]])
-    copy_into(dW2, total[ends[1] : ends[2]])
-    copy_into(db2, total[ends[2] : ends[3]])
-    return total[ends[3]]
+    return written_sums(total, chunks, dW1, db1, dW2, db2)
+
+
+gradients_into = Bound(gradients_from_chunks, gradient_blocks, block_arguments)
 
 
 @cached_njit(parallel=True, fastmath=FASTMATH, error_model="numpy")
