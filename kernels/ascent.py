@@ -20,30 +20,31 @@ from .caching import cached_njit
 from .pointers import Bound, KernelPointer
 
 
-def gradients_at(gradients_into, function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
-    """``gradients_into(X, T, ..., db2)``, or ``gradients_into(function, X, T, ..., db2)``
-    when ``function`` is not None (a ``pointers.Bound`` kernel, given its pointer)."""
-    if function is None:
+def gradients_at(gradients_into, address, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+    """``gradients_into(X, T, ..., db2)``, or ``gradients_into(address, X, T, ..., db2)``
+    when ``address`` is not None (a ``pointers.Bound`` kernel, given the address it is
+    bound to)."""
+    if address is None:
         return gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
-    return gradients_into(function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+    return gradients_into(address, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
 
 
 @overload(gradients_at)
-def _gradients_at_typed(gradients_into, function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
-    """``gradients_at`` compiled: the call for ``function``'s type alone (Numba does not
-    drop the branch on ``function is None`` for a function, and would type both calls)."""
-    if isinstance(function, numba.types.NoneType | numba.types.Omitted):
-        return lambda gradients_into, function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2: (
+def _gradients_at_typed(gradients_into, address, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
+    """``gradients_at`` compiled: the call for ``address``'s type alone (Numba does not
+    drop the branch on ``address is None`` for an integer, and would type both calls)."""
+    if isinstance(address, numba.types.NoneType | numba.types.Omitted):
+        return lambda gradients_into, address, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2: (
             gradients_into(X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
         )
-    return lambda gradients_into, function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2: (
-        gradients_into(function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+    return lambda gradients_into, address, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2: gradients_into(
+        address, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2
     )
 
 
-def ascend(gradients_into, X, T, W1, b1, W2, b2, learning_rate, costs, function=None):
+def ascend(gradients_into, X, T, W1, b1, W2, b2, learning_rate, costs, address=None):
     """One epoch per entry of costs (E): cost = gradients_into(X, T, W1, b1, W2, b2, dW1, db1,
-    dW2, db2) (``gradients_at``: with ``function`` first when it is not None) writes the
+    dW2, db2) (``gradients_at``: with ``address`` first when it is not None) writes the
     four gradients at the epoch's parameters into arrays made once per call, then P +=
     learning_rate * dP for each of W1, b1, W2, b2, in place; costs[e] is epoch e's cost (the
     log-likelihood before its update). Stops at the first non-finite cost, before its
@@ -52,7 +53,7 @@ def ascend(gradients_into, X, T, W1, b1, W2, b2, learning_rate, costs, function=
     dW1, db1, dW2, db2 = np.empty_like(W1), np.empty_like(b1), np.empty_like(W2), np.empty_like(b2)
     for epoch in range(costs.shape[0]):
         db2[0] = np.nan  # kept by a compiled kernel that raised (``compiled_for``)
-        cost = gradients_at(gradients_into, function, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
+        cost = gradients_at(gradients_into, address, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2)
         if cost == 0.0 and math.isnan(db2[0]):
             raise RuntimeError("the gradients kernel failed: its error is printed above")
         costs[epoch] = cost
@@ -75,7 +76,7 @@ def compiled_for(gradients_into) -> Callable:
 
     The kernel reaches the compiled loop as a first-class function (``pointers.KernelPointer``):
     a pointer that the loop calls, not code linked into it (a ``Bound`` kernel's with the
-    pointer it is bound to). So the loop is compiled once per dtype for every rung, in
+    address it is bound to). So the loop is compiled once per dtype for every rung, in
     about half a second, and cached on disk. A dispatcher passed as itself would be typed
     as that dispatcher, linked into the loop and optimised again by LLVM: 0.6-1.6 s more
     for a rung's first ``train`` after its ``gradients`` (measured here with numba 0.68;
@@ -95,12 +96,12 @@ def compiled_for(gradients_into) -> Callable:
         if key not in found:  # the gradients are written into arrays like the parameters
             outputs = (*arrays, *arrays[2:])
             if isinstance(gradients_into, Bound):
-                function = gradients_into.pointer(*outputs)
-                kernel = KernelPointer(gradients_into.kernel, (function, *outputs))
-                found[key] = kernel, function
+                address = gradients_into.address(*outputs)
+                kernel = KernelPointer(gradients_into.kernel, (address, *outputs))
+                found[key] = kernel, address
             else:
                 found[key] = KernelPointer(gradients_into, outputs), None
-        kernel, function = found[key]
-        return _COMPILED(kernel, *arrays, learning_rate, costs, function)
+        kernel, address = found[key]
+        return _COMPILED(kernel, *arrays, learning_rate, costs, address)
 
     return run

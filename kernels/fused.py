@@ -9,9 +9,10 @@ dtype; results are cast back to it.
 
 ``gradients_into`` is the fused step (``fastbp.registry.kernel`` makes the API's
 ``gradients`` of it, writing into new arrays): ``gradients_from_blocks`` with the pass over
-blocks, ``gradient_blocks``, called through a pointer (``pointers``), as the ``parallel``
-rung calls it on each chunk. ``forward`` and the four derivatives run the same stages on the
-same blocks (the derivatives read Z and Y instead of computing them).
+blocks, ``gradient_blocks``, called by its address (``pointers``), as the ``parallel``
+rung calls it on each chunk; ``forward`` likewise with ``forward_rows``. The four
+derivatives run the same stages on the same blocks (they read Z and Y instead of computing
+them).
 
 The kernels use ``error_model="numpy"``: no division here can be by zero (they are by
 sums of exponentials and by positive constants), and without the ZeroDivisionError branch
@@ -26,7 +27,7 @@ from numba.extending import register_jitable
 from .caching import cached_njit
 from .common import BLOCK, FASTMATH, copy_into
 from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
-from .pointers import Bound
+from .pointers import Bound, call_at
 from .scalarmath import sigmoid
 from .tiles import add_products, add_weighted_rows
 
@@ -185,8 +186,8 @@ def add_sums(at, size, out):
 
 @register_jitable
 def sums_ends(D, M, K):
-    """Where dW1, db1, dW2 and db2 end in a flat array of sums (``gradient_blocks``): the
-    cost sits at the last end, and the mark of a completed call after it."""
+    """Where dW1, db1, dW2 and db2 end in a flat array of sums (``gradient_blocks``); the
+    cost sits at the last end."""
     w1_end = D * M
     b1_end = w1_end + M
     w2_end = b1_end + M * K
@@ -196,13 +197,10 @@ def sums_ends(D, M, K):
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
 def gradient_blocks(X, T, W1, b1, W2, b2, first, last, sums):
     """Forward and backward for samples first..last-1, in blocks: adds the four gradients
-    and the log-likelihood of those samples to the float64 ``sums`` (``sums_ends``), then
-    sets its mark to 1.
+    and the log-likelihood of those samples to the float64 ``sums`` (``sums_ends``).
 
-    A kernel of its own, which ``fused`` and ``parallel`` call through a pointer
-    (``pointers.Bound``): compiled and cached once for both. The mark is written last, so a
-    caller tells a call that failed inside the pointer's C wrapper (printed, not raised)
-    from one that completed (``written_sums``)."""
+    A kernel of its own, which ``fused`` and ``parallel`` call by its address
+    (``pointers``): compiled and cached once for both."""
     D, M = W1.shape
     K = W2.shape[1]
     w1_end, b1_end, w2_end, b2_end = sums_ends(D, M, K)
@@ -236,7 +234,6 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, sums):
         add_sums(gt, size, db1)
         add_products(xt, gt, size, dW1)
     sums[b2_end] += cost
-    sums[b2_end + 1] = 1.0
 
 
 def block_arguments(X, T, W1, b1, W2, b2, *out):
@@ -245,14 +242,11 @@ def block_arguments(X, T, W1, b1, W2, b2, *out):
 
 
 @register_jitable
-def written_sums(sums, calls, dW1, db1, dW2, db2):
-    """dW1, db1, dW2, db2 written from the flat float64 ``sums`` of ``calls`` calls of
-    ``gradient_blocks`` (added up), in their own dtype; returns the cost. Raises if a call
-    did not complete (its mark is missing)."""
+def written_sums(sums, dW1, db1, dW2, db2):
+    """dW1, db1, dW2, db2 written from the flat float64 ``sums`` of ``gradient_blocks``, in
+    their own dtype; returns the cost."""
     (D, M), K = dW1.shape, dW2.shape[1]
     w1_end, b1_end, w2_end, b2_end = sums_ends(D, M, K)
-    if sums[b2_end + 1] != calls:
-        raise RuntimeError("the gradients kernel failed: its error is printed above")
     copy_into(dW1, sums[:w1_end])
     copy_into(db1, sums[w1_end:b1_end])
     copy_into(dW2, sums[b1_end:w2_end])
@@ -265,17 +259,18 @@ def gradients_from_blocks(blocks, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
     """The fused step, serially: ``blocks`` (``gradient_blocks``) over all the samples, the
     gradients written into dW1, db1, dW2, db2 (X's dtype); returns the cost."""
     (D, M), K = W1.shape, W2.shape[1]
-    sums = np.zeros(sums_ends(D, M, K)[3] + 2)
-    blocks(X, T, W1, b1, W2, b2, 0, X.shape[0], sums)
-    return written_sums(sums, 1, dW1, db1, dW2, db2)
+    sums = np.zeros(sums_ends(D, M, K)[3] + 1)
+    call_at(blocks, (X, T, W1, b1, W2, b2, 0, X.shape[0], sums))
+    return written_sums(sums, dW1, db1, dW2, db2)
 
 
 gradients_into = Bound(gradients_from_blocks, gradient_blocks, block_arguments)
 
 
-@register_jitable
+@cached_njit(fastmath=FASTMATH, error_model="numpy")
 def forward_rows(X, W1, b1, W2, b2, first, last, Y, Z):
-    """Y and Z for samples first..last-1, in blocks."""
+    """Y and Z for samples first..last-1, in blocks. A kernel of its own, as
+    ``gradient_blocks`` is, for ``fused`` and ``parallel``."""
     D, M = W1.shape
     K = W2.shape[1]
     xt, zt, _, at, _, per_sample, scratch = block_buffers(D, M, K)
@@ -287,14 +282,23 @@ def forward_rows(X, W1, b1, W2, b2, first, last, Y, Z):
         store(at, start, size, Y)
 
 
+def row_arguments(X, W1, b1, W2, b2):
+    """Arguments like those that ``forward_rows`` is called with for these arrays."""
+    M, K = W1.shape[1], W2.shape[1]
+    return X, W1, b1, W2, b2, 0, 0, np.empty((0, K), X.dtype), np.empty((0, M), X.dtype)
+
+
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
-def forward(X, W1, b1, W2, b2):
-    """(Y, Z) by blocks with the SIMD exp."""
+def forward_from_blocks(rows, X, W1, b1, W2, b2):
+    """(Y, Z) by blocks with the SIMD exp: ``rows`` (``forward_rows``) over all the samples."""
     N = X.shape[0]
     Y = np.empty((N, W2.shape[1]), dtype=X.dtype)
     Z = np.empty((N, W1.shape[1]), dtype=X.dtype)
-    forward_rows(X, W1, b1, W2, b2, 0, N, Y, Z)
+    call_at(rows, (X, W1, b1, W2, b2, 0, N, Y, Z))
     return Y, Z
+
+
+forward = Bound(forward_from_blocks, forward_rows, row_arguments)
 
 
 @register_jitable

@@ -4,7 +4,10 @@ The samples are cut into a power of two of chunks (``narrow.chunk_count``: at le
 ``narrow.CHUNK`` samples each, at most ``narrow.MAX_CHUNKS``; a number that depends on N
 only), each chunk runs the generated loop into its own slab of sums, padded to separate
 cache lines, and the slabs are added in chunk order: the result is the same for any number
-of threads. Its forward pass and derivatives, single memory-bound loops, are ``narrow``'s.
+of threads. The chunks run in one kernel for all widths (``narrow.gradients_from_chunks``),
+which calls the loop generated for the arguments' widths by its address: a new width
+compiles its loop alone. Its forward pass and derivatives, single memory-bound loops, are
+``narrow``'s.
 """
 
 from .narrow import (

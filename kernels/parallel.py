@@ -5,8 +5,9 @@ on N only. Each chunk accumulates into its own slab of memory, padded so that no
 share a cache line (no false sharing), and the slabs are summed in chunk order afterwards:
 the result is the same whatever the number of threads or their timing.
 
-Each chunk is ``fused``'s pass over blocks (``fused.gradient_blocks``), called through a
-pointer (``pointers``): compiled once for both rungs, not again inside the parallel loop.
+Each chunk is ``fused``'s pass over blocks (``fused.gradient_blocks``, and
+``fused.forward_rows`` for ``forward``), called by its address (``pointers``): compiled
+once for both rungs, not again inside the parallel loop.
 The derivative functions, single memory-bound passes over given Z and Y, are the serial
 ``fused`` ones.
 """
@@ -27,10 +28,11 @@ from .fused import (
     fill,
     forward_rows,
     gradient_blocks,
+    row_arguments,
     sums_ends,
     written_sums,
 )
-from .pointers import Bound
+from .pointers import Bound, call_at
 
 __all__ = ["derivative_b1", "derivative_b2", "derivative_w1", "derivative_w2", "forward"]
 
@@ -60,7 +62,7 @@ def gradients_from_chunks(blocks, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
     N = X.shape[0]
     D, M = W1.shape
     K = W2.shape[1]
-    size = sums_ends(D, M, K)[3] + 2  # the sums, the cost and the mark of a completed call
+    size = sums_ends(D, M, K)[3] + 1  # the four gradients and the cost
     # Round each slab up to whole cache lines, plus one line of gap between slabs.
     stride = (size + CACHE_LINE - 1) // CACHE_LINE * CACHE_LINE + CACHE_LINE
     chunks = chunk_count(N)
@@ -71,23 +73,27 @@ def gradients_from_chunks(blocks, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
         first, last = chunk_rows(N, chunks, c)
         slab = slabs[c]
         fill(slab, 0.0)
-        blocks(X, T, W1, b1, W2, b2, first, last, slab[:size])
+        call_at(blocks, (X, T, W1, b1, W2, b2, first, last, slab[:size]))
     total = np.empty(stride)
     add_slabs(slabs, total, 0, stride)  # in chunk order: whichever thread ran which chunk
-    return written_sums(total, chunks, dW1, db1, dW2, db2)
+    return written_sums(total, dW1, db1, dW2, db2)
 
 
 gradients_into = Bound(gradients_from_chunks, gradient_blocks, block_arguments)
 
 
 @cached_njit(parallel=True, fastmath=FASTMATH, error_model="numpy")
-def forward(X, W1, b1, W2, b2):
-    """(Y, Z) by blocks, chunks of samples on all cores (each writes its own rows)."""
+def forward_from_chunks(rows, X, W1, b1, W2, b2):
+    """(Y, Z) by blocks, chunks of samples on all cores: ``rows`` (``fused.forward_rows``)
+    over each chunk (each writes its own rows)."""
     N = X.shape[0]
     Y = np.empty((N, W2.shape[1]), dtype=X.dtype)
     Z = np.empty((N, W1.shape[1]), dtype=X.dtype)
     chunks = chunk_count(N)
     for c in prange(chunks):
         first, last = chunk_rows(N, chunks, c)
-        forward_rows(X, W1, b1, W2, b2, first, last, Y, Z)
+        call_at(rows, (X, W1, b1, W2, b2, first, last, Y, Z))
     return Y, Z
+
+
+forward = Bound(forward_from_chunks, forward_rows, row_arguments)
