@@ -10,9 +10,10 @@ dtype; results are cast back to it.
 ``gradients_into`` is the fused step (``fastbp.registry.kernel`` makes the API's
 ``gradients`` of it, writing into new arrays): ``gradients_from_blocks`` with the pass over
 blocks, ``gradient_blocks``, called by its address (``pointers``), as the ``parallel``
-rung calls it on each chunk; ``forward`` likewise with ``forward_rows``. The four
-derivatives run the same stages on the same blocks (they read Z and Y instead of computing
-them).
+rung calls it on each chunk; ``forward`` likewise with ``forward_rows``. Its cost is NaN
+when an input holds NaN or infinity (a mark of each value loaded, as ``narrow``'s), so that
+the API checks the inputs only then. The four derivatives run the same stages on the same
+blocks (they read Z and Y instead of computing them).
 
 The kernels use ``error_model="numpy"``: no division here can be by zero (they are by
 sums of exponentials and by positive constants), and without the ZeroDivisionError branch
@@ -25,6 +26,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from .caching import cached_njit
+from .checks import nonfinite_mark
 from .common import BLOCK, FASTMATH, copy_into
 from .fastmath import exp_inplace, log_inplace, reciprocal_inplace
 from .pointers import Bound, call_at
@@ -185,6 +187,16 @@ def add_sums(at, size, out):
 
 
 @register_jitable
+def block_marks(rows, size):
+    """0.0 if the loaded block ``rows`` (its first ``size`` samples) is finite, else NaN
+    (``checks.nonfinite_mark``)."""
+    marks = 0.0
+    for p in range(rows.shape[0]):
+        marks += nonfinite_mark(rows[p, :size])
+    return marks
+
+
+@register_jitable
 def sums_ends(D, M, K):
     """Where dW1, db1, dW2 and db2 end in a flat array of sums (``gradient_blocks``); the
     cost sits at the last end."""
@@ -197,7 +209,9 @@ def sums_ends(D, M, K):
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
 def gradient_blocks(X, T, W1, b1, W2, b2, first, last, sums):
     """Forward and backward for samples first..last-1, in blocks: adds the four gradients
-    and the log-likelihood of those samples to the float64 ``sums`` (``sums_ends``).
+    and the log-likelihood of those samples to the float64 ``sums`` (``sums_ends``), NaN
+    if an input holds NaN or infinity (``marks``: the API then needs no pass of its own to
+    check them).
 
     A kernel of its own, which ``fused`` and ``parallel`` call by its address
     (``pointers``): compiled and cached once for both."""
@@ -209,10 +223,13 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, sums):
     xt, zt, tt, at, gt, per_sample, scratch = block_buffers(D, M, K)
     W2t = transposed(W2)
     cost = 0.0
+    marks = nonfinite_mark(W1.reshape(-1)) + nonfinite_mark(b1) + nonfinite_mark(b2)
+    marks += nonfinite_mark(W2.reshape(-1))
     for start in range(first, last, BLOCK):
         size = min(BLOCK, last - start)
         load(X, start, size, xt)
         load(T, start, size, tt)
+        marks += block_marks(xt, size) + block_marks(tt, size)
         hidden_layer(xt, W1, b1, size, zt)
         output_logits(zt, W2, b2, size, at, per_sample[0])
         # log-likelihood: sum_k T (a - max - log sum exp) with the shifted logits a - max.
@@ -233,7 +250,7 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, sums):
         hidden_error(at, zt, W2t, size, gt)
         add_sums(gt, size, db1)
         add_products(xt, gt, size, dW1)
-    sums[b2_end] += cost
+    sums[b2_end] += cost + marks
 
 
 def block_arguments(X, T, W1, b1, W2, b2, *out):
@@ -264,7 +281,7 @@ def gradients_from_blocks(blocks, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
     return written_sums(sums, dW1, db1, dW2, db2)
 
 
-gradients_into = Bound(gradients_from_blocks, gradient_blocks, block_arguments)
+gradients_into = Bound(gradients_from_blocks, gradient_blocks, block_arguments, marks=True)
 
 
 @cached_njit(fastmath=FASTMATH, error_model="numpy")

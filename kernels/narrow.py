@@ -195,6 +195,7 @@ gradients_parallel_into = Bound(
     gradients_from_chunks,
     cached_njit(fastmath=FASTMATH, error_model="numpy")(accumulate),
     block_arguments,
+    marks=True,
 )
 ''',
     "forward": '''

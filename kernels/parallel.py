@@ -79,7 +79,7 @@ def gradients_from_chunks(blocks, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
     return written_sums(total, dW1, db1, dW2, db2)
 
 
-gradients_into = Bound(gradients_from_chunks, gradient_blocks, block_arguments)
+gradients_into = Bound(gradients_from_chunks, gradient_blocks, block_arguments, marks=True)
 
 
 @cached_njit(parallel=True, fastmath=FASTMATH, error_model="numpy")

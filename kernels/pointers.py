@@ -104,10 +104,15 @@ class Bound:
     (``address_of``) taken once per dtype, for the arguments that ``example(*arrays)``
     gives: those that ``kernel`` passes ``function`` (``call_at``). ``py_func`` is the same
     in plain Python: ``kernel.py_func`` given ``function.py_func``, which ``call_at`` then
-    calls."""
+    calls. ``marks``: whether the kernel's result (a cost) is NaN when an input holds NaN
+    or infinity (read as ``marks_nonfinite`` by fastbp's boundary, which then checks the
+    inputs only when it is)."""
 
-    def __init__(self, kernel, function, example: Callable[..., tuple]) -> None:
+    def __init__(
+        self, kernel, function, example: Callable[..., tuple], marks: bool = False
+    ) -> None:
         self.kernel, self.function, self.example = kernel, function, example
+        self.marks_nonfinite = marks
         self.__name__ = self.__qualname__ = kernel.__name__
         self.__doc__ = kernel.__doc__
         self._addresses: dict[np.dtype, int] = {}
@@ -127,7 +132,10 @@ class Bound:
         return [*self.function.signatures, *self.kernel.signatures]
 
     def __call__(self, *arrays: np.ndarray):
-        return self.kernel(self.address(*arrays), *arrays)
+        address = self._addresses.get(arrays[0].dtype)  # ``address``, less a call
+        if address is None:
+            address = self.address(*arrays)
+        return self.kernel(address, *arrays)
 
     def py_func(self, *arrays: np.ndarray):
         return self.kernel.py_func(self.function.py_func, *arrays)

@@ -38,13 +38,14 @@ def test_widths_beyond_the_limit_raise_a_clear_error_and_the_default_avoids_them
     assert fastbp.RUNGS[rung].supports(4, 8, 8) and fastbp.RUNGS[rung].supports(16, 2, 16)
 
 
-@pytest.mark.parametrize("rung", ["narrow", "fused"])
+@pytest.mark.parametrize("rung", ["narrow", "narrow_parallel", "fused", "parallel", "blas"])
 @pytest.mark.parametrize("name", ["X", "T", "W1", "b1", "W2", "b2"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_a_remembered_plan_still_reports_a_non_finite_input(rung, name, bad):
-    """The second call takes the remembered plan (no full check); narrow's kernel marks the
-    non-finite input in its cost, fused's plan runs the finiteness pass. Saturating cases
-    included: an infinite input through nonzero weights gives a finite sigmoid."""
+    """The second call takes the remembered plan (no full check); the narrow, fused and
+    parallel kernels mark the non-finite input in their cost, blas's plan runs the
+    finiteness pass. Saturating cases included: an infinite input through nonzero weights
+    gives a finite sigmoid."""
     arrays = dict(zip(api.GRADIENT_ARGUMENTS, reference.problem(7, 1, 4, 2, seed=6)))
     fastbp.gradients(*arrays.values(), rung=rung)
     arrays[name] = arrays[name].copy()
