@@ -11,8 +11,8 @@ dtype; results are cast back to it.
 ``gradients`` of it, writing into new arrays): ``gradients_from_blocks`` with the pass over
 blocks, ``gradient_blocks``, called by its address (``pointers``), as the ``parallel``
 rung calls it on each chunk; ``forward`` likewise with ``forward_rows``. Its cost is NaN
-when an input holds NaN or infinity (a mark of each value loaded, as ``narrow``'s), so that
-the API checks the inputs only then. The four derivatives run the same stages on the same
+when an input holds NaN or infinity (marks taken in the loops, as ``narrow``'s), so that the
+API checks the inputs only then. The four derivatives run the same stages on the same
 blocks (they read Z and Y instead of computing them).
 
 The kernels use ``error_model="numpy"``: no division here can be by zero (they are by
@@ -77,14 +77,20 @@ def store(src, start, size, dst):
 
 @register_jitable
 def hidden_layer(xt, W1, b1, size, zt):
-    """zt[m, i] = sigmoid(b1[m] + sum_d W1[d, m] xt[d, i])."""
+    """zt[m, i] = sigmoid(b1[m] + sum_d W1[d, m] xt[d, i]); returns 0.0 when every one of
+    those pre-activations is finite, else NaN (``checks.nonfinite_mark``'s mark, taken in
+    the same loop). A NaN or infinite input or weight of the layer makes some of them so
+    (an infinity times a zero weight is NaN), where the sigmoid alone might hide it."""
+    marks = 0.0
     for m in range(W1.shape[1]):
         fill(zt[m, :size], b1[m])
     add_weighted_rows(W1, xt, size, zt)
     for m in range(W1.shape[1]):
         z = zt[m, :size]
         for i in range(size):
+            marks += z[i] * 0.0
             z[i] = sigmoid(z[i])
+    return marks
 
 
 @register_jitable
@@ -187,16 +193,6 @@ def add_sums(at, size, out):
 
 
 @register_jitable
-def block_marks(rows, size):
-    """0.0 if the loaded block ``rows`` (its first ``size`` samples) is finite, else NaN
-    (``checks.nonfinite_mark``)."""
-    marks = 0.0
-    for p in range(rows.shape[0]):
-        marks += nonfinite_mark(rows[p, :size])
-    return marks
-
-
-@register_jitable
 def sums_ends(D, M, K):
     """Where dW1, db1, dW2 and db2 end in a flat array of sums (``gradient_blocks``); the
     cost sits at the last end."""
@@ -209,9 +205,9 @@ def sums_ends(D, M, K):
 @cached_njit(fastmath=FASTMATH, error_model="numpy")
 def gradient_blocks(X, T, W1, b1, W2, b2, first, last, sums):
     """Forward and backward for samples first..last-1, in blocks: adds the four gradients
-    and the log-likelihood of those samples to the float64 ``sums`` (``sums_ends``), NaN
-    if an input holds NaN or infinity (``marks``: the API then needs no pass of its own to
-    check them).
+    and the log-likelihood of those samples to the float64 ``sums`` (``sums_ends``); the
+    log-likelihood is NaN if an input holds NaN or infinity (``marks``: the API then needs
+    no pass of its own to check them).
 
     A kernel of its own, which ``fused`` and ``parallel`` call by its address
     (``pointers``): compiled and cached once for both."""
@@ -223,14 +219,14 @@ def gradient_blocks(X, T, W1, b1, W2, b2, first, last, sums):
     xt, zt, tt, at, gt, per_sample, scratch = block_buffers(D, M, K)
     W2t = transposed(W2)
     cost = 0.0
-    marks = nonfinite_mark(W1.reshape(-1)) + nonfinite_mark(b1) + nonfinite_mark(b2)
-    marks += nonfinite_mark(W2.reshape(-1))
+    # A NaN or infinity in X, W1 or b1 shows in the hidden layer's mark, in T in the cost
+    # (an infinity times a logit or log-sum, or times 0, is not finite); W2 and b2 here.
+    marks = nonfinite_mark(W2.reshape(-1)) + nonfinite_mark(b2)
     for start in range(first, last, BLOCK):
         size = min(BLOCK, last - start)
         load(X, start, size, xt)
         load(T, start, size, tt)
-        marks += block_marks(xt, size) + block_marks(tt, size)
-        hidden_layer(xt, W1, b1, size, zt)
+        marks += hidden_layer(xt, W1, b1, size, zt)
         output_logits(zt, W2, b2, size, at, per_sample[0])
         # log-likelihood: sum_k T (a - max - log sum exp) with the shifted logits a - max.
         for k in range(K):
