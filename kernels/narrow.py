@@ -45,10 +45,10 @@ from numba import prange
 from numba.extending import register_jitable
 
 from . import codegen
-from .blas import add_slabs
 from .caching import cached_njit
 from .common import FASTMATH
-from .fused import fill, sums_ends, written_sums
+from .fused import fill, sums_ends
+from .parallel import new_slabs, written_slabs
 from .pointers import call_at
 
 # The largest layers generated (docs/user-guide/ladder.md): measured at N = 30,000 on the project's
@@ -58,7 +58,6 @@ MAX_WEIGHTS = 96  # D*M + M*K
 MAX_WIDTH = 16  # each of D, M, K
 CHUNK = 512  # fewest samples per chunk of the multi-core gradients
 MAX_CHUNKS = 32
-CACHE_LINE = 8  # float64 values in a 64-byte cache line
 
 
 def supports(D: int, M: int, K: int) -> bool:
@@ -93,17 +92,14 @@ def gradients_from_chunks(accumulate, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
     N = X.shape[0]
     (D, M), K = W1.shape, W2.shape[1]
     size = sums_ends(D, M, K)[3] + 1  # the four gradients and the cost
-    stride = (size + CACHE_LINE - 1) // CACHE_LINE * CACHE_LINE + CACHE_LINE
     chunks = chunk_count(N)
-    slabs = np.empty((chunks, stride))
+    slabs = new_slabs(chunks, size)
     for c in prange(chunks):
         first, last = chunk_rows(N, chunks, c)
         slab = slabs[c]
         fill(slab, 0.0)
         call_at(accumulate, (X, T, W1, b1, W2, b2, first, last, slab))
-    total = np.empty(stride)
-    add_slabs(slabs, total, 0, size)  # in chunk order: whichever thread ran which chunk
-    return written_sums(total, dW1, db1, dW2, db2)
+    return written_slabs(slabs, size, dW1, db1, dW2, db2)
 
 
 # --- the templates --------------------------------------------------------------------------

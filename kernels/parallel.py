@@ -54,29 +54,41 @@ def chunk_count(N):
     return min((N + BLOCK - 1) // BLOCK, MAX_CHUNKS)
 
 
+@register_jitable
+def new_slabs(chunks, size):
+    """One slab of ``size`` sums per chunk, rounded up to whole cache lines plus one line of
+    gap, so that no two threads write to one line (no false sharing); not zeroed: under
+    parallel=True ``np.zeros`` would be a parallel loop of its own, threads woken for it."""
+    stride = (size + CACHE_LINE - 1) // CACHE_LINE * CACHE_LINE + CACHE_LINE
+    return np.empty((chunks, stride))
+
+
+@register_jitable
+def written_slabs(slabs, size, dW1, db1, dW2, db2):
+    """The slabs' sums (``fused.sums_ends``) added in chunk order, whichever thread ran which
+    chunk (a loop, not ``total += slabs[c]``, a parallel loop under parallel=True), written
+    into dW1, db1, dW2, db2; returns the cost."""
+    total = np.empty(size)
+    add_slabs(slabs, total, 0, size)
+    return written_sums(total, dW1, db1, dW2, db2)
+
+
 @cached_njit(parallel=True, fastmath=FASTMATH, error_model="numpy")
 def gradients_from_chunks(blocks, X, T, W1, b1, W2, b2, dW1, db1, dW2, db2):
     """The fused pass, chunks of samples on all cores: ``blocks`` (``fused.gradient_blocks``)
     over each chunk into its own slab, the slabs added in chunk order, the gradients
     written into dW1, db1, dW2, db2 (X's dtype); returns the cost."""
     N = X.shape[0]
-    D, M = W1.shape
-    K = W2.shape[1]
+    (D, M), K = W1.shape, W2.shape[1]
     size = sums_ends(D, M, K)[3] + 1  # the four gradients and the cost
-    # Round each slab up to whole cache lines, plus one line of gap between slabs.
-    stride = (size + CACHE_LINE - 1) // CACHE_LINE * CACHE_LINE + CACHE_LINE
     chunks = chunk_count(N)
-    # Loops, not np.zeros and ``total += slabs[c]``: under parallel=True each of those would
-    # be a parallel loop of its own, threads woken once for the zeros and once per chunk.
-    slabs = np.empty((chunks, stride))
+    slabs = new_slabs(chunks, size)
     for c in prange(chunks):
         first, last = chunk_rows(N, chunks, c)
         slab = slabs[c]
         fill(slab, 0.0)
         call_at(blocks, (X, T, W1, b1, W2, b2, first, last, slab[:size]))
-    total = np.empty(stride)
-    add_slabs(slabs, total, 0, stride)  # in chunk order: whichever thread ran which chunk
-    return written_sums(total, dW1, db1, dW2, db2)
+    return written_slabs(slabs, size, dW1, db1, dW2, db2)
 
 
 gradients_into = Bound(gradients_from_chunks, gradient_blocks, block_arguments, marks=True)

@@ -1,4 +1,4 @@
-"""Kernels that call another compiled kernel through a pointer (``kernels.pointers``): the
+"""Kernels that call another compiled kernel by its address (``kernels.pointers``): the
 ``fused`` and ``parallel`` gradients and forward passes, which share ``fused.gradient_blocks``
 and ``fused.forward_rows``, and ``narrow_parallel``'s one chunked kernel for every width."""
 
