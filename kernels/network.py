@@ -223,6 +223,15 @@ def add_weight_penalty(params, arch, grad, alpha):
 
 
 @register_jitable
+def weight_squares(params, penalties):
+    """sum(penalties * params**2) (``take_step``'s sum, for the parameters before a step)."""
+    squares = 0.0
+    for i in range(penalties.shape[0]):
+        squares += penalties[i] * (params[i] * params[i])
+    return squares
+
+
+@register_jitable
 def weight_sum(sample_weight, samples):
     """sum_i w_i over the samples (w: ``sample_weight``, or 1 when it is empty)."""
     if not sample_weight.shape[0]:
@@ -274,9 +283,27 @@ def predict(params, sizes, hidden, output, loss, bias, trick, X):
 
 
 @register_jitable
-def take_step(params, grad, scale, moments, steps, optimizer, learning_rate):
-    """One update of ``params`` from the gradient g = scale * grad by the ``Optimizer``,
-    in place on its state: ``moments`` (2 x P) and ``steps`` (the count of Adam's updates).
+def weight_penalties(params, arch, alpha):
+    """The L2 penalty's factor of each parameter: ``alpha`` for the weights, 0 for the
+    biases (``take_step``)."""
+    sizes, offsets = arch.sizes, arch.offsets
+    penalties = np.zeros(params.shape[0])  # float64, as alpha
+    for layer in range(sizes.shape[0] - 1):
+        for i in range(offsets[layer], offsets[layer] + sizes[layer] * sizes[layer + 1]):
+            penalties[i] = alpha
+    return penalties
+
+
+@register_jitable
+def take_step(params, grad, scale, moments, steps, optimizer, learning_rate, penalties):
+    """One update of ``params`` by the ``Optimizer`` from the gradient g = scale * (grad +
+    penalties * params), in place on its state: ``moments`` (2 x P) and ``steps`` (the count
+    of Adam's updates). ``penalties``: the L2 penalty's factors (``weight_penalties``), or
+    empty when there is no penalty. Returns sum(penalties * params**2) over the updated
+    parameters (twice the next batch's penalty), taken in the same pass, so that the penalty
+    costs no pass of its own (Adam with alpha 1e-4 on 2-64-64-3, per sample: 9.2-9.4 ->
+    7.2-7.8 µs a step; measured). The update is written out in each of the four loops: LLVM
+    left them scalar with a branch on the penalty or a call of a helper inside (measured).
 
     SGD: v = momentum * v - rate * g, then params += v, or with ``nesterov`` params +=
     momentum * v - rate * g. Adam: t += 1, m = beta_1 m + (1 - beta_1) g, s = beta_2 s +
@@ -286,22 +313,41 @@ def take_step(params, grad, scale, moments, steps, optimizer, learning_rate):
     first, second = moments[0], moments[1]
     momentum, nesterov = optimizer.momentum, optimizer.nesterov
     beta_1, beta_2, epsilon = optimizer.beta_1, optimizer.beta_2, optimizer.epsilon
+    penalised = penalties.shape[0] > 0
+    squares = 0.0
     if optimizer.code == ADAM:
         steps[0] += 1
         t = steps[0]
         rate = learning_rate * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
-        for i in range(params.shape[0]):  # in locals: the arrays may alias, for all LLVM knows
+        # in locals: the arrays may alias, for all LLVM knows
+        for i in range(params.shape[0] if penalised else 0):
+            grad[i] += penalties[i] * params[i]
+            g = scale * grad[i]
+            m = beta_1 * first[i] + (1.0 - beta_1) * g
+            s = beta_2 * second[i] + (1.0 - beta_2) * (g * g)
+            first[i], second[i] = m, s
+            params[i] -= rate * m / (math.sqrt(s) + epsilon)
+            squares += penalties[i] * (params[i] * params[i])
+        for i in range(0 if penalised else params.shape[0]):
             g = scale * grad[i]
             m = beta_1 * first[i] + (1.0 - beta_1) * g
             s = beta_2 * second[i] + (1.0 - beta_2) * (g * g)
             first[i], second[i] = m, s
             params[i] -= rate * m / (math.sqrt(s) + epsilon)
     else:
-        for i in range(params.shape[0]):
+        for i in range(params.shape[0] if penalised else 0):
+            grad[i] += penalties[i] * params[i]
             g = scale * grad[i]
             v = momentum * first[i] - learning_rate * g
             first[i] = v
             params[i] += momentum * v - learning_rate * g if nesterov else v
+            squares += penalties[i] * (params[i] * params[i])
+        for i in range(0 if penalised else params.shape[0]):
+            g = scale * grad[i]
+            v = momentum * first[i] - learning_rate * g
+            first[i] = v
+            params[i] += momentum * v - learning_rate * g if nesterov else v
+    return squares
 
 
 @register_jitable
@@ -338,6 +384,10 @@ def train_epochs(params, moments, steps, sizes, hidden, output, loss, bias, tric
     arch = architecture(sizes, hidden, output, loss, bias, trick)
     space = workspace(arch, params)
     grad = np.empty_like(params)
+    # the penalty's factors (none when alpha is 0) and sum(factors * params**2) (then from
+    # each ``take_step``)
+    penalties = weight_penalties(params, arch, alpha) if alpha != 0.0 else np.empty(0)
+    squares = weight_squares(params, penalties)
     for e in range(losses.shape[0]):
         for i in range(params.shape[0]):  # loops and math.isfinite: compiles 2 s faster than
             before[i] = params[i]  # a slice assignment and np.isfinite (measured)
@@ -355,8 +405,8 @@ def train_epochs(params, moments, steps, sizes, hidden, output, loss, bias, tric
                 forward_block(params, arch, X, block, space, in_place)
                 batch += backward_block(params, arch, X, T, sample_weight, block, space, grad,
                                         first == 0, in_place)  # fmt: skip
-            if alpha != 0.0:
-                batch += add_weight_penalty(params, arch, grad, alpha)
+            if alpha != 0.0:  # its term in the gradient is added by ``take_step``
+                batch += 0.5 * squares
             total_weight = weight_sum(sample_weight, samples)
             if total_weight == 0.0:  # every weight 0: nothing to learn from this batch
                 continue
@@ -365,7 +415,8 @@ def train_epochs(params, moments, steps, sizes, hidden, output, loss, bias, tric
                 value = batch
                 break
             total += batch * samples.shape[0]
-            take_step(params, grad, 1.0 / total_weight, moments, steps, optimizer, learning_rate)
+            squares = take_step(params, grad, 1.0 / total_weight, moments, steps, optimizer,
+                                learning_rate, penalties)  # fmt: skip
         if math.isfinite(value):
             value = total / order.shape[0]
         losses[e] = value
