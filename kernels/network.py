@@ -285,12 +285,14 @@ def predict(params, sizes, hidden, output, loss, bias, trick, X):
 @register_jitable
 def weight_penalties(params, arch, alpha):
     """The L2 penalty's factor of each parameter: ``alpha`` for the weights, 0 for the
-    biases (``take_step``)."""
+    biases (``take_step``); float64, as alpha. Allocated as ``workspace`` allocates its
+    float64 buffer, whose compiled allocation it shares."""
     sizes, offsets = arch.sizes, arch.offsets
-    penalties = np.zeros(params.shape[0])  # float64, as alpha
+    penalties = np.empty(params.shape[0], np.float64)
     for layer in range(sizes.shape[0] - 1):
-        for i in range(offsets[layer], offsets[layer] + sizes[layer] * sizes[layer + 1]):
-            penalties[i] = alpha
+        weights_end = offsets[layer] + sizes[layer] * sizes[layer + 1]
+        for i in range(offsets[layer], offsets[layer + 1]):
+            penalties[i] = alpha if i < weights_end else 0.0
     return penalties
 
 
@@ -386,7 +388,7 @@ def train_epochs(params, moments, steps, sizes, hidden, output, loss, bias, tric
     grad = np.empty_like(params)
     # the penalty's factors (none when alpha is 0) and sum(factors * params**2) (then from
     # each ``take_step``)
-    penalties = weight_penalties(params, arch, alpha) if alpha != 0.0 else np.empty(0)
+    penalties = weight_penalties(params, arch, alpha) if alpha != 0.0 else np.empty(0, np.float64)
     squares = weight_squares(params, penalties)
     for e in range(losses.shape[0]):
         for i in range(params.shape[0]):  # loops and math.isfinite: compiles 2 s faster than
