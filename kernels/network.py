@@ -303,9 +303,10 @@ def take_step(params, grad, scale, moments, steps, optimizer, learning_rate, pen
     of Adam's updates). ``penalties``: the L2 penalty's factors (``weight_penalties``), or
     empty when there is no penalty. Returns sum(penalties * params**2) over the updated
     parameters (twice the next batch's penalty), taken in the same pass, so that the penalty
-    costs no pass of its own (Adam with alpha 1e-4 on 2-64-64-3, per sample: 9.2-9.4 ->
-    7.2-7.8 µs a step; measured). The update is written out in each of the four loops: LLVM
-    left them scalar with a branch on the penalty or a call of a helper inside (measured).
+    costs no pass of its own (Adam with alpha 1e-4 on 2-64-64-3, per sample: 9.2-9.6 ->
+    7.2-7.9 µs a step; measured). The update is written out in each of the four loops, each
+    over the whole vector from index 0: LLVM left them scalar with a branch on the penalty
+    or a call of a helper inside, or with a run starting at a computed index (measured).
 
     SGD: v = momentum * v - rate * g, then params += v, or with ``nesterov`` params +=
     momentum * v - rate * g. Adam: t += 1, m = beta_1 m + (1 - beta_1) g, s = beta_2 s +
@@ -321,7 +322,7 @@ def take_step(params, grad, scale, moments, steps, optimizer, learning_rate, pen
         steps[0] += 1
         t = steps[0]
         rate = learning_rate * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
-        # in locals: the arrays may alias, for all LLVM knows
+        # each value in a local: the arrays may alias, for all LLVM knows
         for i in range(params.shape[0] if penalised else 0):
             grad[i] += penalties[i] * params[i]
             g = scale * grad[i]
