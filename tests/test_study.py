@@ -21,6 +21,7 @@ def test_study_times_every_rung_and_writes_json(tmp_path, capsys):
     results = run(["seed"], repeat=1, min_time=0.001, json_path=str(out), settle=0)
     names = [t["name"] for t in results["sizes"]["seed"]["timings"]]
     assert names[0] == rungs.CLASSIC == results["classic"]  # the baseline, in the same rounds
+    assert names[1] == rungs.FLOOR == results["floor"]  # the products alone, likewise
     for name, rung in RUNGS.items():  # cuda: compiled only, where a GPU (or the simulator) is
         here = rung.unavailable() is None
         assert (f"{name}/compiled" in names) == here
@@ -40,7 +41,16 @@ def test_study_times_every_rung_and_writes_json(tmp_path, capsys):
     ]
     printed = capsys.readouterr().out
     assert "vs classic" in printed and "loops/compiled" in printed and "1000 epochs" in printed
+    assert "x floor" in printed
     assert printed.count("load average (1, 5, 15 min): ") == 3
+
+
+def test_the_floor_makes_the_steps_five_products():
+    p = cases.make_problem(50, 4, 6, 3)
+    dW1, dW2 = rungs.products_alone(p.X, p.W1, p.W2)()
+    A = p.X @ p.W1 @ p.W2
+    np.testing.assert_allclose(dW2, (p.X @ p.W1).T @ A, rtol=1e-12)
+    np.testing.assert_allclose(dW1, p.X.T @ (A @ p.W2.T), rtol=1e-12)
 
 
 def test_slow_rungs_are_left_out_of_large_sizes():

@@ -33,10 +33,11 @@ def _show(table: str, name: str, loads: dict[str, list[float] | None]) -> None:
 def _rung_study(
     sizes: list[str], repeat: int, min_time: float, peers: bool, settle: float, loads: dict
 ):
-    results: dict[str, object] = {"classic": rungs.CLASSIC, "sizes": {}}
+    results: dict[str, object] = {"classic": rungs.CLASSIC, "floor": rungs.FLOOR, "sizes": {}}
     for size in sizes:
         timings = rungs.step_times(size, repeat, min_time, peers, settle)
-        _show(tables.steps(size, SIZES[size], timings, rungs.CLASSIC), f"sizes.{size}", loads)
+        table = tables.steps(size, SIZES[size], timings, rungs.CLASSIC, rungs.FLOOR)
+        _show(table, f"sizes.{size}", loads)
         results["sizes"][size] = {"shape": SIZES[size], "timings": [asdict(t) for t in timings]}
     if "seed" in sizes:
         timings = rungs.call_overhead(repeat, settle)
@@ -94,7 +95,7 @@ def _threads_sweep(
         with threads.limited(count, peers):
             for size in sizes:
                 timings = rungs.step_times(size, repeat, min_time, peers, settle)
-                table = tables.steps(size, SIZES[size], timings, rungs.CLASSIC)
+                table = tables.steps(size, SIZES[size], timings, rungs.CLASSIC, rungs.FLOOR)
                 _show(f"at {count} threads, {table}", f"threads.{count}.{size}", loads)
                 measured.setdefault(size, {})[count] = timings
             for name in cases:

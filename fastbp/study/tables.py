@@ -35,20 +35,30 @@ def load(average: list[float] | None) -> str:
     return "  load average (1, 5, 15 min): " + ", ".join(f"{value:.2f}" for value in average)
 
 
-def steps(size: str, shape: tuple[int, ...], timings: list[Timing], classic: str) -> str:
-    """Median, spread, speedup over ``classic`` and over each compiled rung's plain twin."""
+def steps(
+    size: str, shape: tuple[int, ...], timings: list[Timing], classic: str, floor: str
+) -> str:
+    """Median, spread, speedup over ``classic`` and over each compiled rung's plain twin, and
+    the time as a multiple of ``floor``'s (the step's products alone)."""
     by_name = {t.name: t.median for t in timings}
-    baseline = by_name.get(classic)
+    baseline, least = by_name.get(classic), by_name.get(floor)
     lines = [
         f"{size}: N={shape[0]}, D={shape[1]}, M={shape[2]}, K={shape[3]}",
-        f"  {'candidate':24} {'median':>10} {'spread':>15} {'vs classic':>11} {'vs plain':>9}",
+        f"  {'candidate':24} {'median':>10} {'spread':>15} {'vs classic':>11} {'vs plain':>9}"
+        f" {'x floor':>8}",
     ]
     for t in timings:
         vs_classic = f"{baseline / t.median:10.1f}x" if baseline else ""
         plain = by_name.get(t.name.replace("/compiled", "/plain"))
         vs_plain = f"{plain / t.median:8.0f}x" if t.name.endswith("/compiled") and plain else ""
+        of_floor = f"{t.median / least:7.2f}x" if least else ""
         median = format_time(t.median)
-        lines.append(f"  {t.name:24} {median:>10} {spread(t):>15} {vs_classic:>11} {vs_plain:>9}")
+        lines.append(
+            f"  {t.name:24} {median:>10} {spread(t):>15} {vs_classic:>11} {vs_plain:>9}"
+            f" {of_floor:>8}"
+        )
+    if least:
+        lines.append(f"  x floor: the time over that of the step's products alone ({floor})")
     return "\n".join(lines)
 
 
