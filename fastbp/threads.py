@@ -23,14 +23,18 @@ from types import ModuleType
 
 import numba
 import numpy as np
+
+# The BLAS library that Numba's kernels call (SciPy's), loaded with fastbp rather than by the
+# first kernel call that makes a product: a threadpoolctl limit covers only the libraries
+# loaded when it is set, so one set after ``import fastbp`` now covers the kernels' too
+# (the matrix rung at mnist-like ran on two cores inside ``threadpool_limits(1)``; measured).
+import scipy.linalg.cython_blas  # noqa: F401
 from threadpoolctl import ThreadpoolController
 
 
 @functools.cache
 def _blas_libraries() -> ThreadpoolController:
     """The BLAS libraries (NumPy's, and SciPy's, which Numba's kernels call), found once."""
-    import scipy.linalg.cython_blas  # noqa: F401  (loaded by Numba on its first np.dot)
-
     return ThreadpoolController().select(user_api="blas")
 
 

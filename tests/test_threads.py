@@ -162,6 +162,36 @@ def test_the_network_runs_blas_at_one_thread_only_for_small_products(monkeypatch
     assert counts == [threads.budget() if many else 1] * 3
 
 
+LIBRARIES_LOADED_LATER = """
+import numpy as np
+from threadpoolctl import threadpool_info
+
+import fastbp
+
+def blas_libraries():
+    return {pool["filepath"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+loaded = blas_libraries()
+rng = np.random.default_rng(0)
+X, T = rng.standard_normal((40, 6)), np.eye(3)[rng.integers(0, 3, 40)]
+W1, b1, W2, b2 = rng.standard_normal((6, 5)), np.zeros(5), rng.standard_normal((5, 3)), np.zeros(3)
+fastbp.gradients(X, T, W1, b1, W2, b2, rung="matrix")  # products by Numba's np.dot
+print(sorted(blas_libraries() - loaded))
+"""
+
+
+def test_import_loads_every_blas_library_the_kernels_call():
+    """A threadpoolctl limit covers the libraries loaded when it is set: the BLAS that
+    Numba's kernels call (SciPy's) is loaded by ``import fastbp``, so that a limit set after
+    the import covers it (the matrix rung, loading it on its first product, ran on two
+    cores inside ``threadpool_limits(1)``)."""
+    done = subprocess.run(
+        [sys.executable, "-c", LIBRARIES_LOADED_LATER], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]"
+
+
 PRINT_BUDGET = "import fastbp; print(fastbp.threads.budget(), fastbp.choose_rung(10**6, 2, 3, 3))"
 
 
