@@ -21,7 +21,7 @@ def test_study_times_every_rung_and_writes_json(tmp_path, capsys):
     results = run(["seed"], repeat=1, min_time=0.001, json_path=str(out), settle=0)
     names = [t["name"] for t in results["sizes"]["seed"]["timings"]]
     assert names[0] == rungs.CLASSIC == results["classic"]  # the baseline, in the same rounds
-    assert names[1] == rungs.FLOOR == results["floor"]  # the products alone, likewise
+    assert names[1] == timing.FLOOR == results["floor"]  # the products alone, likewise
     for name, rung in RUNGS.items():  # cuda: compiled only, where a GPU (or the simulator) is
         here = rung.unavailable() is None
         assert (f"{name}/compiled" in names) == here
@@ -51,6 +51,21 @@ def test_the_floor_makes_the_steps_five_products():
     A = p.X @ p.W1 @ p.W2
     np.testing.assert_allclose(dW2, (p.X @ p.W1).T @ A, rtol=1e-12)
     np.testing.assert_allclose(dW1, p.X.T @ (A @ p.W2.T), rtol=1e-12)
+
+
+def test_the_network_floor_makes_the_epochs_products():
+    rng = np.random.default_rng(1)
+    layers = [rng.standard_normal(shape) for shape in [(4, 5), (5, 6), (6, 3)]]
+    X = rng.standard_normal((10, 4))
+    _, W2, W3 = layers
+    gradients = networks.epoch_products(layers, X, 4)()  # the last batch's: rows 8 and 9
+    H = [X[8:]]
+    for W in layers:
+        H.append(H[-1] @ W)
+    E3 = H[3]
+    E2 = E3 @ W3.T
+    for got, want in zip(gradients, [H[0].T @ (E2 @ W2.T), H[1].T @ E2, H[2].T @ E3]):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 def test_slow_rungs_are_left_out_of_large_sizes():
@@ -213,12 +228,13 @@ def test_network_study_times_fit_and_the_kernel(tmp_path, capsys):
     for name, steps in (("clouds-b32", 47), ("clouds-full", 1)):
         row = results["network"][name]
         assert row["steps"] == steps and row["samples"] == 1500
-        assert [t["name"] for t in row["timings"]] == [networks.FIT, networks.KERNEL]
+        assert [t["name"] for t in row["timings"]] == [networks.FIT, networks.KERNEL, timing.FLOOR]
         assert all(len(t["seconds"]) == 2 for t in row["timings"])
     saved = json.loads(out.read_text())["network"]["clouds-b32"]
     assert saved["batch_size"] == 32 and saved["sizes"] == [2, 64, 64, 3]
     printed = capsys.readouterr().out
     assert "per step" in printed and "2-64-64-3 on the 1500 three-clouds points" in printed
+    assert "x floor" in printed
 
 
 def test_network_cases_match_the_issue():
@@ -274,7 +290,8 @@ def test_network_study_compares_with_pytorch(capsys):
     results = run([], repeat=1, min_time=0.001, peers=True, settle=0, network=["clouds-b32"])
     assert results["environment"]["torch"]
     row = results["network"]["clouds-b32"]
-    assert [t["name"] for t in row["timings"]] == [networks.FIT, networks.KERNEL, "pytorch"]
+    names = [t["name"] for t in row["timings"]]
+    assert names == [networks.FIT, networks.KERNEL, timing.FLOOR, "pytorch"]
     assert row["speedup_vs_pytorch"] > 0 and row["speedup_vs_pytorch_best_rounds"] > 0
     printed = capsys.readouterr().out
     assert "vs pytorch" in printed and "target 10x" in printed

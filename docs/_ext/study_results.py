@@ -172,12 +172,14 @@ def training(rows: list[dict], classic: str | None) -> nodes.section:
     )
 
 
-def network(cases: dict) -> nodes.section:
-    """Per case and candidate: per epoch, per step, spread and the ratio to PyTorch."""
-    rows = []
+def network(cases: dict, floor: str | None) -> nodes.section:
+    """Per case and candidate: per epoch, per step, spread, the ratio to PyTorch and the
+    time as a multiple of the epoch's products alone (``floor``; none in older studies)."""
+    rows, floors = [], False
     for name, case in cases.items():
         timings = {t["name"]: median(t["seconds"]) for t in case["timings"]}
-        torch = timings.get("pytorch")
+        torch, least = timings.get("pytorch"), timings.get(floor)
+        floors = floors or bool(least)
         sizes = "-".join(map(str, case["sizes"]))
         batch = f"batch {case['batch_size']}" if case["batch_size"] else "full batch"
         for t in case["timings"]:
@@ -191,14 +193,21 @@ def network(cases: dict) -> nodes.section:
                     format_time(middle / case["steps"]),
                     spread(t["seconds"]),
                     ratio(torch / middle if torch else None, 2),
+                    ratio(middle / least if least else None, 2),
                 ]
             )
     header = ["case", "network", "candidate", "per epoch", "per step", "spread", "vs PyTorch"]
+    header.append("x floor")
+    text = (
+        "One epoch of SGD with momentum through fastbp.fit and the bare compiled epoch "
+        "(and PyTorch when it was installed)"
+    )
+    if floors:
+        text += f"; x floor: the time over that of {floor} (the epoch's matrix products)"
+    else:
+        header, rows = header[:-1], [row[:-1] for row in rows]
     return section(
-        "The general network's epochs",
-        table(header, rows, numeric_from=3),
-        text="One epoch of SGD with momentum through fastbp.fit and the bare compiled epoch "
-        "(and PyTorch when it was installed).",
+        "The general network's epochs", table(header, rows, numeric_from=3), text=text + "."
     )
 
 
@@ -371,7 +380,8 @@ def render(results: dict) -> list[nodes.Node]:
         out.append(with_loads(node, results, "training"))
     if "network" in results:
         keys = [f"network.{name}" for name in results["network"]]
-        out.append(with_loads(network(results["network"]), results, *keys))
+        node = network(results["network"], results.get("floor"))
+        out.append(with_loads(node, results, *keys))
     if "estimators" in results:
         keys = [f"estimators.fits.{name}" for name in results["estimators"].get("fits", {})]
         node = estimators(results["estimators"])

@@ -20,7 +20,7 @@ from .cases import (
 )
 from .environment import environment, load_average
 from .plot import pyplot, sweep_plot
-from .timing import SETTLE
+from .timing import FLOOR, SETTLE
 
 
 def _show(table: str, name: str, loads: dict[str, list[float] | None]) -> None:
@@ -33,10 +33,10 @@ def _show(table: str, name: str, loads: dict[str, list[float] | None]) -> None:
 def _rung_study(
     sizes: list[str], repeat: int, min_time: float, peers: bool, settle: float, loads: dict
 ):
-    results: dict[str, object] = {"classic": rungs.CLASSIC, "floor": rungs.FLOOR, "sizes": {}}
+    results: dict[str, object] = {"classic": rungs.CLASSIC, "sizes": {}}
     for size in sizes:
         timings = rungs.step_times(size, repeat, min_time, peers, settle)
-        table = tables.steps(size, SIZES[size], timings, rungs.CLASSIC, rungs.FLOOR)
+        table = tables.steps(size, SIZES[size], timings, rungs.CLASSIC, FLOOR)
         _show(table, f"sizes.{size}", loads)
         results["sizes"][size] = {"shape": SIZES[size], "timings": [asdict(t) for t in timings]}
     if "seed" in sizes:
@@ -60,7 +60,7 @@ def _network_study(
         case = NETWORK_CASES[name]
         n = len(network_problem(case.network)[1])
         timings = networks.epoch_times(name, repeat, min_time, peers, settle)
-        _show(tables.epochs(name, case, n, timings), f"network.{name}", loads)
+        _show(tables.epochs(name, case, n, timings, FLOOR), f"network.{name}", loads)
         row = out[name] = {
             **asdict(case),
             "data": NETWORKS[case.network].data,
@@ -95,14 +95,14 @@ def _threads_sweep(
         with threads.limited(count, peers):
             for size in sizes:
                 timings = rungs.step_times(size, repeat, min_time, peers, settle)
-                table = tables.steps(size, SIZES[size], timings, rungs.CLASSIC, rungs.FLOOR)
+                table = tables.steps(size, SIZES[size], timings, rungs.CLASSIC, FLOOR)
                 _show(f"at {count} threads, {table}", f"threads.{count}.{size}", loads)
                 measured.setdefault(size, {})[count] = timings
             for name in cases:
                 case = NETWORK_CASES[name]
                 n = len(network_problem(case.network)[1])
                 timings = networks.epoch_times(name, repeat, min_time, peers, settle)
-                table = tables.epochs(name, case, n, timings)
+                table = tables.epochs(name, case, n, timings, FLOOR)
                 _show(f"at {count} threads, {table}", f"threads.{count}.{name}", loads)
                 measured.setdefault(name, {})[count] = timings
     for name, by_count in measured.items():
@@ -168,7 +168,7 @@ def run(
     env = environment(peers)
     print(tables.machine(env))
     loads: dict[str, list[float] | None] = {}
-    results: dict[str, object] = {"environment": env, "load_average": loads}
+    results: dict[str, object] = {"environment": env, "load_average": loads, "floor": FLOOR}
     if counts:
         sweep = (counts, sizes, network or [], repeat, min_time, peers, settle, loads)
         results["threads"] = _threads_sweep(*sweep)

@@ -26,10 +26,9 @@ from .cases import (
     runs_training,
 )
 from .probe import first_calls
-from .timing import SETTLE, Timing, add_peers, progress, time_interleaved
+from .timing import FLOOR, SETTLE, Timing, add_peers, progress, time_interleaved
 
 CLASSIC = "course (classic NumPy)"  # the baseline of every ratio: course.step, course.train
-FLOOR = "floor: products alone"  # ``products_alone``: "x floor" in the tables
 SWEEP_COUNTS = (30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000)
 
 

@@ -121,20 +121,23 @@ def compile_entries(rows: dict[str, dict[str, float]], target: float) -> str:
     return "\n".join(lines)
 
 
-def epochs(name: str, case: NetworkCase, n: int, timings: list[Timing]) -> str:
-    """Median per epoch and per step, spread, speedup over PyTorch."""
+def epochs(name: str, case: NetworkCase, n: int, timings: list[Timing], floor: str) -> str:
+    """Median per epoch and per step, spread, speedup over PyTorch, and the time as a
+    multiple of ``floor``'s (the epoch's products alone)."""
     by_name = {t.name: t.median for t in timings}
-    torch = by_name.get("pytorch")
+    torch, least = by_name.get("pytorch"), by_name.get(floor)
     lines = [
         f"{name}: {case.describe(n)}",
-        f"  {'candidate':22} {'per epoch':>10} {'per step':>10} {'spread':>13} {'vs pytorch':>10}",
+        f"  {'candidate':22} {'per epoch':>10} {'per step':>10} {'spread':>13} {'vs pytorch':>10}"
+        f" {'x floor':>8}",
     ]
     for t in timings:
         per_step = format_time(t.median / case.steps(n))
         vs_torch = f"{torch / t.median:9.2f}x" if torch else ""
+        of_floor = f"{t.median / least:7.2f}x" if least else ""
         lines.append(
             f"  {t.name:22} {format_time(t.median):>10} {per_step:>10} {spread(t):>13} "
-            f"{vs_torch:>10}"
+            f"{vs_torch:>10} {of_floor:>8}"
         )
     return "\n".join(lines)
 

@@ -15,6 +15,9 @@ import numpy as np
 # after a call (measured here: 0.05 s is not enough, 0.2 s is), and would otherwise slow
 # down whichever candidate runs next.
 SETTLE = 0.25
+# The candidate that makes a case's matrix products alone (``rungs.products_alone``,
+# ``networks.epoch_products``): the tables give every time as a multiple of its ("x floor").
+FLOOR = "floor: products alone"
 
 
 @dataclass
