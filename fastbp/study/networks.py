@@ -52,7 +52,8 @@ def epoch_products(layers: list[np.ndarray], X: np.ndarray, batch_size: int) -> 
 def candidates(case: str, peers: bool) -> dict[str, Callable[[], object]]:
     """One epoch each: ``fastbp.fit(epochs=1)`` (validation, copies and the Python loop
     included), the compiled epoch alone (what fit calls once an epoch, with BLAS's threads
-    as fit sets them), its products alone (``FLOOR``) and the peers."""
+    as fit sets them), its products alone (``FLOOR``, BLAS's threads likewise) and the
+    peers."""
     from ..fitting import fit
     from ..kernels import network as kernels
 
@@ -75,8 +76,13 @@ def candidates(case: str, peers: bool) -> dict[str, Callable[[], object]]:
             return kernels.train_epochs(params, moments, steps, *args, before, losses)
 
     out[KERNEL] = kernel_epoch
-    weights = [W for W, _ in network.unpack(start)]
-    out[FLOOR] = epoch_products(weights, X, batch)
+    products = epoch_products([W for W, _ in network.unpack(start)], X, batch)
+
+    def floor_epoch() -> list[np.ndarray]:
+        with network._blas_threads(batch):  # the same threads as the kernel's products
+            return products()
+
+    out[FLOOR] = floor_epoch
     if peers:
         add_peers(out, EPOCH_PEERS, network, start, X, T, **options)
     return out
