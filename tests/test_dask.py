@@ -143,6 +143,20 @@ def test_fit_full_batch_agrees_after_100_epochs(clouds, scheduler):
     assert close(got.loss_curve, expected.loss_curve, 1e-12)
 
 
+def test_large_parameters_travel_in_a_task_of_their_own(clouds, client):
+    """Parameters above SMALL_VECTOR_BYTES go to the workers as one task's result, not
+    inside each chunk's task: the same fit."""
+    X, labels = clouds
+    T = one_hot(labels, 3)
+    network = fastbp.Network((2, 100, 100, 3))
+    assert network.n_params * 8 > distributed.chunks.SMALL_VECTOR_BYTES
+    options = dict(learning_rate=0.05, epochs=3, momentum=0.9, seed=2)
+    expected = fastbp.fit(network, X, T, **options)
+    with client.as_current():
+        got = fastbp.fit(network, chunked(X, 300), chunked(T, 300), **options)
+    assert np.max(np.abs(got.params - expected.params)) <= 1e-10
+
+
 def test_streamed_chunks_agree(clouds, client):
     """Data too large to persist are read from their source in every epoch: same result."""
     X, labels = clouds

@@ -18,6 +18,8 @@ from .._validation import check_dtype_kind, computation_dtype
 from .tasks import add_sums, checked_pair, in_task
 
 SPLIT_EVERY = 16  # partial sums added per reduction task: the tree is ceil(log16(chunks)) deep
+# Parameters of at most this many bytes travel inside each chunk's task (``map_reduce``).
+SMALL_VECTOR_BYTES = 1 << 16
 
 
 def _client() -> distributed.Client | None:
@@ -182,9 +184,13 @@ class Chunks:
     def map_reduce(self, function: Callable, vector: np.ndarray, **options: object) -> np.ndarray:
         """``lazy(function, vector, **options)``, computed.
 
-        With a distributed client and persisted chunks the graph is submitted as futures: a
-        task holding the vector (recomputed, unlike scattered data, if its worker dies), one
-        task per chunk's future, and the tree.
+        With a distributed client and persisted chunks the graph is submitted as futures: the
+        vector inside each chunk's task when it is small (``SMALL_VECTOR_BYTES``), else in a
+        task of its own (recomputed, unlike scattered data, if its worker dies); one task per
+        chunk's future; the tree, whose last addition (of at most ``SPLIT_EVERY`` partial
+        sums, in the same order) runs here, after gathering them: a task and a round trip
+        fewer (a LocalCluster epoch of 10,000 three-clouds points in 10 chunks took 23-25 ms
+        instead of 29-34, measured).
 
         Parameters
         ----------
@@ -203,16 +209,17 @@ class Chunks:
         client = self.client
         if client is None or not self.persisted:
             return dask.compute(self.lazy(function, vector, **options))[0]
-        # One task holds the vector; each worker fetches it once. Unlike scattered data it
-        # is in the graph, so it is recomputed if its worker dies.
-        shared = client.submit(np.array, vector, pure=False)
-        parts = client.map(function, self.parts, vector=shared, pure=False, **options)
-        while len(parts) > 1:
+        # A large vector in one task, which each worker fetches once. Unlike scattered data
+        # it is in the graph, so it is recomputed if its worker dies.
+        if vector.nbytes > SMALL_VECTOR_BYTES:
+            vector = client.submit(np.array, vector, pure=False)
+        parts = client.map(function, self.parts, vector=vector, pure=False, **options)
+        while len(parts) > SPLIT_EVERY:
             parts = [
                 client.submit(add_sums, *parts[i : i + SPLIT_EVERY], pure=False)
                 for i in range(0, len(parts), SPLIT_EVERY)
             ]
-        return parts[0].result()
+        return add_sums(*client.gather(parts))
 
     def run(self, function: Callable, *args: object) -> Any:
         """``function(*args)`` in one task, where the chunks' kernels run (with the task's
