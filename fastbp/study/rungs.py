@@ -36,7 +36,9 @@ def _bind(args: tuple, **options: object) -> Callable[[], object]:
     return lambda: api.gradients(*args, **options)
 
 
-def products_alone(X, W1, W2) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+def products_alone(
+    X: np.ndarray, W1: np.ndarray, W2: np.ndarray
+) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
     """The five matrix products of a gradient step and nothing else, in NumPy's BLAS into
     buffers made once: Z = X W1, A = Z W2, dW2 = Z^T A, dZ = A W2^T, dW1 = X^T dZ (each
     reads what the one before wrote, so nothing reads uninitialised memory). The floor

@@ -16,7 +16,8 @@ import numpy as np
 # down whichever candidate runs next.
 SETTLE = 0.25
 # The candidate that makes a case's matrix products alone (``rungs.products_alone``,
-# ``networks.epoch_products``): the tables give every time as a multiple of its ("x floor").
+# ``networks.epoch_products``): the tables give every time as a multiple of its time
+# ("x floor").
 FLOOR = "floor: products alone"
 
 
