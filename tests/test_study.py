@@ -47,7 +47,7 @@ def test_study_times_every_rung_and_writes_json(tmp_path, capsys):
 
 def test_the_floor_makes_the_steps_five_products():
     p = cases.make_problem(50, 4, 6, 3)
-    dW1, dW2 = rungs.products_alone(p.X, p.W1, p.W2)()
+    dW1, dW2 = timing.products_alone([p.W1, p.W2], p.X, len(p.X))()
     A = p.X @ p.W1 @ p.W2
     np.testing.assert_allclose(dW2, (p.X @ p.W1).T @ A, rtol=1e-12)
     np.testing.assert_allclose(dW1, p.X.T @ (A @ p.W2.T), rtol=1e-12)
@@ -58,7 +58,7 @@ def test_the_network_floor_makes_the_epochs_products():
     layers = [rng.standard_normal(shape) for shape in [(4, 5), (5, 6), (6, 3)]]
     X = rng.standard_normal((10, 4))
     _, W2, W3 = layers
-    gradients = networks.epoch_products(layers, X, 4)()  # the last batch's: rows 8 and 9
+    gradients = timing.products_alone(layers, X, 4)()  # the last batch's: rows 8 and 9
     H = [X[8:]]
     for W in layers:
         H.append(H[-1] @ W)

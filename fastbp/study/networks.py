@@ -16,37 +16,9 @@ import numpy as np
 from ..peers import EPOCH_PEERS
 from .cases import LEARNING_RATE, MOMENTUM, NETWORK_CASES, network_problem
 from .probe import NETWORK_CALLS, first_calls
-from .timing import FLOOR, SETTLE, Timing, add_peers, progress, time_interleaved
+from .timing import FLOOR, SETTLE, Timing, add_peers, products_alone, progress, time_interleaved
 
 FIT, KERNEL = "fastbp.fit", "train_epochs (kernel)"
-
-
-def epoch_products(layers: list[np.ndarray], X: np.ndarray, batch_size: int) -> Callable:
-    """The matrix products of an epoch of minibatches in the given order, and nothing else,
-    in NumPy's BLAS into buffers made once: per batch, each layer's ``H @ W`` forward, then
-    backward each layer's ``H.T @ E`` and, below the top, ``E @ W.T`` (E read from the
-    buffer the layer above wrote). The floor (``FLOOR``) of an epoch whose products run in
-    BLAS, as ``train_epochs``'s do for wide layers; ``layers``: the weight matrices. The
-    call returns the last batch's weight gradients."""
-    rows = min(batch_size, len(X))
-    outputs = [np.empty((rows, W.shape[1])) for W in layers]
-    errors = [np.empty((rows, W.shape[0])) for W in layers[1:]]
-    gradients = [np.empty(W.shape) for W in layers]
-
-    def epoch() -> list[np.ndarray]:
-        for start in range(0, len(X), rows):
-            h, n = X[start : start + rows], min(rows, len(X) - start)
-            inputs = [h]
-            for W, out in zip(layers, outputs):
-                inputs.append(np.dot(inputs[-1], W, out=out[:n]))
-            error = inputs.pop()
-            for layer in range(len(layers) - 1, -1, -1):
-                np.dot(inputs[layer].T, error, out=gradients[layer])
-                if layer:
-                    error = np.dot(error, layers[layer].T, out=errors[layer - 1][:n])
-        return gradients
-
-    return epoch
 
 
 def candidates(case: str, peers: bool) -> dict[str, Callable[[], object]]:
@@ -76,7 +48,7 @@ def candidates(case: str, peers: bool) -> dict[str, Callable[[], object]]:
             return kernels.train_epochs(params, moments, steps, *args, before, losses)
 
     out[KERNEL] = kernel_epoch
-    products = epoch_products([W for W, _ in network.unpack(start)], X, batch)
+    products = products_alone([W for W, _ in network.unpack(start)], X, batch)
 
     def floor_epoch() -> list[np.ndarray]:
         with network._blas_threads(batch):  # the same threads as the kernel's products

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-import numpy as np
-
 from .. import api
 from ..peers import PEERS
 from ..registry import RUNGS, choose_rung
@@ -26,7 +24,15 @@ from .cases import (
     runs_training,
 )
 from .probe import first_calls
-from .timing import FLOOR, SETTLE, Timing, add_peers, progress, time_interleaved
+from .timing import (
+    FLOOR,
+    SETTLE,
+    Timing,
+    add_peers,
+    products_alone,
+    progress,
+    time_interleaved,
+)
 
 CLASSIC = "course (classic NumPy)"  # the baseline of every ratio: course.step, course.train
 SWEEP_COUNTS = (30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000)
@@ -36,35 +42,13 @@ def _bind(args: tuple, **options: object) -> Callable[[], object]:
     return lambda: api.gradients(*args, **options)
 
 
-def products_alone(
-    X: np.ndarray, W1: np.ndarray, W2: np.ndarray
-) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
-    """The five matrix products of a gradient step and nothing else, in NumPy's BLAS into
-    buffers made once: Z = X W1, A = Z W2, dW2 = Z^T A, dZ = A W2^T, dW1 = X^T dZ (each
-    reads what the one before wrote, so nothing reads uninitialised memory). The floor
-    (``FLOOR``) of a step that makes its products in BLAS; the call returns (dW1, dW2)."""
-    (N, D), M, K = X.shape, W1.shape[1], W2.shape[1]
-    Z, A, dZ = np.empty((N, M), X.dtype), np.empty((N, K), X.dtype), np.empty((N, M), X.dtype)
-    dW1, dW2 = np.empty((D, M), X.dtype), np.empty((M, K), X.dtype)
-
-    def call() -> tuple[np.ndarray, np.ndarray]:
-        np.dot(X, W1, out=Z)
-        np.dot(Z, W2, out=A)
-        np.dot(Z.T, A, out=dW2)
-        np.dot(A, W2.T, out=dZ)
-        np.dot(X.T, dZ, out=dW1)
-        return dW1, dW2
-
-    return call
-
-
 def candidates(shape: tuple[int, ...], args: tuple, peers: bool) -> dict[str, Callable]:
     """The course code's step (``CLASSIC``); the step's products alone (``FLOOR``); every
     rung's step, plain then compiled, where ``cases.runs`` allows it; the rung fastbp picks,
     as "default (RUNG)"; and with ``peers`` PyTorch and JAX."""
     X, _, W1, _, W2, _ = args
     out: dict[str, Callable[[], object]] = {CLASSIC: lambda: course.step(*args)}
-    out[FLOOR] = products_alone(X, W1, W2)
+    out[FLOOR] = products_alone([W1, W2], X, len(X))
     for name in RUNGS:
         for compiled in (False, True):
             if runs(shape, name, compiled):

@@ -1,5 +1,6 @@
 """The timing harness: candidates timed interleaved, round by round, in one process, so that
 the machine's drift hits them alike; each round repeats a call until it lasts ``min_time``.
+Also the floor every table is read against (``products_alone``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import numpy as np
 # after a call (measured here: 0.05 s is not enough, 0.2 s is), and would otherwise slow
 # down whichever candidate runs next.
 SETTLE = 0.25
-# The candidate that makes a case's matrix products alone (``rungs.products_alone``,
-# ``networks.epoch_products``): the tables give every time as a multiple of its time
-# ("x floor").
+# The candidate that makes a case's matrix products alone (``products_alone``): the tables
+# give every time as a multiple of its time ("x floor").
 FLOOR = "floor: products alone"
 
 
@@ -84,3 +84,33 @@ def add_peers(
             calls[peer] = make(*args, **options)
         except ImportError as error:
             print(f"note: {peer} skipped ({error})", file=sys.stderr)
+
+
+def products_alone(layers: list[np.ndarray], X: np.ndarray, batch_size: int) -> Callable:
+    """The matrix products of an epoch of minibatches in the given order, and nothing else,
+    in NumPy's BLAS into buffers made once (X's dtype): per batch, each layer's ``H @ W``
+    forward, then backward each layer's ``H.T @ E`` and, below the top, ``E @ W.T`` (each
+    reads what the one before wrote, so nothing reads uninitialised memory). The floor
+    (``FLOOR``) of a network epoch whose products run in BLAS, as ``train_epochs``'s do for
+    wide layers, and with one batch of all samples of a classic gradient step (its five
+    products); ``layers``: the weight matrices. The call returns the last batch's weight
+    gradients."""
+    rows = min(batch_size, len(X))
+    outputs = [np.empty((rows, W.shape[1]), X.dtype) for W in layers]
+    errors = [np.empty((rows, W.shape[0]), X.dtype) for W in layers[1:]]
+    gradients = [np.empty(W.shape, X.dtype) for W in layers]
+
+    def epoch() -> list[np.ndarray]:
+        for start in range(0, len(X), rows):
+            h, n = X[start : start + rows], min(rows, len(X) - start)
+            inputs = [h]
+            for W, out in zip(layers, outputs):
+                inputs.append(np.dot(inputs[-1], W, out=out[:n]))
+            error = inputs.pop()
+            for layer in range(len(layers) - 1, -1, -1):
+                np.dot(inputs[layer].T, error, out=gradients[layer])
+                if layer:
+                    error = np.dot(error, layers[layer].T, out=errors[layer - 1][:n])
+        return gradients
+
+    return epoch
