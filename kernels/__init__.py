@@ -1,7 +1,8 @@
 """Numba kernels, one module per strategy (rung) of the gradient ladder; the general network
 in ``network`` with its tables (``activations``) and products (``layers``); the fused
 rungs' register-tiled products in ``tiles``; shared settings and helpers in ``common`` and
-``fastmath``; kernels that call another by its address in ``pointers``.
+``fastmath``; kernels that call another by its address in ``pointers``; the study's floor
+(a case's matrix products alone) in ``floor``.
 
 Shipped as ``fastbp.kernels``. Kernels trust their inputs: C-contiguous floating arrays of
 one dtype and consistent shapes. ``fastbp`` validates before calling them. Every CPU kernel

@@ -88,29 +88,25 @@ def add_peers(
 
 def products_alone(layers: list[np.ndarray], X: np.ndarray, batch_size: int) -> Callable:
     """The matrix products of an epoch of minibatches in the given order, and nothing else,
-    in NumPy's BLAS into buffers made once (X's dtype): per batch, each layer's ``H @ W``
-    forward, then backward each layer's ``H.T @ E`` and, below the top, ``E @ W.T`` (each
-    reads what the one before wrote, so nothing reads uninitialised memory). The floor
-    (``FLOOR``) of a network epoch whose products run in BLAS, as ``train_epochs``'s do for
-    wide layers, and with one batch of all samples of a classic gradient step (its five
-    products); ``layers``: the weight matrices. The call returns the last batch's weight
-    gradients."""
-    rows = min(batch_size, len(X))
-    outputs = [np.empty((rows, W.shape[1]), X.dtype) for W in layers]
-    errors = [np.empty((rows, W.shape[0]), X.dtype) for W in layers[1:]]
-    gradients = [np.empty(W.shape, X.dtype) for W in layers]
+    compiled (``kernels.floor``: the BLAS the kernels call, with no interpreter between the
+    products), into buffers made once (X's dtype): per batch, each layer's ``H @ W``
+    forward, then backward each layer's ``H.T @ E`` and, below the top, ``E @ W.T``. The
+    floor (``FLOOR``) of a network epoch whose products run in BLAS, as ``train_epochs``'s
+    do for wide layers, and with one batch of all samples of a classic gradient step (its
+    five products); ``layers``: the weight matrices. The call returns the last batch's
+    weight gradients."""
+    from ..kernels.floor import epoch_products
 
-    def epoch() -> list[np.ndarray]:
-        for start in range(0, len(X), rows):
-            h, n = X[start : start + rows], min(rows, len(X) - start)
-            inputs = [h]
-            for W, out in zip(layers, outputs):
-                inputs.append(np.dot(inputs[-1], W, out=out[:n]))
-            error = inputs.pop()
-            for layer in range(len(layers) - 1, -1, -1):
-                np.dot(inputs[layer].T, error, out=gradients[layer])
-                if layer:
-                    error = np.dot(error, layers[layer].T, out=errors[layer - 1][:n])
+    rows = min(batch_size, len(X))
+    X = np.ascontiguousarray(X)
+    weights = tuple(np.ascontiguousarray(W, X.dtype) for W in layers)
+    outputs = tuple(np.empty((rows, W.shape[1]), X.dtype) for W in weights)
+    # errors[0] is never written (nothing goes below the first layer): an empty buffer
+    errors = tuple(np.empty((rows if i else 0, W.shape[0]), X.dtype) for i, W in enumerate(weights))
+    gradients = tuple(np.empty(W.shape, X.dtype) for W in weights)
+
+    def epoch() -> tuple[np.ndarray, ...]:
+        epoch_products(weights, X, rows, outputs, errors, gradients)
         return gradients
 
     return epoch
