@@ -383,6 +383,16 @@ def test_threads_sweep_times_each_count_with_every_pool_limited(monkeypatch, cap
     assert set(results["load_average"]) == tables_shown
 
 
+def test_threads_sweep_leaves_out_the_peers_no_limit_reaches(monkeypatch):
+    p = cases.make_problem(10, 2, 3, 3)
+    made = {name: lambda *args: lambda: None for name in ("pytorch", "jax")}
+    monkeypatch.setattr(rungs, "PEERS", made)
+    args = (p.X, p.T, *p.params)
+    assert {"pytorch", "jax"} <= set(rungs.candidates((10, 2, 3, 3), args, peers=True))
+    swept = rungs.candidates((10, 2, 3, 3), args, peers=True, limited=True)
+    assert "pytorch" in swept and "jax" not in swept
+
+
 @pytest.mark.parametrize("given", ["0,1", "1,x", "10000"])
 def test_study_cli_rejects_thread_counts_outside_the_pool(given, capsys):
     with pytest.raises(SystemExit) as stopped:

@@ -94,7 +94,7 @@ def _threads_sweep(
     for count in counts:
         with threads.limited(count, peers):
             for size in sizes:
-                timings = rungs.step_times(size, repeat, min_time, peers, settle)
+                timings = rungs.step_times(size, repeat, min_time, peers, settle, limited=True)
                 table = tables.steps(size, SIZES[size], timings, rungs.CLASSIC, FLOOR)
                 _show(f"at {count} threads, {table}", f"threads.{count}.{size}", loads)
                 measured.setdefault(size, {})[count] = timings

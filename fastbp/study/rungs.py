@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 
 from .. import api
-from ..peers import PEERS
+from ..peers import PEERS, UNLIMITED_PEERS
 from ..registry import RUNGS, choose_rung
 from . import course
 from .cases import (
@@ -42,10 +42,13 @@ def _bind(args: tuple, **options: object) -> Callable[[], object]:
     return lambda: api.gradients(*args, **options)
 
 
-def candidates(shape: tuple[int, ...], args: tuple, peers: bool) -> dict[str, Callable]:
+def candidates(
+    shape: tuple[int, ...], args: tuple, peers: bool, limited: bool = False
+) -> dict[str, Callable]:
     """The course code's step (``CLASSIC``); the step's products alone (``FLOOR``); every
     rung's step, plain then compiled, where ``cases.runs`` allows it; the rung fastbp picks,
-    as "default (RUNG)"; and with ``peers`` PyTorch and JAX."""
+    as "default (RUNG)"; and with ``peers`` PyTorch and JAX, or only the peers whose threads
+    a limit reaches when ``limited`` (the threads sweep: ``peers.UNLIMITED_PEERS``)."""
     X, _, W1, _, W2, _ = args
     out: dict[str, Callable[[], object]] = {CLASSIC: lambda: course.step(*args)}
     out[FLOOR] = products_alone([W1, W2], X, len(X))
@@ -56,16 +59,23 @@ def candidates(shape: tuple[int, ...], args: tuple, peers: bool) -> dict[str, Ca
                 out[f"{name}/{mode}"] = _bind(args, rung=name, compiled=compiled)
     out[f"default ({choose_rung(*shape)})"] = _bind(args)
     if peers:
-        add_peers(out, PEERS, *args)
+        skipped = UNLIMITED_PEERS if limited else frozenset()
+        add_peers(out, {name: make for name, make in PEERS.items() if name not in skipped}, *args)
     return out
 
 
 def step_times(
-    size: str, repeat: int, min_time: float, peers: bool, settle: float = SETTLE
+    size: str,
+    repeat: int,
+    min_time: float,
+    peers: bool,
+    settle: float = SETTLE,
+    limited: bool = False,
 ) -> list[Timing]:
-    """Seconds per gradient step of every candidate at a size of ``cases.SIZES``."""
+    """Seconds per gradient step of every candidate at a size of ``cases.SIZES``
+    (``limited``: as ``candidates``)."""
     p = problem(size, forward=False)
-    calls = candidates(SIZES[size], (p.X, p.T, *p.params), peers)
+    calls = candidates(SIZES[size], (p.X, p.T, *p.params), peers, limited)
     return time_interleaved(calls, repeat, min_time, size, settle)
 
 

@@ -1,6 +1,7 @@
 """The threads sweep: the study's timings again at several thread counts, with Numba's
 threads, the BLAS and OpenMP pools (threadpoolctl) and PyTorch's intra-op threads all
-limited to the same count, so that no candidate uses more cores than another."""
+limited to the same count, so that no candidate uses more cores than another (JAX, whose
+pool no limit reaches once it runs, is left out: ``peers.UNLIMITED_PEERS``)."""
 
 from __future__ import annotations
 
