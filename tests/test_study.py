@@ -383,6 +383,25 @@ def test_threads_sweep_times_each_count_with_every_pool_limited(monkeypatch, cap
     assert set(results["load_average"]) == tables_shown
 
 
+def test_threads_sweep_puts_the_default_in_one_row_when_its_rung_changes():
+    from fastbp.study.main import _one_default_row
+
+    changing = {
+        1: [timing.Timing("default (narrow)", [2.0])],
+        2: [timing.Timing("default (narrow_parallel)", [1.0])],
+    }
+    _one_default_row(changing)
+    names = {t.name for timings in changing.values() for t in timings}
+    assert names == {"default (narrow at 1, narrow_parallel at 2)"}
+    assert "2.00x" in tables.scaling("tall", changing)
+    same = {
+        1: [timing.Timing("default (narrow)", [2.0])],
+        2: [timing.Timing("default (narrow)", [1.0])],
+    }
+    _one_default_row(same)
+    assert {t.name for timings in same.values() for t in timings} == {"default (narrow)"}
+
+
 def test_threads_sweep_leaves_out_the_peers_no_limit_reaches(monkeypatch):
     p = cases.make_problem(10, 2, 3, 3)
     made = {name: lambda *args: lambda: None for name in ("pytorch", "jax")}

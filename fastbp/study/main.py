@@ -20,7 +20,7 @@ from .cases import (
 )
 from .environment import environment, load_average
 from .plot import pyplot, sweep_plot
-from .timing import FLOOR, SETTLE
+from .timing import FLOOR, SETTLE, Timing
 
 
 def _show(table: str, name: str, loads: dict[str, list[float] | None]) -> None:
@@ -106,11 +106,32 @@ def _threads_sweep(
                 _show(f"at {count} threads, {table}", f"threads.{count}.{name}", loads)
                 measured.setdefault(name, {})[count] = timings
     for name, by_count in measured.items():
+        _one_default_row(by_count)
         _show(tables.scaling(name, by_count), f"threads.scaling.{name}", loads)
     return {
         name: {str(count): [asdict(t) for t in timings] for count, timings in by_count.items()}
         for name, by_count in measured.items()
     }
+
+
+def _one_default_row(by_count: dict[int, list[Timing]]) -> None:
+    """Give the default's timings one name at every thread count, "default (narrow at 1,
+    narrow_parallel at 2)" when the rung fastbp picks changes with the threads, so that the
+    scaling tables (and the saved results) put the default in one row."""
+    default = f"{rungs.DEFAULT} ("
+    picked = {
+        count: t.name[len(default) : -1]
+        for count, timings in by_count.items()
+        for t in timings
+        if t.name.startswith(default)
+    }
+    if len(set(picked.values())) < 2:
+        return
+    rungs_at = ", ".join(f"{rung} at {count}" for count, rung in sorted(picked.items()))
+    for timings in by_count.values():
+        for t in timings:
+            if t.name.startswith(default):
+                t.name = f"{rungs.DEFAULT} ({rungs_at})"
 
 
 def _estimator_study(cases: list[str], repeat: int, min_time: float, settle: float, loads: dict):

@@ -35,6 +35,7 @@ from .timing import (
 )
 
 CLASSIC = "course (classic NumPy)"  # the baseline of every ratio: course.step, course.train
+DEFAULT = "default"  # the rung fastbp picks, as "default (RUNG)"
 SWEEP_COUNTS = (30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000)
 
 
@@ -57,7 +58,7 @@ def candidates(
             if runs(shape, name, compiled):
                 mode = "compiled" if compiled else "plain"
                 out[f"{name}/{mode}"] = _bind(args, rung=name, compiled=compiled)
-    out[f"default ({choose_rung(*shape)})"] = _bind(args)
+    out[f"{DEFAULT} ({choose_rung(*shape)})"] = _bind(args)
     if peers:
         skipped = UNLIMITED_PEERS if limited else frozenset()
         add_peers(out, {name: make for name, make in PEERS.items() if name not in skipped}, *args)
@@ -141,7 +142,7 @@ def compile_times(cache_dir: str) -> dict[str, dict[str, float]]:
     of ``cache_dir`` ("cold"), then with the cache that left ("warm")."""
     out = {}
     for rung in [*(r for r in RUNGS if runs_here(r)), None]:
-        name = rung or f"default ({choose_rung(*SIZES['seed'])})"
+        name = rung or f"{DEFAULT} ({choose_rung(*SIZES['seed'])})"
         progress(f"compile: {name}")
         folder = os.path.join(cache_dir, name.replace(" ", "_").replace("(", "").replace(")", ""))
         row = {}

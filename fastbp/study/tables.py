@@ -70,7 +70,7 @@ def scaling(title: str, by_count: dict[int, list[Timing]]) -> str:
     header = "".join(f"{f'{count} thr':>10}" for count in counts)
     header += "".join(f"{f'x at {count}':>9}" for count in counts[1:])
     lines = [f"{title}: scaling with threads", f"  {'candidate':24} {header}"]
-    for name in medians[counts[0]]:  # candidates can differ by count (the default's rung)
+    for name in medians[counts[0]]:  # candidates can differ by count (a peer that is missing)
         times = [medians[count].get(name) for count in counts]
         row = "".join(f"{format_time(t) if t else '':>10}" for t in times)
         first = times[0]
