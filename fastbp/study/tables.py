@@ -69,13 +69,14 @@ def scaling(title: str, by_count: dict[int, list[Timing]]) -> str:
     medians = {count: {t.name: t.median for t in by_count[count]} for count in counts}
     header = "".join(f"{f'{count} thr':>10}" for count in counts)
     header += "".join(f"{f'x at {count}':>9}" for count in counts[1:])
-    lines = [f"{title}: scaling with threads", f"  {'candidate':24} {header}"]
+    width = max(24, *map(len, medians[counts[0]]))
+    lines = [f"{title}: scaling with threads", f"  {'candidate':{width}} {header}"]
     for name in medians[counts[0]]:  # candidates can differ by count (a peer that is missing)
         times = [medians[count].get(name) for count in counts]
         row = "".join(f"{format_time(t) if t else '':>10}" for t in times)
         first = times[0]
         row += "".join(f"{f'{first / t:.2f}x' if t else '':>9}" for t in times[1:])
-        lines.append(f"  {name:24} {row}")
+        lines.append(f"  {name:{width}} {row}")
     return "\n".join(lines)
 
 
