@@ -50,7 +50,7 @@ def candidates(case: str, peers: bool) -> dict[str, Callable[[], object]]:
     out[KERNEL] = kernel_epoch
     products = products_alone([W for W, _ in network.unpack(start)], X, batch)
 
-    def floor_epoch() -> list[np.ndarray]:
+    def floor_epoch() -> tuple[np.ndarray, ...]:
         with network._blas_threads(batch):  # the same threads as the kernel's products
             return products()
 
