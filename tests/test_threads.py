@@ -1,6 +1,7 @@
 """The threads a call uses: the blas rung's chunks on threads with BLAS at one thread each,
 the same result at any thread count, and the user's limits (Numba's, BLAS's) honoured."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -86,6 +87,27 @@ def test_chunks_run_on_the_threads_with_blas_at_one_thread_each():
     assert all(blas_threads == {1} for _, blas_threads in seen)  # and BLAS at one thread
     assert {lib.num_threads for lib in after} == {2}  # the user's setting restored
     for a, b in zip(got, fastbp.gradients(*args, rung="blas")):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two cores")
+def test_little_work_runs_its_chunks_on_the_calling_thread_and_sets_no_blas_limit(monkeypatch):
+    """Below THREADED_WORK (the three clouds: 23 K multiply-adds in 5 chunks) handing the
+    chunks to the pool costs more than it saves, and with products too small for BLAS to
+    thread a limit would cost tens of µs for nothing: neither happens, the result the same."""
+    args = reference.problem(1500, 2, 3, 3, seed=9)
+    seen, limits = [], []
+    spy = lambda count: limits.append(count) or contextlib.nullcontext()  # noqa: E731
+    monkeypatch.setattr(threads, "blas_threads", spy)
+    before = _limited_numba(2)
+    try:
+        got = threads.chunked_gradients(_spy_module(seen))(*args)
+    finally:
+        numba.set_num_threads(before)
+    assert len(seen) == blas.chunk_count(1500, 2 * 3 + 3 * 3 + 3 + 3) > 1
+    assert {thread for thread, _ in seen} == {threading.get_ident()}
+    assert limits == []
+    for a, b in zip(got, fastbp.gradients(*args, rung="blas"), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
