@@ -40,11 +40,17 @@ SLAB_VALUES = 1 << 24  # the chunks' sums together at most this many values (128
 
 @register_jitable
 def add_bias_sigmoid(h, b):
-    """h[r] = sigmoid(h[r] + b) for each row r, in place."""
+    """h[r] = sigmoid(h[r] + b) for each row r, in place (h C-contiguous): the bias row by
+    row, then the sigmoid in one loop over the whole block, which LLVM vectorises however
+    narrow the layer (at 2-3-3 a chunk of 1500 samples 73.5-73.8 -> 57.9-60.4 µs, of 300
+    16 -> 13 µs; the same bits; measured)."""
     rows, width = h.shape
     for r in range(rows):
         for m in range(width):
-            h[r, m] = sigmoid(h[r, m] + b[m])
+            h[r, m] += b[m]
+    flat = h.reshape(rows * width)
+    for i in range(rows * width):
+        flat[i] = sigmoid(flat[i])
 
 
 @register_jitable
