@@ -77,15 +77,6 @@ THREADED_ROWS = 64
 # limit costs about 10 µs (threadpoolctl), a quarter of a predict on the 150 Iris flowers.
 # OpenBLAS itself runs a product below this size on one thread.
 SMALL_PRODUCT_WORK = 262_144
-# The blas rung's chunks go to threads from this much work, N * (D*M + M*K) multiply-adds of
-# a layer pass; below it, the calling thread runs them: handing chunks to the pool and back
-# costs about 75 µs a step here, twice a call. Measured on the project's 2-core machine (time
-# on one thread / on two): 0.64 at 1500 x 2-3-3 (23 K), 0.75 at 1500 x 4-16-3 (168 K), 1.51
-# at 20000 x 2-3-3 (300 K, 16 chunks), 1.11 at 3000 x 4-16-3 (336 K), 0.99 at 1500 x 10-20-5
-# (450 K), 0.64 and 1.24 at 900 K (2 and 11 chunks), 0.88 at 1.5 M, 1.05 at 1500 x 20-50-10
-# (2.3 M), 1.16 at 512 x 100-100-10 (5.6 M). Every shape that rung=None gives the blas rung
-# with two chunks or more (D*M + M*K >= 65,536, 256 samples a chunk) is far above it.
-THREADED_WORK = 2_000_000
 
 
 def product_threads(rows: int, sizes: Sequence[int]) -> int:
@@ -169,12 +160,12 @@ def _on_threads(step: Callable[[int], None], threads: int) -> None:
 def chunked_gradients(module: ModuleType, compiled: bool = True) -> Callable:
     """``gradients(X, T, W1, b1, W2, b2)`` of a rung whose module computes them by chunks.
 
-    The chunks run on ``budget()`` threads, BLAS at one thread each, from THREADED_WORK
-    multiply-adds of a layer pass; below it, or with ``compiled=False`` (the plain twin,
-    every function its plain Python), one after another on the calling thread. The sums are
-    added in chunk order, in ranges on the same threads, so the result is the same either way.
-    BLAS's limits are left alone when no product is large enough for BLAS to thread
-    (SMALL_PRODUCT_WORK). What ``fastbp.gradients`` runs for ``rung="blas"``.
+    The chunks (``module.chunk_count``: as many as the work pays for, by the shapes alone)
+    run on ``budget()`` threads, BLAS at one thread each, or one after another with
+    ``compiled=False`` (the plain twin, every function its plain Python); the sums are added
+    in chunk order, in ranges on the same threads. BLAS's limits are left alone when no
+    product is large enough for BLAS to thread (SMALL_PRODUCT_WORK). What
+    ``fastbp.gradients`` runs for ``rung="blas"``.
 
     Parameters
     ----------
@@ -215,8 +206,7 @@ def chunked_gradients(module: ModuleType, compiled: bool = True) -> Callable:
         total = np.empty(size, X.dtype)
         costs = np.empty(chunks)
         allowed = budget()
-        enough = N * (D * M + M * K) >= THREADED_WORK
-        threads = min(allowed, chunks) if compiled and enough else 1
+        threads = min(allowed, chunks) if compiled else 1
         # a chunk's largest product, on a block of rows: BLAS threads none below this size,
         # so no limit needs setting (threadpoolctl's costs tens of µs a call)
         block = min(module.BLAS_BLOCK, -(-N // chunks))

@@ -34,6 +34,14 @@ CHUNKED = True  # the API runs gradients' chunks on threads (fastbp.threads.chun
 
 BLAS_BLOCK = 1024  # most samples in one product
 CHUNK_ROWS = 256  # fewest samples of a chunk: products of fewer rows run below BLAS's peak
+# Least work of a chunk, N * size / chunks (size: D*M + M*K + M + K): handing chunks to a
+# thread and back costs about 75 µs here (fastbp.threads), and each chunk's blocks and slab
+# more calls and sums; so two threads start from twice this. Measured on the project's 2-core
+# machine, public gradients in µs, with this rule / with 256 samples a chunk: 1500 x 2-3-3
+# (1 chunk / 5) 79-81 / 87-150, 20000 x 2-3-3 (1 / 16) 814-897 / 1140-1184, 3000 x 10-20-5
+# (1 / 11) 308-339 / 455-479, 1000 x 20-50-10 (1 / 3) 301-776 / 399-420, 1500 x 20-50-10
+# (2 / 5) 573-648 / 540-1089; 10^6 x 2-3-3 and the wide layers keep their chunks.
+CHUNK_WORK = 1_000_000
 MAX_CHUNKS = 16
 SLAB_VALUES = 1 << 24  # the chunks' sums together at most this many values (128 MiB float64)
 
@@ -88,10 +96,11 @@ def add_bias_softmax_error(a, b, t, work, scratch):
 
 @register_jitable
 def chunk_count(N, size):
-    """The chunks of N samples: CHUNK_ROWS samples or more each, at most MAX_CHUNKS, their
-    slabs of ``size`` sums together at most SLAB_VALUES values. It depends on the shapes only,
-    so that the sums do not depend on the threads."""
-    return max(1, min(MAX_CHUNKS, N // CHUNK_ROWS, SLAB_VALUES // size))
+    """The chunks of N samples: CHUNK_ROWS samples and CHUNK_WORK multiply-adds (N * ``size``
+    over the chunks) or more each, at most MAX_CHUNKS, their slabs of ``size`` sums together
+    at most SLAB_VALUES values. It depends on the shapes only, so that the sums do not depend
+    on the threads."""
+    return max(1, min(MAX_CHUNKS, N // CHUNK_ROWS, N * size // CHUNK_WORK, SLAB_VALUES // size))
 
 
 @register_jitable
