@@ -36,12 +36,13 @@ BLAS_BLOCK = 1024  # most samples in one product
 CHUNK_ROWS = 256  # fewest samples of a chunk: products of fewer rows run below BLAS's peak
 # Least work of a chunk, N * size / chunks (size: D*M + M*K + M + K): handing chunks to a
 # thread and back costs about 75 µs here (fastbp.threads), and each chunk's blocks and slab
-# more calls and sums; so two threads start from twice this. Measured on the project's 2-core
-# machine, public gradients in µs, with this rule / with 256 samples a chunk: 1500 x 2-3-3
-# (1 chunk / 5) 79-81 / 87-150, 20000 x 2-3-3 (1 / 16) 814-897 / 1140-1184, 3000 x 10-20-5
-# (1 / 11) 308-339 / 455-479, 1000 x 20-50-10 (1 / 3) 301-776 / 399-420, 1500 x 20-50-10
-# (2 / 5) 573-648 / 540-1089; 10^6 x 2-3-3 and the wide layers keep their chunks.
-CHUNK_WORK = 1_000_000
+# more calls and sums. Measured on the project's 2-core machine, public gradients in µs, one
+# chunk / 256 samples a chunk: 1500 x 2-3-3 (1 / 5 chunks) 79-81 / 87-150, 20000 x 2-3-3
+# (1 / 16) 814-897 / 1140-1184. Not more: 1500 x 20-50-10 (2.3 M) took 424-432 µs in 6
+# chunks, 474-566 in 3 to 5, 887-922 in 2 and 667-826 in 1 (its blocks of 750 rows and more
+# run slowly). From size 1563 on, 256 samples hold 400 K: those shapes keep the chunks of 256
+# samples (the small-wide step's 5, every wide layer's).
+CHUNK_WORK = 400_000
 MAX_CHUNKS = 16
 SLAB_VALUES = 1 << 24  # the chunks' sums together at most this many values (128 MiB float64)
 
