@@ -92,9 +92,9 @@ def test_chunks_run_on_the_threads_with_blas_at_one_thread_each():
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two cores")
 def test_little_work_is_one_chunk_on_the_calling_thread_with_no_blas_limit(monkeypatch):
-    """The three clouds (23 K multiply-adds) are too little work to pay for handing chunks to
-    threads: one chunk, on the calling thread; and its products are too small for BLAS to
-    thread, so no limit is set (threadpoolctl's costs tens of µs): the result the same."""
+    """The three clouds (1500 samples of 21 parameters: 32 K) are too little work to pay for
+    handing chunks to threads: one chunk, on the calling thread; and its products are too
+    small for BLAS to thread, so no limit is set (threadpoolctl's costs tens of µs)."""
     args = reference.problem(1500, 2, 3, 3, seed=9)
     seen, limits = [], []
     spy = lambda count: limits.append(count) or contextlib.nullcontext()  # noqa: E731
