@@ -97,7 +97,11 @@ def test_little_work_is_one_chunk_on_the_calling_thread_with_no_blas_limit(monke
     small for BLAS to thread, so no limit is set (threadpoolctl's costs tens of µs)."""
     args = reference.problem(1500, 2, 3, 3, seed=9)
     seen, limits = [], []
-    spy = lambda count: limits.append(count) or contextlib.nullcontext()  # noqa: E731
+
+    def spy(count):
+        limits.append(count)
+        return contextlib.nullcontext()
+
     monkeypatch.setattr(threads, "blas_threads", spy)
     before = _limited_numba(2)
     try:
