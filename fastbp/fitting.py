@@ -421,6 +421,10 @@ def fit(
             "an engine takes plain SGD with momentum: optimizer='sgd', nesterov=False, "
             "alpha=0 and no sample_weight"
         )
+    # a float whatever was given, as every number the kernels receive (tol in
+    # ``_fit_epochs``): alpha=0, a Python int, would be another signature of the kernels,
+    # compiled again for many seconds (scikit-learn's own MLP tests pass alpha=0 and tol=0)
+    alpha = float(alpha)
     rng = np.random.default_rng(seed)
     gradient_at = None if engine is None else engine(params)
     if validation_fraction is not None:
@@ -520,7 +524,7 @@ def _fit_epochs(network, X, T, weights, params, rng, gradient_at, monitor, callb
         beta_2=float(s.beta_2),
         epsilon=float(s.epsilon),
     )  # floats and a bool whatever was given: one compiled signature
-    tol = -1.0 if s.tol is None else s.tol  # the kernel's stopping rule: none below 0
+    tol = -1.0 if s.tol is None else float(s.tol)  # the kernel's stopping rule: none below 0
     shuffling = s.shuffle and batch_size < n
     order = np.arange(n)[None, :]
     result = FitResult(network, params, state=state)

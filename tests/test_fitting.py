@@ -7,6 +7,7 @@ import math
 import network_reference as ref
 import numpy as np
 import pytest
+from fastbp.kernels import network as network_kernels
 
 import fastbp
 from fastbp import DivergenceError, Network, fit
@@ -332,6 +333,25 @@ def test_tol_stops_training_by_the_documented_rule():
     assert result.params_epoch == expected
     shorter = fit(network, X, T, epochs=expected, **settings)
     np.testing.assert_array_equal(result.params, shorter.params)
+
+
+def test_whole_numbers_reach_the_kernels_as_the_floats_they_stand_for():
+    """alpha=0, tol=0 and learning_rate=1 (Python ints, as scikit-learn's own MLP tests
+    pass them) train as 0.0, 0.0 and 1.0 do, on the kernels compiled for those: another
+    signature would compile the network's kernels again, for many seconds."""
+    network = Network((3, 4, 2))
+    X, T = data(network, 12, seed=6)
+    kernels = (network_kernels.train_epochs, network_kernels.loss_gradient)
+    results, compiled = [], []
+    for alpha, tol, learning_rate in ((0.0, 0.0, 1.0), (0, 0, 1)):
+        options = dict(learning_rate=learning_rate, alpha=alpha, tol=tol, epochs=3, seed=1)
+        results.append(fit(network, X, T, batch_size=4, **options).params)
+        results.append(fit(network, X, T, validation_fraction=0.25, **options).params)
+        results.append(fit(network, X, T, optimizer="lbfgs", **options).params)
+        compiled.append([len(kernel.signatures) for kernel in kernels])
+    assert compiled[1] == compiled[0]
+    for as_float, as_int in zip(results[:3], results[3:]):
+        np.testing.assert_array_equal(as_int, as_float)
 
 
 def test_without_tol_all_epochs_run():
