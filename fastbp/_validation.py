@@ -113,8 +113,10 @@ PARAMETERS: dict[str, tuple[Constraint, ...]] = {
     "hidden": (Interval(Integral, 1, None),),
     "report_every": (Interval(Integral, 1, None),),
     "callback_every": (Interval(Integral, 1, None),),
-    # fastbp.Network: each of its sizes, a layer width
+    # fastbp.Network: each of its sizes, a layer width; its flags
     "sizes": (Interval(Integral, 1, None),),
+    "bias": (Flag(),),
+    "bias_trick": (Flag(),),
     # fastbp.datasets.three_clouds and the study (python -m fastbp study)
     "n_per_class": (Interval(Integral, 1, None),),
     "repeat": (Interval(Integral, 1, None),),

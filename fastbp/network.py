@@ -89,7 +89,8 @@ class Network:
     ValueError
         If ``sizes`` lists fewer than two widths or one is not a positive integer, if an
         activation or loss is not in the tables, if the loss is not defined for the output
-        (the message lists the allowed ones), or if ``bias_trick`` is set without ``bias``.
+        (the message lists the allowed ones), if ``bias`` or ``bias_trick`` is not True or
+        False, or if ``bias_trick`` is set without ``bias``.
 
     See Also
     --------
@@ -119,6 +120,10 @@ class Network:
         for i, size in enumerate(sizes):
             check_parameters({"sizes": size}, names={"sizes": f"sizes[{i}]"})
         object.__setattr__(self, "sizes", tuple(int(s) for s in sizes))
+        # Python bools, as the kernels are compiled for (bias=1 would compile them again)
+        check_parameters({"bias": self.bias, "bias_trick": self.bias_trick})
+        object.__setattr__(self, "bias", bool(self.bias))
+        object.__setattr__(self, "bias_trick", bool(self.bias_trick))
         object.__setattr__(self, "loss", check_activations(self.hidden, self.output, self.loss))
         if self.bias_trick and not self.bias:
             raise ValueError(

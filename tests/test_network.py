@@ -411,6 +411,9 @@ def test_huge_output_activations_give_no_nan(output, loss, dtype, scale):
         (dict(sizes=(3,)), "sizes must list at least the inputs and outputs"),
         (dict(sizes=()), "sizes must list at least the inputs and outputs"),
         (dict(sizes=(3, 4, 2), bias=False, bias_trick=True), "bias_trick"),
+        (dict(sizes=(3, 4, 2), bias="no"), "bias must be True or False, got 'no'"),
+        (dict(sizes=(3, 4, 2), bias=1), "bias must be True or False, got 1"),
+        (dict(sizes=(3, 4, 2), bias_trick=None), "bias_trick must be True or False, got None"),
     ],
     ids=repr,
 )
@@ -422,6 +425,11 @@ def test_bad_architecture_is_rejected(kwargs, pattern):
 def test_numpy_integer_widths_are_accepted():
     network = Network((np.int64(3), np.int32(4), 2))
     assert network.sizes == (3, 4, 2) and all(type(s) is int for s in network.sizes)
+
+
+def test_numpy_bools_are_the_kernels_python_bools():
+    network = Network((3, 4, 2), bias=np.True_, bias_trick=np.bool_(False))
+    assert type(network.bias) is bool and type(network.bias_trick) is bool
 
 
 NET = Network((3, 4, 2))
