@@ -108,8 +108,14 @@ def product_threads(rows: int, sizes: Sequence[int]) -> int:
     >>> threads.product_threads(150, (4, 16, 3)) == threads.budget()  # 9600: no limit set
     True
     """
+    return 1 if rows < THREADED_ROWS and not _small_products(rows, sizes) else budget()
+
+
+def _small_products(rows: int, sizes: Sequence[int]) -> bool:
+    """Whether every product of a network of these widths on ``rows`` samples has fewer
+    than SMALL_PRODUCT_WORK multiply-adds (BLAS threads none of them)."""
     work = rows * max(n_in * n_out for n_in, n_out in itertools.pairwise(sizes))
-    return 1 if rows < THREADED_ROWS and work >= SMALL_PRODUCT_WORK else budget()
+    return work < SMALL_PRODUCT_WORK
 
 
 @contextlib.contextmanager
@@ -207,10 +213,10 @@ def chunked_gradients(module: ModuleType, compiled: bool = True) -> Callable:
         costs = np.empty(chunks)
         allowed = budget()
         threads = min(allowed, chunks) if compiled else 1
-        # a chunk's largest product, on a block of rows: BLAS threads none below this size,
-        # so no limit needs setting (threadpoolctl's costs tens of µs a call)
+        # products on a chunk's blocks of rows that BLAS threads none of need no limit
+        # (threadpoolctl's costs tens of µs a call)
         block = min(module.BLAS_BLOCK, -(-N // chunks))
-        small = block * max(D * M, M * K) < SMALL_PRODUCT_WORK
+        small = _small_products(block, (D, M, K))
         limit = contextlib.nullcontext() if small else blas_threads(1 if threads > 1 else allowed)
 
         def run_chunks(first: int) -> None:  # chunks first, first + threads, ...
