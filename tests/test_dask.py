@@ -258,6 +258,45 @@ def test_workers_threads_match_and_layer_is_thread_safe(client):
         assert worker["threading_layer"] in ("tbb", "omp")
 
 
+def _kernel_signatures() -> int:
+    """On a worker: the signatures that fastbp's kernels there hold, compiled or loaded from
+    the cache (every Numba dispatcher of a fastbp module, the generated ones included)."""
+    import sys
+
+    from numba.core.dispatcher import Dispatcher
+
+    kernels = {
+        id(value): value
+        for name, module in list(sys.modules.items())
+        if name.startswith("fastbp")
+        for value in vars(module).values()
+        if isinstance(value, Dispatcher)
+    }
+    return sum(len(kernel.signatures) for kernel in kernels.values())
+
+
+def test_warm_up_readies_what_a_jobs_chunks_run_so_its_epochs_add_no_kernel(client):
+    """warm_up for a job's widths, chunk rows and dtype (rung=None's pick per chunk, no
+    general network): the job then compiles or loads nothing on any worker. Widths and a
+    dtype that no other test here trains with."""
+    rng = np.random.default_rng(3)
+    X, labels = rng.standard_normal((600, 3)).astype(np.float32), np.arange(600) % 2
+    distributed.warm_up(client, ("float32",), network=False, widths=(3, 5, 2), chunk=200)
+    before = client.run(_kernel_signatures)
+    with client.as_current():
+        fastbp.train(chunked(X, 200), labels, hidden=5, epochs=3, dtype=np.float32)
+    assert client.run(_kernel_signatures) == before
+
+
+def test_warm_up_names_a_bad_width_or_chunk(client):
+    with pytest.raises(ValueError, match=r"widths\[1\] must be a positive integer, got 0"):
+        distributed.warm_up(client, widths=(2, 0, 3))
+    with pytest.raises(ValueError, match=r"widths must be the three layer widths"):
+        distributed.warm_up(client, widths=(2, 3))
+    with pytest.raises(ValueError, match=r"chunk must be a positive integer, got -5"):
+        distributed.warm_up(client, chunk=-5)
+
+
 def test_worker_killed_mid_run_costs_a_recomputation(clouds, client):
     X, labels = clouds
     pids = client.run(os.getpid)

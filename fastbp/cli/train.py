@@ -151,16 +151,29 @@ def _run_on_dask(args: argparse.Namespace) -> int:
             cluster = stack.enter_context(dist.local_cluster(workers, threads))
             client = stack.enter_context(Client(cluster))
         print(f"dask: {client}; dashboard: {client.dashboard_link}")
-        start = time.perf_counter()
-        ready = dist.warm_up(client, dtypes=(args.dtype,), rungs=(args.rung or "fused",))
-        print(f"kernels ready on {len(ready)} workers in {time.perf_counter() - start:.1f} s")
         chunk = args.chunk or 1_000_000
         if args.data:
             X, labels = dist.load(args.data, chunk)
             source = f"{args.data} (read chunk by chunk on the workers)"
+            try:  # the labels' checks of training, and their classes (one pass over them)
+                labels, classes = dist.classic.class_labels(labels)
+            except ValueError as error:
+                parser.error(str(error))
         else:
             X, labels = dist.three_clouds(args.samples or 20_000_000, chunk, args.seed)
             source = f"three clouds generated on the workers (seed {args.seed})"
+            classes = 3
+        # the kernels of the rung the chunks run, at this network's widths
+        start = time.perf_counter()
+        ready = dist.warm_up(
+            client,
+            dtypes=(args.dtype,),
+            rungs=None if args.rung is None else (args.rung,),
+            network=False,
+            widths=(X.shape[1], args.hidden, classes),
+            chunk=max(X.chunks[0]),
+        )
+        print(f"kernels ready on {len(ready)} workers in {time.perf_counter() - start:.1f} s")
         N = X.shape[0]
         epochs = DASK_EPOCHS if args.epochs is None else args.epochs
         every = DASK_REPORT_EVERY if args.report_every is None else args.report_every

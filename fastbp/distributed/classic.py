@@ -15,7 +15,7 @@ from .._validation import check_arrays, check_dtype, check_labels, computation_d
 from ..kernels import ascent
 from ..registry import Gradients, choose_rung, get_rung, kernel, log_likelihood_at
 from .chunks import Chunks, check_columns
-from .tasks import in_task
+from .tasks import checked_pair, in_task
 
 
 def _classic_layers(vector: np.ndarray, D: int, M: int, K: int) -> tuple[np.ndarray, ...]:
@@ -47,6 +47,19 @@ def _classic_score(
     Y, Z = kernel(rung or choose_rung(len(X), *sizes), "forward", compiled)(X, *layers)
     right = np.count_nonzero(np.argmax(Y, axis=1) == np.argmax(T, axis=1))
     return np.array([log_likelihood_at(T, Z, *layers[2:]), right], np.float64)
+
+
+def warm_chunk_kernels(rung: str, dtype: np.dtype, sizes: tuple[int, int, int]) -> None:
+    """What a chunk's tasks run (``tasks.checked_pair``, ``_classic_step``,
+    ``_classic_score``), once, on a chunk of two samples of these widths (D, M, K) with
+    ``rung``, compiled, in ``dtype``: so that their kernels are compiled, or loaded from the
+    on-disk cache, before a job's first epoch."""
+    D, M, K = sizes
+    rng = np.random.default_rng(0)
+    pair = checked_pair(rng.standard_normal((2, D)), np.array([0, K - 1]), 0, dtype, True, "", K)
+    vector = rng.standard_normal(D * M + M + M * K + K).astype(dtype)
+    for task in (_classic_step, _classic_score):
+        task(pair, vector, sizes=sizes, rung=rung, compiled=True)
 
 
 def _gradients_result(total: np.ndarray, sizes: tuple, dtype: np.dtype) -> Gradients:
@@ -117,7 +130,7 @@ def gradients(
     return result.compute() if compute else result
 
 
-def _labels(labels: ArrayLike) -> tuple[da.Array | np.ndarray, int]:
+def class_labels(labels: ArrayLike) -> tuple[da.Array | np.ndarray, int]:
     """Labels (N integer classes, dask or NumPy) and K = the largest + 1, after the in-memory
     checks (an integer or whole-number dtype, none below 0); one pass over dask labels."""
     if not isinstance(labels, da.Array):
@@ -176,7 +189,7 @@ class ClassicData:
         compiled: bool,
         persist: bool | None = None,
     ) -> None:
-        labels, self.K = _labels(labels)
+        labels, self.K = class_labels(labels)
         self.chunks = Chunks(
             X, labels, dtype=check_dtype("dtype", dtype), classes=self.K, persist=persist
         )

@@ -12,7 +12,8 @@ import numpy as np
 
 from .. import warmup
 from .._validation import check_dtype, check_parameters
-from ..registry import get_rung
+from ..registry import choose_rung, get_rung
+from .classic import warm_chunk_kernels
 from .tasks import in_task
 
 
@@ -51,13 +52,21 @@ def local_cluster(
     )
 
 
-def _warm(rungs: Sequence[str], dtypes: Sequence[str], network: bool) -> dict[str, object]:
-    """In a task: call the kernels a job runs (``fastbp.warmup``'s calls), so that they are
-    compiled or loaded from the on-disk cache; what the worker then runs with."""
+def _warm(
+    rungs: Sequence[str] | None,
+    dtypes: Sequence[str],
+    network: bool,
+    widths: tuple[int, int, int],
+    chunk: int,
+) -> dict[str, object]:
+    """In a task: run the kernels a job's chunks run (``classic.warm_chunk_kernels``, for
+    each rung, or the one ``choose_rung`` picks for a chunk of ``chunk`` rows at this
+    task's threads, as the chunks' tasks pick it; ``fastbp.warmup``'s network calls), so
+    that they are compiled or loaded from the on-disk cache; what the worker then runs with."""
     start = time.perf_counter()
     for dtype in map(np.dtype, dtypes):
-        for rung in rungs:
-            warmup._call_rung(rung, dtype)
+        for rung in (choose_rung(chunk, *widths),) if rungs is None else rungs:
+            warm_chunk_kernels(rung, dtype, widths)
         if network:
             warmup._call_network(dtype)
     try:
@@ -76,13 +85,17 @@ def _warm(rungs: Sequence[str], dtypes: Sequence[str], network: bool) -> dict[st
 def warm_up(
     client: distributed.Client,
     dtypes: Sequence[str] = ("float64",),
-    rungs: Sequence[str] = ("fused",),
+    rungs: Sequence[str] | None = None,
     network: bool = True,
+    widths: tuple[int, int, int] = (2, 3, 3),
+    chunk: int = 1_000_000,
 ) -> dict[str, dict[str, object]]:
-    """Compile, on every worker of ``client``, the kernels a job needs.
+    """Compile, on every worker of ``client``, the kernels a job runs on its chunks.
 
     One worker per host compiles first and saves them in the on-disk cache; the host's
-    other workers then load them.
+    other workers then load them. For the classic network, each chunk's task runs a rung's
+    ``gradients`` (and ``forward`` for the reports) at the network's widths: those are what
+    is compiled, no other function of the rung.
 
     Parameters
     ----------
@@ -90,11 +103,18 @@ def warm_up(
         The workers' client.
     dtypes : sequence of str, default ("float64",)
         The dtypes to compile for.
-    rungs : sequence of str, default ("fused",)
-        The rungs whose kernels to compile (the default: the one-thread rung rung=None
-        picks per chunk of a narrow network).
+    rungs : sequence of str or None, default None
+        The rungs of the classic network's chunks; None: the one ``rung=None`` picks for a
+        chunk of ``chunk`` rows of these widths with a task's threads, as the chunks' tasks
+        pick it. An empty sequence: none.
     network : bool, default True
-        Also the general network's kernels.
+        Also the general network's kernels (``fastbp.fit``, ``loss_gradient``, ``predict``
+        on dask arrays).
+    widths : (int, int, int), default (2, 3, 3)
+        The classic network's layer widths D, M, K (the three clouds'): a rung generated per
+        width (``narrow``) is compiled for these.
+    chunk : int, default 1_000_000
+        The rows of the largest chunk (``python -m fastbp train --dask``'s default).
 
     Returns
     -------
@@ -105,14 +125,20 @@ def warm_up(
     Raises
     ------
     ValueError
-        If a rung is unknown.
+        If a rung is unknown, or a width or ``chunk`` is not a positive integer.
     TypeError
         If a dtype is not float32 or float64.
     """
-    for rung in rungs:
+    for rung in rungs or ():
         get_rung(rung)
     for dtype in dtypes:
         check_dtype("dtypes", dtype)
+    if not isinstance(widths, Sequence) or len(widths) != 3:
+        raise ValueError(f"widths must be the three layer widths (D, M, K), got {widths!r}")
+    for i, width in enumerate(widths):
+        check_parameters({"sizes": width}, names={"sizes": f"widths[{i}]"})
+    check_parameters({"chunk": chunk})
+    widths = tuple(int(width) for width in widths)
     hosts: dict[str, list[str]] = {}
     for address, info in client.scheduler_info()["workers"].items():
         hosts.setdefault(info["host"], []).append(address)
@@ -121,9 +147,11 @@ def warm_up(
         futures = {
             address: client.submit(
                 in_task(_warm),
-                tuple(rungs),
+                None if rungs is None else tuple(rungs),
                 tuple(dtypes),
                 network,
+                widths,
+                int(chunk),
                 workers=[address],
                 allow_other_workers=False,
                 pure=False,
