@@ -240,6 +240,17 @@ def test_cli_bad_option_is_a_usage_error(args, capsys):
     assert len(errors) == 1 and f"argument {args[-2]}: must be" in errors[0]
 
 
+@pytest.mark.skipif(fastbp.RUNGS["cuda"].unavailable() is None, reason="rung cuda runs here")
+@pytest.mark.parametrize("where", [[], ["--dask"]])
+def test_cli_a_rung_that_cannot_run_here_is_a_usage_error_before_anything_starts(where, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["train", *where, "--rung", "cuda"])
+    assert stopped.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no cluster started, nothing trained
+    assert captured.err.splitlines()[-1].endswith(fastbp.RUNGS["cuda"].unavailable())
+
+
 def test_cli_divergence_is_one_line_and_status_1():
     done = _cli("train", "--learning-rate", "1e308", "--epochs", "50")
     assert done.returncode == 1, done.stderr

@@ -89,6 +89,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train on the three clouds in memory (or, with --dask, on the workers); the status."""
+    reason = None if args.rung is None else RUNGS[args.rung].unavailable()
+    if reason is not None:  # cuda without numba-cuda or a GPU: before any cluster starts
+        args.parser.error(reason)
     if args.dask:
         return _run_on_dask(args)
     given = [f"--{name.replace('_', '-')}" for name in DASK_OPTIONS if getattr(args, name)]
@@ -163,12 +166,13 @@ def _run_on_dask(args: argparse.Namespace) -> int:
             X, labels = dist.three_clouds(args.samples or 20_000_000, chunk, args.seed)
             source = f"three clouds generated on the workers (seed {args.seed})"
             classes = 3
-        # the kernels of the rung the chunks run, at this network's widths
+        # the kernels of the rung the chunks run, at this network's widths (plain: none)
+        rungs = () if args.plain else None if args.rung is None else (args.rung,)
         start = time.perf_counter()
         ready = dist.warm_up(
             client,
             dtypes=(args.dtype,),
-            rungs=None if args.rung is None else (args.rung,),
+            rungs=rungs,
             network=False,
             widths=(X.shape[1], args.hidden, classes),
             chunk=max(X.chunks[0]),
@@ -225,9 +229,6 @@ def _train_and_report(
     """The training call and its report, in memory and on Dask: the final report, with
     ``timing(rung, seconds)`` in parentheses, and --plot; the exit status. ``bar`` (the
     in-memory progress bar) is closed before anything is printed."""
-    reason = None if args.rung is None else RUNGS[args.rung].unavailable()
-    if reason is not None:  # cuda without numba-cuda or a GPU
-        args.parser.error(reason)
     start = time.perf_counter()
     try:
         result = training.train(
