@@ -15,6 +15,7 @@ pytest.importorskip("distributed")
 
 import fastbp  # noqa: E402
 from fastbp import distributed  # noqa: E402
+from fastbp.__main__ import main  # noqa: E402
 from fastbp.datasets import one_hot, three_clouds  # noqa: E402
 from fastbp.study.cases import make_problem  # noqa: E402
 from fastbp.training import TrainData  # noqa: E402
@@ -288,13 +289,26 @@ def test_warm_up_readies_what_a_jobs_chunks_run_so_its_epochs_add_no_kernel(clie
     assert client.run(_kernel_signatures) == before
 
 
-def test_warm_up_names_a_bad_width_or_chunk(client):
+def test_warm_up_names_a_bad_width_chunk_or_rung(client):
     with pytest.raises(ValueError, match=r"widths\[1\] must be a positive integer, got 0"):
         distributed.warm_up(client, widths=(2, 0, 3))
     with pytest.raises(ValueError, match=r"widths must be the three layer widths"):
         distributed.warm_up(client, widths=(2, 3))
     with pytest.raises(ValueError, match=r"chunk must be a positive integer, got -5"):
         distributed.warm_up(client, chunk=-5)
+    with pytest.raises(ValueError, match=r"rung narrow has no kernels for D=2, M=50, K=3"):
+        distributed.warm_up(client, rungs=("narrow",), widths=(2, 50, 3))
+
+
+def test_train_dask_command_names_a_rung_without_kernels_for_its_layers(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["train", "--dask", "--workers", "1", "--rung", "narrow", "--hidden", "50"])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error.endswith(
+        "rung narrow has no kernels for D=2, M=50, K=3: name another, "
+        "or none for the one rung=None picks"
+    )
 
 
 def test_worker_killed_mid_run_costs_a_recomputation(clouds, client):

@@ -169,14 +169,17 @@ def _run_on_dask(args: argparse.Namespace) -> int:
         # the kernels of the rung the chunks run, at this network's widths (plain: none)
         rungs = () if args.plain else None if args.rung is None else (args.rung,)
         start = time.perf_counter()
-        ready = dist.warm_up(
-            client,
-            dtypes=(args.dtype,),
-            rungs=rungs,
-            network=False,
-            widths=(X.shape[1], args.hidden, classes),
-            chunk=max(X.chunks[0]),
-        )
+        try:
+            ready = dist.warm_up(
+                client,
+                dtypes=(args.dtype,),
+                rungs=rungs,
+                network=False,
+                widths=(X.shape[1], args.hidden, classes),
+                chunk=max(X.chunks[0]),
+            )
+        except ValueError as error:  # --rung narrow for layers it has no kernels for
+            parser.error(str(error))
         print(f"kernels ready on {len(ready)} workers in {time.perf_counter() - start:.1f} s")
         N = X.shape[0]
         epochs = DASK_EPOCHS if args.epochs is None else args.epochs

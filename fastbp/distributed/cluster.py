@@ -125,12 +125,11 @@ def warm_up(
     Raises
     ------
     ValueError
-        If a rung is unknown, or a width or ``chunk`` is not a positive integer.
+        If a rung is unknown or has no kernels for these widths, or a width or ``chunk``
+        is not a positive integer.
     TypeError
         If a dtype is not float32 or float64.
     """
-    for rung in rungs or ():
-        get_rung(rung)
     for dtype in dtypes:
         check_dtype("dtypes", dtype)
     if not isinstance(widths, Sequence) or len(widths) != 3:
@@ -139,6 +138,13 @@ def warm_up(
         check_parameters({"sizes": width}, names={"sizes": f"widths[{i}]"})
     check_parameters({"chunk": chunk})
     widths = tuple(int(width) for width in widths)
+    for rung in rungs or ():
+        if not get_rung(rung).supports(*widths):
+            D, M, K = widths
+            raise ValueError(
+                f"rung {rung} has no kernels for D={D}, M={M}, K={K}: name another, or none "
+                "for the one rung=None picks"
+            )
     hosts: dict[str, list[str]] = {}
     for address, info in client.scheduler_info()["workers"].items():
         hosts.setdefault(info["host"], []).append(address)
