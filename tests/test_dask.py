@@ -259,6 +259,36 @@ def test_workers_threads_match_and_layer_is_thread_safe(client):
         assert worker["threading_layer"] in ("tbb", "omp")
 
 
+# A user's script: fastbp (so Numba) imported at the top, as each worker process imports the
+# client's main module again before its nanny sets the worker's environment.
+TOP_LEVEL_IMPORT = """
+import fastbp
+from distributed import Client
+from fastbp import distributed
+
+if __name__ == "__main__":
+    with distributed.local_cluster(2, 1, dashboard_address=":0") as cluster:
+        with Client(cluster) as client:
+            report = distributed.warm_up(client, rungs=("loops",), network=False)
+    print(sorted((w["numba_threads"], w["task_threads"]) for w in report.values()))
+"""
+
+
+@pytest.mark.slow
+def test_workers_compile_from_an_empty_cache_when_the_main_module_imports_fastbp(tmp_path):
+    """Each worker's tasks share one Numba thread, and the workers compile, whatever the
+    client's script imported before starting the cluster."""
+    import subprocess
+    import sys
+
+    (tmp_path / "script.py").write_text(TOP_LEVEL_IMPORT)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, str(tmp_path / "script.py")]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip() == "[(1, 1), (1, 1)]"
+
+
 def _kernel_signatures() -> int:
     """On a worker: the signatures that fastbp's kernels there hold, compiled or loaded from
     the cache (every Numba dispatcher of a fastbp module, the generated ones included)."""

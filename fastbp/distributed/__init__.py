@@ -16,7 +16,8 @@ their source in every epoch.
 
 Threads: a task's kernel uses the worker's Numba threads divided among its Dask threads
 (one each on the 2 x 1 cluster, so rung=None picks a one-thread rung per chunk); the
-clusters ``local_cluster`` starts have as many Numba threads as Dask threads.
+workers of the clusters ``local_cluster`` starts share as many Numba threads as they have
+Dask threads (``tasks.WORKER_THREADS``).
 
 The package, by job: ``tasks`` (what runs in a task), ``chunks`` (the data on the workers
 and the map-reduce), ``classic`` (the classic network's gradients and ``fastbp.train``'s

@@ -14,21 +14,22 @@ from .. import warmup
 from .._validation import check_dtype, check_parameters
 from ..registry import choose_rung, get_rung
 from .classic import warm_chunk_kernels
-from .tasks import in_task
+from .tasks import WORKER_THREADS, in_task, worker_threads
 
 
 def local_cluster(
     workers: int, threads_per_worker: int, dashboard_address: str = ":8787"
 ) -> distributed.LocalCluster:
-    """A LocalCluster of worker processes with as many Numba threads as Dask threads each
-    (so that 2 x 1 on 2 cores runs 2 threads, not 2 x 2).
+    """A LocalCluster of worker processes whose tasks share as many Numba threads as the
+    worker has Dask threads (so that 2 x 1 on 2 cores runs 2 threads, not 2 x 2), whatever
+    the client's main module imports (``tasks.WORKER_THREADS``).
 
     Parameters
     ----------
     workers : int
         Worker processes.
     threads_per_worker : int
-        Dask threads (and Numba threads) per worker.
+        Dask threads per worker, and the Numba threads its tasks share.
     dashboard_address : str, default ":8787"
         Where the dashboard listens (":0": any free port).
 
@@ -47,7 +48,7 @@ def local_cluster(
         n_workers=workers,
         threads_per_worker=threads_per_worker,
         processes=True,
-        env={"NUMBA_NUM_THREADS": str(threads_per_worker)},
+        env={WORKER_THREADS: str(threads_per_worker)},
         dashboard_address=dashboard_address,
     )
 
@@ -76,7 +77,7 @@ def _warm(
     return {
         "seconds": time.perf_counter() - start,
         "dask_threads": distributed.get_worker().state.nthreads,
-        "numba_threads": numba.config.NUMBA_NUM_THREADS,
+        "numba_threads": worker_threads(),
         "task_threads": numba.get_num_threads(),
         "threading_layer": layer,
     }
@@ -119,8 +120,9 @@ def warm_up(
     Returns
     -------
     dict
-        Per worker address: ``seconds``, its ``dask_threads``, ``numba_threads``, the
-        threads a task uses (``task_threads``) and the ``threading_layer``.
+        Per worker address: ``seconds``, its ``dask_threads``, the Numba threads its tasks
+        share (``numba_threads``), the threads a task uses (``task_threads``) and the
+        ``threading_layer``.
 
     Raises
     ------

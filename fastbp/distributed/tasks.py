@@ -4,6 +4,7 @@ task's share of the Numba threads, and the partial sums added."""
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -17,9 +18,23 @@ from ..datasets import one_hot
 from ..kernels.checks import all_finite
 
 SHOWN_ROWS = 10  # rows named in a non-finite error
+# The Numba threads the tasks of a worker of ``cluster.local_cluster`` share, in the worker's
+# environment. Not NUMBA_NUM_THREADS: a nanny sets its worker's environment after the new
+# process has imported the client's main module (distributed's Nanny docstring says so of
+# ``env``); when that module imports Numba, Numba has read its thread count by then, and a
+# NUMBA_NUM_THREADS set later that differs makes its next compile raise "Cannot set
+# NUMBA_NUM_THREADS to a different value once the threads have been launched".
+WORKER_THREADS = "FASTBP_WORKER_THREADS"
 
 
 # --- in the tasks ------------------------------------------------------------------------------
+
+
+def worker_threads() -> int:
+    """The Numba threads of this process's tasks: Numba's, at most ``WORKER_THREADS`` where
+    the environment sets it (a worker of ``cluster.local_cluster``)."""
+    most = numba.config.NUMBA_NUM_THREADS
+    return min(most, int(os.environ.get(WORKER_THREADS, most)))
 
 
 def task_threads() -> int:
@@ -28,16 +43,16 @@ def task_threads() -> int:
     Returns
     -------
     int
-        On a distributed worker, its Numba threads divided among its Dask threads (at least
-        1); in the threaded scheduler's pool, 1; in the client's main thread (the
-        synchronous scheduler), all of Numba's.
+        On a distributed worker, its Numba threads (``worker_threads``) divided among its
+        Dask threads (at least 1); in the threaded scheduler's pool, 1; in the client's main
+        thread (the synchronous scheduler), all of Numba's.
     """
     try:
         worker = distributed.get_worker()
     except ValueError:
         main = threading.current_thread() is threading.main_thread()
         return numba.config.NUMBA_NUM_THREADS if main else 1
-    return max(1, numba.config.NUMBA_NUM_THREADS // worker.state.nthreads)
+    return max(1, worker_threads() // worker.state.nthreads)
 
 
 def in_task(function: Callable) -> Callable:
