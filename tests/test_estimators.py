@@ -152,7 +152,8 @@ def test_regressor_learns_the_hours_of_sleep_and_study_tutorial():
         learning_rate_init=1.0, alpha=0.0, max_iter=2000, n_iter_no_change=np.inf,
         random_state=0,
     )  # fmt: skip
-    model.fit(X, y)
+    with pytest.warns(DataConversionWarning, match="column-vector y"):  # as scikit-learn's
+        model.fit(X, y)
     assert [W.shape for W in model.coefs_] == [(2, 3), (3, 1)]
     predicted = model.predict(X)
     assert predicted.shape == (3,)  # one output, as scikit-learn's
@@ -583,7 +584,7 @@ def test_sample_weight_of_two_is_the_sample_twice():
     """Full batch: weights of 2 on some samples equal those samples repeated."""
     X, y = smooth_problem(60)
     twice = np.arange(60) < 20
-    settings = dict(hidden_layer_sizes=(4,), solver="sgd", batch_size=80, shuffle=False,
+    settings = dict(hidden_layer_sizes=(4,), solver="sgd", batch_size="auto", shuffle=False,
                     max_iter=5, n_iter_no_change=np.inf, random_state=0)  # fmt: skip
     weighted = MLPRegressor(**settings).fit(X, y, sample_weight=np.where(twice, 2.0, 1.0))
     repeated = MLPRegressor(**settings).fit(np.vstack([X, X[twice]]), np.concatenate([y, y[twice]]))
@@ -638,6 +639,9 @@ def expected_failed_checks(estimator):
     return {}
 
 
+# The checks fit the minibatch regressor on fewer samples than its batch: it warns that
+# the batch is clipped, as scikit-learn's does.
+@pytest.mark.filterwarnings("ignore:Got `batch_size` less than 1 or larger:UserWarning")
 @parametrize_with_checks(CHECKED, expected_failed_checks=expected_failed_checks)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
